@@ -1,0 +1,519 @@
+"""Evaluation sets: discovery, loading and validation, before any inference runs.
+
+Two input forms, one result. A *folder* holds `images/`, `masks/` (same stem), optional
+`ignore/`, optional `masks_<annotator>/` and an optional `attributes.csv` keyed by image
+stem in column `image`. A *manifest* (CSV or JSON Lines) has columns `image`, `mask`,
+optional `ignore`, optional `mask_<annotator>`, and attribute columns, with paths relative
+to the manifest. Both become a list of `Sample`s plus a list of `Problem`s, each naming the
+file, the row and the reason, so that every problem is reported at once.
+
+Decisions worth knowing:
+- A mask is 8-bit single-channel; pixels >= 128 are person, anything below is background
+  (soft or anti-aliased masks are therefore accepted). Palette, 16-bit, RGB and
+  grey+alpha masks are refused, since their meaning is ambiguous.
+- A relative path that climbs out of the manifest's folder is refused (it is usually a
+  manifest copied away from its data); an absolute path is taken as given.
+- An empty attribute cell is "not annotated", its own group, reported and never gated.
+- The standard attributes `region`, `skin_tone`, `gender` must use their vocabularies
+  (`annotations/vocabularies.json`); values are stored in canonical form.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UsageError
+from .imageheader import ImageInfo, UnreadableImage, read_image_info
+from .vocabularies import standard_vocabularies
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+MASK_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff")
+NOT_ANNOTATED = "(not annotated)"
+RESERVED_COLUMNS = ("image", "mask", "ignore")
+# More distinct values than this and a column looks continuous (a score, a fraction):
+# evaluated only when named with --attribute.
+MAX_AUTO_GROUPS = 30
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One row of the evaluation set: the files to read and the row's attribute values."""
+
+    row: int  # 1-based data row of the manifest, or position in the sorted images/ folder
+    image_id: str
+    image: Path
+    mask: Path
+    ignore: Path | None = None
+    annotators: dict[str, Path] = field(default_factory=dict)
+    attributes: dict[str, str | None] = field(default_factory=dict)
+
+    def files(self) -> list[Path]:
+        """Every file the row reads, in a fixed order (the content key of the row)."""
+        paths = [self.image, self.mask]
+        if self.ignore is not None:
+            paths.append(self.ignore)
+        paths.extend(self.annotators[name] for name in sorted(self.annotators))
+        return paths
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A reason a row (or the whole dataset) cannot be evaluated."""
+
+    file: str
+    reason: str
+    row: int | None = None
+    image: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}, row {self.row}"
+        if self.image:
+            where += f" ({self.image})"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class Dataset:
+    """A loaded evaluation set: the valid samples and the problems of the others."""
+
+    root: Path
+    name: str
+    source: Path  # the manifest file, or the folder itself
+    rows: int  # rows given: manifest rows, or images in images/ plus orphan attribute rows
+    samples: list[Sample]
+    problems: list[Problem]
+    attributes: list[str]  # attributes selected for evaluation
+    attribute_columns: list[str]  # every attribute column present
+    notes: list[str] = field(default_factory=list)
+    source_sha256: str = ""  # over the manifest / attributes.csv bytes and the file list
+
+    def value_counts(self) -> dict[str, dict[str, int]]:
+        """Per selected attribute, the number of valid samples with each value."""
+        counts: dict[str, dict[str, int]] = {}
+        for name in self.attributes:
+            tally: dict[str, int] = {}
+            for sample in self.samples:
+                value = sample.attributes.get(name) or NOT_ANNOTATED
+                tally[value] = tally.get(value, 0) + 1
+            counts[name] = dict(sorted(tally.items()))
+        return counts
+
+
+def load_dataset(
+    path: Path | str,
+    attributes: tuple[str, ...] | list[str] = (),
+    check_files: bool = True,
+) -> Dataset:
+    """Load a dataset folder or manifest and validate every row.
+
+    Raises UsageError for problems that stop the whole dataset (missing path, unreadable
+    or malformed manifest, empty dataset, an --attribute that names no column). Row-level
+    problems are returned in `Dataset.problems`; those rows are not in `samples`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"--dataset: {path} does not exist")
+    if path.is_dir():
+        manifest = _find_manifest(path)
+        dataset = _load_manifest(manifest) if manifest else _load_folder(path)
+    else:
+        dataset = _load_manifest(path)
+    if dataset.rows == 0:
+        raise UsageError(f"{dataset.source}: empty dataset (no rows to evaluate)")
+    _select_attributes(dataset, tuple(attributes))
+    if check_files:
+        _check_files(dataset)
+    return dataset
+
+
+def _find_manifest(folder: Path) -> Path | None:
+    """A folder without images/ may hold a single manifest file."""
+    if (folder / "images").is_dir():
+        return None
+    candidates = [p for p in ("manifest.csv", "manifest.jsonl") if (folder / p).is_file()]
+    if len(candidates) == 1:
+        return folder / candidates[0]
+    raise UsageError(
+        f"--dataset: {folder} has no images/ folder and no manifest.csv or manifest.jsonl"
+    )
+
+
+# --- folder layout -------------------------------------------------------------------
+
+
+def _load_folder(root: Path) -> Dataset:
+    images = sorted(p for p in (root / "images").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    annotator_dirs = sorted(p for p in root.glob("masks_*") if p.is_dir())
+    table, table_problems, table_bytes = _read_attributes_csv(root / "attributes.csv")
+    problems: list[Problem] = list(table_problems)
+    samples: list[Sample] = []
+    seen: dict[str, int] = {}
+    attribute_columns = table.columns if table else []
+    for row, image in enumerate(images, start=1):
+        stem = image.stem
+        if stem in seen:
+            problems.append(
+                Problem(str(image), f"duplicate image stem (also row {seen[stem]})", row, stem)
+            )
+            continue
+        seen[stem] = row
+        mask = _find_by_stem(root / "masks", stem)
+        if mask is None:
+            problems.append(Problem(str(root / "masks" / f"{stem}.png"), "missing mask", row, stem))
+            continue
+        ignore = _find_by_stem(root / "ignore", stem)
+        annotators = {}
+        for folder in annotator_dirs:
+            found = _find_by_stem(folder, stem)
+            if found is not None:
+                annotators[folder.name.removeprefix("masks_")] = found
+        values = table.rows.get(stem, {}) if table else {}
+        samples.append(
+            Sample(row, stem, image, mask, ignore, annotators,
+                   {c: values.get(c) for c in attribute_columns})
+        )
+    orphans = 0
+    if table:
+        for stem, line in table.lines.items():
+            if stem not in seen:
+                orphans += 1
+                problems.append(
+                    Problem(f"{root / 'attributes.csv'}", "no such image in images/",
+                            line, stem)
+                )
+    listing = "\n".join(p.name for p in images).encode()
+    return Dataset(
+        root=root,
+        name=root.resolve().name,
+        source=root,
+        rows=len(images) + orphans,
+        samples=samples,
+        problems=problems,
+        attributes=[],
+        attribute_columns=list(attribute_columns),
+        source_sha256=hashlib.sha256(table_bytes + b"\0" + listing).hexdigest(),
+    )
+
+
+def _find_by_stem(folder: Path, stem: str) -> Path | None:
+    if not folder.is_dir():
+        return None
+    for ext in MASK_EXTENSIONS + IMAGE_EXTENSIONS:
+        candidate = folder / f"{stem}{ext}"
+        if candidate.exists() or candidate.is_symlink():
+            return candidate
+    return None
+
+
+@dataclass
+class _AttributeTable:
+    columns: list[str]
+    rows: dict[str, dict[str, str | None]]  # image stem -> column -> value
+    lines: dict[str, int]  # image stem -> data row number
+
+
+def _read_attributes_csv(path: Path) -> tuple[_AttributeTable | None, list[Problem], bytes]:
+    if not path.exists():
+        return None, [], b""
+    raw = path.read_bytes()
+    records = _parse_csv(path, raw)
+    if not records:
+        return _AttributeTable([], {}, {}), [], raw
+    header = list(records[0].keys())
+    if "image" not in header:
+        raise UsageError(f"{path}: no 'image' column (columns: {', '.join(header)})")
+    columns = [c for c in header if c != "image"]
+    table = _AttributeTable(columns, {}, {})
+    problems = []
+    for number, record in enumerate(records, start=1):
+        stem = (record.get("image") or "").strip()
+        stem = Path(stem).stem if stem else stem
+        if not stem:
+            problems.append(Problem(str(path), "empty 'image' cell", number))
+            continue
+        if stem in table.rows:
+            problems.append(
+                Problem(str(path), f"duplicate image (also row {table.lines[stem]})", number, stem)
+            )
+            continue
+        table.rows[stem] = {c: _cell(record.get(c)) for c in columns}
+        table.lines[stem] = number
+    return table, problems, raw
+
+
+# --- manifest ------------------------------------------------------------------------
+
+
+def _load_manifest(path: Path) -> Dataset:
+    raw = path.read_bytes()
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        records = _parse_jsonl(path, raw)
+    elif path.suffix.lower() == ".csv":
+        records = _parse_csv(path, raw)
+    else:
+        raise UsageError(f"--dataset: {path} is neither a folder, a .csv nor a .jsonl manifest")
+    header: list[str] = []
+    for record in records:
+        header.extend(k for k in record if k not in header)
+    missing = [c for c in ("image", "mask") if c not in header]
+    if records and missing:
+        raise UsageError(f"{path}: missing column(s) {', '.join(missing)} (columns: "
+                         f"{', '.join(header) or 'none'})")
+    root = path.parent
+    annotator_columns = [c for c in header if c.startswith("mask_")]
+    attribute_columns = [c for c in header if c not in RESERVED_COLUMNS
+                         and c not in annotator_columns]
+    samples: list[Sample] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for row, record in enumerate(records, start=1):
+        try:
+            image = _resolve(root, record.get("image"), "image")
+            mask = _resolve(root, record.get("mask"), "mask")
+            ignore = _resolve(root, record.get("ignore"), "ignore", required=False)
+            annotators = {}
+            for column in annotator_columns:
+                found = _resolve(root, record.get(column), column, required=False)
+                if found is not None:
+                    annotators[column.removeprefix("mask_")] = found
+        except _RowError as error:
+            problems.append(Problem(str(path), str(error), row, _stem(record.get("image"))))
+            continue
+        image_id = image.stem
+        if image_id in seen:
+            problems.append(
+                Problem(str(path), f"duplicate image {image.name} (also row {seen[image_id]})",
+                        row, image_id)
+            )
+            continue
+        seen[image_id] = row
+        attributes = {c: _cell(record.get(c)) for c in attribute_columns}
+        samples.append(Sample(row, image_id, image, mask, ignore, annotators, attributes))
+    return Dataset(
+        root=root,
+        name=path.stem if path.stem not in ("manifest",) else root.resolve().name,
+        source=path,
+        rows=len(records),
+        samples=samples,
+        problems=problems,
+        attributes=[],
+        attribute_columns=attribute_columns,
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+class _RowError(ValueError):
+    pass
+
+
+def _resolve(root: Path, value: object, column: str, required: bool = True) -> Path | None:
+    text = _cell(value)
+    if text is None:
+        if required:
+            raise _RowError(f"empty '{column}' cell")
+        return None
+    candidate = Path(text)
+    if candidate.is_absolute():
+        return candidate
+    try:
+        resolved = (root / candidate).resolve()
+    except (OSError, RuntimeError):
+        raise _RowError(f"{column} {text}: symlink loop") from None
+    if not resolved.is_relative_to(root.resolve()) and ".." in candidate.parts:
+        raise _RowError(
+            f"{column} {text}: relative path leaves the dataset folder {root}; "
+            "use an absolute path if this is intended"
+        )
+    return root / candidate
+
+
+def _stem(value: object) -> str | None:
+    text = _cell(value)
+    return Path(text).stem if text else None
+
+
+def _cell(value: object) -> str | None:
+    """A manifest cell as text; empty cells (and JSON null) are None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{path}: not UTF-8 text (invalid byte at offset {error.start}); save it as UTF-8"
+        ) from None
+
+
+def _parse_csv(path: Path, raw: bytes) -> list[dict[str, str]]:
+    text = _decode(path, raw)
+    if not text.strip():
+        raise UsageError(f"{path}: empty file (expected a header row)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise UsageError(f"{path}: malformed CSV ({error})") from None
+    header = [h.strip() for h in rows[0]]
+    if "" in header:
+        raise UsageError(f"{path}: empty column name in the header row")
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise UsageError(f"{path}: duplicate column(s) {', '.join(duplicates)}")
+    records = []
+    for number, cells in enumerate(rows[1:], start=1):
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        if len(cells) != len(header):
+            raise UsageError(
+                f"{path}, row {number}: {len(cells)} cells where the header has {len(header)}"
+            )
+        records.append(dict(zip(header, cells, strict=True)))
+    return records
+
+
+def _parse_jsonl(path: Path, raw: bytes) -> list[dict[str, object]]:
+    text = _decode(path, raw)
+    if not text.strip():
+        raise UsageError(f"{path}: empty file (expected one JSON object per line)")
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"{path}, line {number}: not JSON ({error.msg})") from None
+        if not isinstance(record, dict):
+            raise UsageError(f"{path}, line {number}: expected a JSON object")
+        records.append(record)
+    return records
+
+
+# --- attributes and files ------------------------------------------------------------
+
+
+def _select_attributes(dataset: Dataset, requested: tuple[str, ...]) -> None:
+    if requested:
+        absent = [a for a in requested if a not in dataset.attribute_columns]
+        if absent:
+            available = ", ".join(dataset.attribute_columns) or "none"
+            raise UsageError(
+                f"--attribute: no column {', '.join(repr(a) for a in absent)} in "
+                f"{dataset.source} (attribute columns: {available})"
+            )
+        dataset.attributes = list(dict.fromkeys(requested))
+    else:
+        for column in dataset.attribute_columns:
+            distinct = {s.attributes.get(column) for s in dataset.samples} - {None}
+            if len(distinct) > MAX_AUTO_GROUPS:
+                dataset.notes.append(
+                    f"attribute '{column}' has {len(distinct)} distinct values and looks "
+                    "continuous; not evaluated (name it with --attribute to evaluate it)"
+                )
+            else:
+                dataset.attributes.append(column)
+    _check_vocabularies(dataset)
+
+
+def _check_vocabularies(dataset: Dataset) -> None:
+    vocabularies = standard_vocabularies()
+    valid = []
+    for sample in dataset.samples:
+        reasons = []
+        values = dict(sample.attributes)
+        for name in dataset.attributes:
+            vocabulary = vocabularies.get(name)
+            raw = values.get(name)
+            if vocabulary is None or raw is None:
+                continue
+            canonical = vocabulary.canonical(raw)
+            if canonical is None:
+                allowed = ", ".join(vocabulary.values)
+                reasons.append(f"{name} {raw!r} is not in the vocabulary ({allowed})")
+            else:
+                values[name] = canonical
+        if reasons:
+            dataset.problems.append(
+                Problem(str(dataset.source), "; ".join(reasons), sample.row, sample.image_id)
+            )
+        else:
+            valid.append(_replace_attributes(sample, values))
+    dataset.samples = valid
+
+
+def _replace_attributes(sample: Sample, values: dict[str, str | None]) -> Sample:
+    return Sample(sample.row, sample.image_id, sample.image, sample.mask, sample.ignore,
+                  sample.annotators, values)
+
+
+def _check_files(dataset: Dataset) -> None:
+    valid = []
+    for sample in dataset.samples:
+        reasons = _file_problems(sample)
+        if reasons:
+            file, reason = reasons[0]
+            extra = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+            dataset.problems.append(Problem(file, reason + extra, sample.row, sample.image_id))
+        else:
+            valid.append(sample)
+    dataset.samples = valid
+    dataset.problems.sort(key=lambda p: (p.row is None, p.row or 0, p.file))
+
+
+def _file_problems(sample: Sample) -> list[tuple[str, str]]:
+    """(file, reason) for each file of the sample that cannot be used."""
+    problems = []
+    image = _info(sample.image, "image", problems)
+    masks = [(sample.mask, "mask")]
+    if sample.ignore is not None:
+        masks.append((sample.ignore, "ignore mask"))
+    masks.extend((path, f"mask of annotator {name}") for name, path in sample.annotators.items())
+    for path, role in masks:
+        info = _info(path, role, problems)
+        if info is None:
+            continue
+        if info.palette:
+            problems.append((str(path), f"{role} is a palette PNG; save it as 8-bit greyscale"))
+        elif info.channels != 1:
+            problems.append((str(path), f"{role} has {info.channels} channels; "
+                             "expected a single-channel 8-bit mask"))
+        elif info.bit_depth != 8:
+            problems.append((str(path), f"{role} is {info.bit_depth}-bit; expected 8-bit"))
+        elif image is not None and (info.width, info.height) != (image.width, image.height):
+            problems.append((str(path), f"{role} is {info.width}x{info.height} but the image is "
+                             f"{image.width}x{image.height}"))
+    return problems
+
+
+def _info(path: Path, role: str, problems: list[tuple[str, str]]) -> ImageInfo | None:
+    try:
+        if not path.exists():
+            problems.append((str(path), f"{role} file not found"))
+            return None
+        if not path.is_file():
+            problems.append((str(path), f"{role} is not a file"))
+            return None
+    except OSError as error:  # symlink loops surface here on some Pythons
+        problems.append((str(path), f"{role}: {error.strerror or error}"))
+        return None
+    try:
+        return read_image_info(path)
+    except UnreadableImage as error:
+        problems.append((str(path), f"unreadable {role}: {error}"))
+        return None

@@ -1,0 +1,296 @@
+"""Stage orchestration: dataset -> inference -> metrics -> per-image table -> statistics.
+
+`evaluate_sample` is the whole per-image job (read, predict, score). `run_evaluation` runs
+it over a dataset in worker processes, streams each row into the durable progress store,
+and assembles the results document. Nothing but a row of numbers is kept per image, so
+memory does not grow with the size of the dataset beyond that table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from . import results as results_module
+from .config import PER_IMAGE_SETTINGS, Settings
+from .dataset import Dataset, Problem, Sample, load_dataset
+from .errors import UsageError
+from .inference import Segmenter, TensorSpec
+from .metrics import annotator_ious, mask_counts, to_binary
+from .models import ModelFile, resolve_model
+from .store import ProgressStore
+
+Log = Callable[[str], None]
+ProgressCallback = Callable[[int, int], None]
+
+
+class RowFailure(Exception):
+    """A row that passed validation but could not be evaluated (e.g. corrupt pixel data)."""
+
+
+# --- one image -----------------------------------------------------------------------
+
+
+def content_sha256(sample: Sample) -> str:
+    """Hash of every file a row reads: the row's part of the resume key."""
+    digest = hashlib.sha256()
+    for path in sample.files():
+        digest.update(path.name.encode() + b"\0")
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    # Masks carry no EXIF orientation, so images are read in stored pixel order too.
+    data = np.frombuffer(Path(path).read_bytes(), np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if image is None:
+        raise RowFailure(f"{path}: image could not be decoded")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_mask(path: Path, shape: tuple[int, int], role: str) -> np.ndarray:
+    data = np.frombuffer(Path(path).read_bytes(), np.uint8)
+    mask = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if mask is None:
+        raise RowFailure(f"{path}: {role} could not be decoded")
+    if mask.ndim != 2 or mask.dtype != np.uint8:
+        raise RowFailure(f"{path}: {role} is not a single-channel 8-bit mask")
+    if mask.shape != shape:
+        raise RowFailure(f"{path}: {role} is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                         f"{shape[1]}x{shape[0]}")
+    return to_binary(mask)
+
+
+def evaluate_sample(sample: Sample, segmenter: Segmenter, threshold: float,
+                    masks_dir: Path | None = None) -> dict[str, Any]:
+    """Predict one image and score it against its ground truth: one per-image row."""
+    row: dict[str, Any] = {"row": sample.row, "image": sample.image_id}
+    try:
+        row["content_sha256"] = content_sha256(sample)
+        image = read_rgb(sample.image)
+        shape = image.shape[:2]
+        truth = read_mask(sample.mask, shape, "mask")
+        ignore = read_mask(sample.ignore, shape, "ignore mask") if sample.ignore else None
+        others = {name: read_mask(path, shape, f"mask of annotator {name}")
+                  for name, path in sample.annotators.items()}
+    except (RowFailure, OSError) as error:
+        return {**row, "status": "skipped", "reason": str(error)}
+    # MediaPipe's own examples draw the person where probability > threshold.
+    predicted = segmenter.predict(image) > threshold
+    counts = mask_counts(predicted, truth, ignore)
+    row.update(
+        status="ok",
+        reason="",
+        intersection=counts.intersection,
+        union=counts.union,
+        iou=counts.iou,
+        gt_area=counts.gt_area,
+        pred_area=counts.pred_area,
+        ignored_pixels=counts.ignored_pixels,
+        both_empty=counts.both_empty,
+    )
+    if others:
+        row.update(annotator_ious(truth, others, ignore))
+    if masks_dir is not None:
+        cv2.imwrite(str(masks_dir / f"{sample.image_id}.png"), predicted.astype(np.uint8) * 255)
+    return row
+
+
+# --- worker processes ----------------------------------------------------------------
+
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(model_path: str, threads: int, threshold: float, masks_dir: str | None) -> None:
+    # Each process owns its interpreter; one LiteRT interpreter is not thread-safe.
+    cv2.setNumThreads(1)
+    _worker_state.update(
+        segmenter=Segmenter(model_path, threads=threads),
+        threshold=threshold,
+        masks_dir=Path(masks_dir) if masks_dir else None,
+    )
+
+
+def _work(sample: Sample) -> dict[str, Any]:
+    return evaluate_sample(sample, _worker_state["segmenter"], _worker_state["threshold"],
+                           _worker_state["masks_dir"])
+
+
+def evaluate_samples(samples: list[Sample], model_path: Path, *, threshold: float = 0.5,
+                     workers: int = 1, threads: int = 1, masks_dir: Path | None = None
+                     ) -> Iterator[dict[str, Any]]:
+    """Yield one row per sample, in completion order, using `workers` processes."""
+    initargs = (str(model_path), threads, threshold, str(masks_dir) if masks_dir else None)
+    if workers <= 1 or len(samples) <= 1:
+        _init_worker(*initargs)
+        for sample in samples:
+            yield _work(sample)
+        return
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    chunksize = max(1, min(8, len(samples) // (workers * 8)))
+    with context.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
+        yield from pool.imap_unordered(_work, samples, chunksize=chunksize)
+
+
+# --- a whole run ---------------------------------------------------------------------
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced and where."""
+
+    run_dir: Path
+    document: dict[str, Any]
+    per_image: pd.DataFrame
+    failed_rows: list[dict[str, Any]] = field(default_factory=list)  # broke during inference
+
+
+def default_run_dir(dataset: Dataset, now: datetime) -> Path:
+    return Path("reports") / f"{dataset.name}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def prepare_run_dir(run_dir: Path, overwrite: bool, resume: bool) -> None:
+    """Create the run folder; refuse to write into a non-empty one unless asked."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out: {run_dir} exists and is not a folder")
+    if run_dir.exists() and any(run_dir.iterdir()) and not (overwrite or resume):
+        raise UsageError(f"--out: {run_dir} is not empty; pass --overwrite to replace its "
+                         "results or --resume to continue an interrupted run")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(f"--out: cannot write to {run_dir} ({error.strerror or error})"
+                         ) from None
+
+
+def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[str, Any]:
+    key = {"model_sha256": model.sha256, "dataset": str(Path(dataset.source).resolve()),
+           "dataset_source_sha256": dataset.source_sha256,
+           "schema_version": results_module.SCHEMA_VERSION,
+           "save_masks": settings.save_masks}
+    key.update({name: getattr(settings, name) for name in PER_IMAGE_SETTINGS})
+    return key
+
+
+def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str = "",
+                   log: Log = lambda _: None, progress: ProgressCallback | None = None
+                   ) -> RunOutcome:
+    """Validate, predict, score and summarise a dataset; write the run folder.
+
+    Raises UsageError (exit 2) for invalid input unless `settings.skip_invalid`, in which
+    case invalid rows are recorded as skipped with their reason.
+    """
+    settings.validate()
+    started = datetime.now(timezone.utc)
+    dataset = load_dataset(dataset_path, settings.attributes)
+    for note in dataset.notes:
+        log(f"note: {note}")
+    if dataset.problems and not settings.skip_invalid:
+        raise InvalidDataset(dataset.problems)
+    if not dataset.samples:
+        raise UsageError(f"{dataset.source}: no valid rows to evaluate "
+                         f"({len(dataset.problems)} problem(s))")
+    _check_intersections(settings, dataset)
+    model = resolve_model(settings.model, log=log)
+    spec = Segmenter(model.path, threads=1).spec  # refuses models whose tensors do not fit
+
+    run_dir = Path(settings.out) if settings.out else default_run_dir(dataset, started)
+    prepare_run_dir(run_dir, settings.overwrite, settings.resume)
+    masks_dir = run_dir / "masks" if settings.save_masks else None
+    if masks_dir:
+        masks_dir.mkdir(exist_ok=True)
+    key = resume_key(model, dataset, settings)
+    if settings.resume and (run_dir / "progress.sqlite").exists():
+        store = ProgressStore.reopen(run_dir, key)
+    else:
+        store = ProgressStore.create(run_dir, key)
+    try:
+        rows = _evaluate_with_store(dataset, store, model, settings, masks_dir, log, progress)
+    finally:
+        store.close()
+
+    skipped_rows = [_skipped_row(p) for p in dataset.problems]
+    per_image = results_module.per_image_table(rows + skipped_rows, dataset)
+    failed = [r for r in rows if r["status"] == "skipped"]
+    document = results_module.build_document(
+        per_image=per_image, dataset=dataset, model=model, spec=spec, settings=settings,
+        command=command, started=started, finished=datetime.now(timezone.utc),
+    )
+    results_module.write_run(run_dir, document, per_image)
+    return RunOutcome(run_dir, document, per_image, failed)
+
+
+class InvalidDataset(UsageError):
+    """Validation found row problems and --skip-invalid was not given."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} invalid row(s); fix them or pass --skip-invalid")
+
+
+def _check_intersections(settings: Settings, dataset: Dataset) -> None:
+    for columns in settings.intersect:
+        absent = [c for c in columns if c not in dataset.attribute_columns]
+        if absent:
+            raise UsageError(f"--intersect {','.join(columns)}: no column "
+                             f"{', '.join(repr(c) for c in absent)} in {dataset.source}")
+
+
+def _evaluate_with_store(dataset: Dataset, store: ProgressStore, model: ModelFile,
+                         settings: Settings, masks_dir: Path | None, log: Log,
+                         progress: ProgressCallback | None) -> list[dict[str, Any]]:
+    done = store.done()
+    by_row = {s.row: s for s in dataset.samples}
+    for row, data in done.items():
+        sample = by_row.get(row)
+        if sample is None or sample.image_id != data["image"]:
+            raise UsageError(f"--resume: row {row} ({data['image']}) of the interrupted run is "
+                             "not in the dataset any more; start a new --out")
+        if data.get("content_sha256") and content_sha256(sample) != data["content_sha256"]:
+            raise UsageError(f"--resume: {sample.image_id} changed since the interrupted run "
+                             "(image or mask content differs); start a new --out")
+        if masks_dir and data["status"] == "ok" and not (masks_dir / f"{sample.image_id}.png"
+                                                        ).exists():
+            del done[row]  # its saved mask is gone: evaluate it again
+    todo = [s for s in dataset.samples if s.row not in done]
+    if done:
+        log(f"resuming: {len(done)} of {len(dataset.samples)} rows already evaluated, "
+            f"{len(todo)} to go")
+    rows = list(done.values())
+    total = len(dataset.samples)
+    if progress:
+        progress(len(rows), total)
+    for row in evaluate_samples(todo, model.path, threshold=settings.threshold,
+                                workers=min(settings.workers, max(1, len(todo))),
+                                threads=settings.threads, masks_dir=masks_dir):
+        store.add(row)
+        rows.append(row)
+        if progress:
+            progress(len(rows), total)
+    return rows
+
+
+def _skipped_row(problem: Problem) -> dict[str, Any]:
+    return {"row": problem.row, "image": problem.image, "status": "skipped",
+            "reason": str(problem), "source_file": problem.file}
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)

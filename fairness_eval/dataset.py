@@ -91,6 +91,9 @@ class Dataset:
     attribute_columns: list[str]  # every attribute column present
     notes: list[str] = field(default_factory=list)
     source_sha256: str = ""  # over the manifest / attributes.csv bytes and the file list
+    # where attribute values come from: attributes.csv and its row per image (folders)
+    attribute_file: Path | None = None
+    attribute_rows: dict[str, int] = field(default_factory=dict)
 
     def value_counts(self) -> dict[str, dict[str, int]]:
         """Per selected attribute, the number of valid samples with each value."""
@@ -197,6 +200,8 @@ def _load_folder(root: Path) -> Dataset:
         attributes=[],
         attribute_columns=list(attribute_columns),
         source_sha256=hashlib.sha256(table_bytes + b"\0" + listing).hexdigest(),
+        attribute_file=root / "attributes.csv" if table else None,
+        attribute_rows=dict(table.lines) if table else {},
     )
 
 
@@ -449,9 +454,10 @@ def _check_vocabularies(dataset: Dataset) -> None:
             else:
                 values[name] = canonical
         if reasons:
-            dataset.problems.append(
-                Problem(str(dataset.source), "; ".join(reasons), sample.row, sample.image_id)
-            )
+            file, row = dataset.source, sample.row
+            if dataset.attribute_file is not None:
+                file, row = dataset.attribute_file, dataset.attribute_rows[sample.image_id]
+            dataset.problems.append(Problem(str(file), "; ".join(reasons), row, sample.image_id))
         else:
             valid.append(_replace_attributes(sample, values))
     dataset.samples = valid

@@ -26,7 +26,7 @@ from . import results as results_module
 from .config import PER_IMAGE_SETTINGS, Settings
 from .dataset import Dataset, Problem, Sample, load_dataset
 from .errors import UsageError
-from .inference import Segmenter, TensorSpec
+from .inference import Segmenter
 from .metrics import annotator_ious, mask_counts, to_binary
 from .models import ModelFile, resolve_model
 from .store import ProgressStore

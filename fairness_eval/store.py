@@ -29,7 +29,8 @@ class ProgressStore:
         self._connection = sqlite3.connect(path)
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
-        self._connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self._connection.execute(
             "CREATE TABLE IF NOT EXISTS rows (row INTEGER PRIMARY KEY, image TEXT NOT NULL, "
             "content_sha256 TEXT, data TEXT NOT NULL)"

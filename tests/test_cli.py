@@ -1,0 +1,64 @@
+"""The command line as a user meets it: real subprocesses, exit codes, one-line errors."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = Path(sys.executable).with_name("fairness-eval")
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXE), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_validate_prints_counts_per_attribute(voc_dataset):
+    done = cli("validate", "--dataset", str(voc_dataset), "--attribute", "bourdev_subcategory")
+    assert done.returncode == 0, done.stderr
+    assert "300 rows, 300 valid, 0 with problems" in done.stdout
+    lines = {line.split()[0]: line.split()[-1] for line in done.stdout.splitlines()
+             if line.startswith("  ")}
+    assert lines["Male"] == "32" and lines["Female"] == "20" and lines["Child"] == "8"
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path):
+    import cv2
+    import numpy as np
+
+    for folder in ("images", "masks"):
+        (tmp_path / folder).mkdir()
+    for stem in ("a", "b", "c"):
+        cv2.imwrite(str(tmp_path / "images" / f"{stem}.jpg"), np.zeros((8, 8, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "masks" / "a.png"), np.zeros((8, 8), np.uint8))
+    cv2.imwrite(str(tmp_path / "masks" / "b.png"), np.zeros((8, 8, 3), np.uint8))
+    done = cli("validate", "--dataset", str(tmp_path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "row 2 (b): mask has 3 channels" in done.stderr
+    assert "row 3 (c): missing mask" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("fairness-eval: error: 2 invalid row")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "--dataset", "/nonexistent/data"), "--dataset: /nonexistent/data does not exist"),
+        (("run", "--dataset", ".", "--threshold", "1.5"), "--threshold: 1.5 must lie in (0, 1)"),
+        (("run", "--dataset", ".", "--ci-method", "magic"), "Invalid value for '--ci-method'"),
+        (("models", "pull", "nosuchmodel"), "unknown model(s) nosuchmodel"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, message, tmp_path):
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_models_list_names_both_registered_models(model_file):
+    done = cli("models", "list")
+    assert done.returncode == 0
+    assert "selfie " in done.stdout and "selfie-landscape" in done.stdout
+    assert "9ee168ec7c8f2a16" in done.stdout

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import CI_METHODS, GATE_ON, REFERENCES, REPORT_FORMATS, STATISTICS, Settings
+from .config import CI_METHODS, GATE_ON, REFERENCES, REPORT_FORMATS, STATISTICS
 from .errors import UsageError
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
@@ -82,6 +82,20 @@ def _intersections(values: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(crossed)
 
 
+def _given(ctx: click.Context, names: Any) -> dict[str, Any]:
+    """The options the user typed on the command line: only these override the config file."""
+    from click.core import ParameterSource
+
+    return {name: ctx.params[name] for name in names
+            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Configuration file (default: ./fairness-eval.toml, or [tool.fairness-eval] in "
+         "./pyproject.toml).")
+
+
 def _formats(value: str) -> tuple[str, ...]:
     chosen = tuple(f.strip() for f in value.split(",") if f.strip())
     unknown = [f for f in chosen if f not in REPORT_FORMATS]
@@ -132,8 +146,9 @@ def _with_options(options: list) -> Any:
 
 
 @cli.command()
-@click.option("--dataset", type=click.Path(path_type=Path), required=True,
+@click.option("--dataset", type=click.Path(path_type=Path), default=None,
               help="Dataset folder (images/, masks/, ...) or manifest (.csv / .jsonl).")
+@CONFIG_OPTION
 @click.option("--model", default="selfie", show_default=True,
               help="selfie, selfie-landscape, or a path to a .tflite segmentation model.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
@@ -163,15 +178,28 @@ def _with_options(options: list) -> Any:
 @click.option("--gate", is_flag=True, help="Exit 1 when a gated fairness criterion is violated.")
 @click.option("--strict", is_flag=True, help="With --gate, an inconclusive verdict fails too.")
 @click.option("--gate-on", type=click.Choice(GATE_ON), default="statistical", show_default=True)
-def run(dataset: Path, formats: str, intersect: tuple[str, ...], workers: int | None,
-        **options: Any) -> None:
+@click.pass_context
+def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, formats: str,
+        intersect: tuple[str, ...], workers: int | None, **options: Any) -> int:
     """Evaluate a model on an annotated dataset and write the run folder and the card."""
+    from .config import config_entry, load_config, merge_run_settings, resolve_dataset
     from .pipeline import cpu_count, run_evaluation
 
-    settings = Settings(**options, formats=_formats(formats), intersect=_intersections(intersect),
-                        workers=workers or cpu_count())
+    file_config = load_config(config_path)
+    given = _given(ctx, options)
+    if "formats" in _given(ctx, ["formats"]):
+        given["formats"] = _formats(formats)
+    if "intersect" in _given(ctx, ["intersect"]):
+        given["intersect"] = _intersections(intersect)
+    if workers is not None:
+        given["workers"] = workers
+    elif "workers" not in file_config.run:
+        given["workers"] = cpu_count()
+    settings = merge_run_settings(file_config, given)
+    dataset = resolve_dataset(file_config, dataset)
     command = "fairness-eval " + shlex.join(sys.argv[1:])
-    outcome = run_evaluation(dataset, settings, command=command, log=_err, progress=Progress())
+    outcome = run_evaluation(dataset, settings, command=command, log=_err, progress=Progress(),
+                             config=config_entry(file_config, settings))
     for row in outcome.failed_rows:
         _err(f"skipped: {row['reason']}")
     from .console import summary_lines
@@ -179,9 +207,22 @@ def run(dataset: Path, formats: str, intersect: tuple[str, ...], workers: int | 
     for line in summary_lines(outcome.document):
         click.echo(line)
     click.echo(f"\nresults: {outcome.run_dir}")
+    if settings.formats:
+        from .report import render_reports
+
+        for path in render_reports(outcome.run_dir, settings.formats, card=settings.card,
+                                   examples=settings.examples, overwrite=settings.overwrite):
+            click.echo(f"wrote {path}")
     if outcome.failed_rows and not settings.skip_invalid:
         raise UsageError(f"{len(outcome.failed_rows)} row(s) could not be evaluated (listed "
                          "above, recorded in results.json); pass --skip-invalid to accept that")
+    if settings.gate:
+        from .ci_outputs import check_run
+        from .config import CheckOptions
+
+        return check_run(outcome.run_dir, CheckOptions(strict=settings.strict,
+                                                       gate_on=settings.gate_on), echo=click.echo)
+    return EXIT_OK
 
 
 @cli.command()
@@ -205,6 +246,70 @@ def validate(dataset: Path, attributes: tuple[str, ...]) -> None:
         for problem in loaded.problems:
             _err(str(problem))
         raise UsageError(f"{len(loaded.problems)} invalid row(s) in {loaded.source}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="Report formats: html, pdf, md, json (comma-separated).")
+@click.option("--card", type=click.Path(path_type=Path), default=None,
+              help="Card text file overriding the default intended uses, limitations, ...")
+@click.option("--examples", type=int, default=0, show_default=True,
+              help="Add the N lowest-IoU images per group (needs a run with --save-masks).")
+@click.option("--overwrite", is_flag=True, help="Replace report files edited since written.")
+def report(run_dir: Path, formats: str, card: Path | None, examples: int,
+           overwrite: bool) -> None:
+    """Render the model card and summaries of a run folder from its results.json."""
+    from .report import render_reports
+
+    if examples < 0:
+        raise UsageError(f"--examples: {examples} must be >= 0")
+    for path in render_reports(run_dir, _formats(formats), card=card, examples=examples,
+                               overwrite=overwrite):
+        click.echo(f"wrote {path}")
+
+
+# -- check / compare --------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="An inconclusive verdict fails too.")
+@click.option("--gate-on", type=click.Choice(GATE_ON), default="statistical", show_default=True,
+              help="Gate on the bootstrap verdict or the card's point-estimate verdict.")
+@CONFIG_OPTION
+@click.pass_context
+def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
+          config_path: Path | None) -> int:
+    """Gate a run: exit 1 when a gated criterion is violated; write junit.xml."""
+    from .ci_outputs import check_run
+    from .config import load_config, merge_check_options
+
+    options = merge_check_options(load_config(config_path), _given(ctx, ["strict", "gate_on"]))
+    return check_run(run_dir, options, echo=click.echo)
+
+
+@cli.command()
+@click.argument("baseline", type=click.Path(path_type=Path))
+@click.argument("candidate", type=click.Path(path_type=Path))
+@click.option("--max-drop", type=float, default=None,
+              help="Fail when a gated group's IoU drops by more than this with confidence "
+                   "(e.g. 0.01).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for comparison.md and comparison.json (default: CANDIDATE).")
+@click.option("--gate-on", type=click.Choice(GATE_ON), default="statistical", show_default=True,
+              help="Which verdicts count when looking for new violations.")
+@CONFIG_OPTION
+@click.pass_context
+def compare(ctx: click.Context, baseline: Path, candidate: Path, max_drop: float | None,
+            out: Path | None, gate_on: str, config_path: Path | None) -> int:
+    """Compare two runs over the same images: paired change in IoU per group."""
+    from .compare import run_compare
+    from .config import load_config, merge_compare_options
+
+    options = merge_compare_options(load_config(config_path),
+                                    _given(ctx, ["max_drop", "out", "gate_on"]))
+    return run_compare(baseline, candidate, options, echo=click.echo)
 
 
 # -- models -----------------------------------------------------------------------------
@@ -260,6 +365,14 @@ def main() -> None:
     except click.exceptions.Abort:
         _err("aborted")
         sys.exit(130)
+    except click.UsageError as error:
+        if isinstance(error, click.exceptions.NoArgsIsHelpError):
+            error.show()  # a bare command asks for its help text
+            sys.exit(EXIT_USAGE)
+        # One line like every other usage error (click's own form spans four).
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        _err(f"fairness-eval: error: {error.format_message()}{hint}")
+        sys.exit(EXIT_USAGE)
     except click.ClickException as error:
         error.show()
         sys.exit(EXIT_USAGE if error.exit_code == 2 else error.exit_code)

@@ -135,7 +135,7 @@ class Settings:
 
     def gated_criteria_for(self, attribute: str) -> tuple[str, ...]:
         """The criteria the gate checks for one attribute (default: all of them)."""
-        return gated_criteria(self.as_dict(), attribute)
+        return gated_criteria({"per_attribute": self.per_attribute}, attribute)
 
 
 # Settings whose change changes a per-image number: the resume key covers these.

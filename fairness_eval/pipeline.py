@@ -42,26 +42,30 @@ class RowFailure(Exception):
 # --- one image -----------------------------------------------------------------------
 
 
-def content_sha256(sample: Sample) -> str:
-    """Hash of every file a row reads: the row's part of the resume key."""
+def content_sha256(sample: Sample, contents: dict[Path, bytes] | None = None) -> str:
+    """Hash of every file a row reads: the row's part of the resume key.
+
+    `contents` holds the files' bytes when the caller has read them already.
+    """
     digest = hashlib.sha256()
     for path in sample.files():
         digest.update(path.name.encode() + b"\0")
-        digest.update(Path(path).read_bytes())
+        digest.update(contents[path] if contents is not None else Path(path).read_bytes())
     return digest.hexdigest()
 
 
-def read_rgb(path: Path) -> np.ndarray:
+def read_rgb(path: Path, content: bytes | None = None) -> np.ndarray:
     # Masks carry no EXIF orientation, so images are read in stored pixel order too.
-    data = np.frombuffer(Path(path).read_bytes(), np.uint8)
+    data = np.frombuffer(Path(path).read_bytes() if content is None else content, np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
         raise RowFailure(f"{path}: image could not be decoded")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def read_mask(path: Path, shape: tuple[int, int], role: str) -> np.ndarray:
-    data = np.frombuffer(Path(path).read_bytes(), np.uint8)
+def read_mask(path: Path, shape: tuple[int, int], role: str, content: bytes | None = None
+              ) -> np.ndarray:
+    data = np.frombuffer(Path(path).read_bytes() if content is None else content, np.uint8)
     mask = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if mask is None:
         raise RowFailure(f"{path}: {role} could not be decoded")
@@ -78,12 +82,15 @@ def evaluate_sample(sample: Sample, segmenter: Segmenter, threshold: float,
     """Predict one image and score it against its ground truth: one per-image row."""
     row: dict[str, Any] = {"row": sample.row, "image": sample.image_id}
     try:
-        row["content_sha256"] = content_sha256(sample)
-        image = read_rgb(sample.image)
+        # Each file is read once: the bytes that are hashed are the bytes decoded.
+        contents = {path: Path(path).read_bytes() for path in sample.files()}
+        row["content_sha256"] = content_sha256(sample, contents)
+        image = read_rgb(sample.image, contents[sample.image])
         shape = image.shape[:2]
-        truth = read_mask(sample.mask, shape, "mask")
-        ignore = read_mask(sample.ignore, shape, "ignore mask") if sample.ignore else None
-        others = {name: read_mask(path, shape, f"mask of annotator {name}")
+        truth = read_mask(sample.mask, shape, "mask", contents[sample.mask])
+        ignore = (read_mask(sample.ignore, shape, "ignore mask", contents[sample.ignore])
+                  if sample.ignore else None)
+        others = {name: read_mask(path, shape, f"mask of annotator {name}", contents[path])
                   for name, path in sample.annotators.items()}
     except (RowFailure, OSError) as error:
         return {**row, "status": "skipped", "reason": str(error)}
@@ -189,8 +196,8 @@ def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[s
 
 
 def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str = "",
-                   log: Log = lambda _: None, progress: ProgressCallback | None = None
-                   ) -> RunOutcome:
+                   log: Log = lambda _: None, progress: ProgressCallback | None = None,
+                   config: dict[str, Any] | None = None) -> RunOutcome:
     """Validate, predict, score and summarise a dataset; write the run folder.
 
     Raises UsageError (exit 2) for invalid input unless `settings.skip_invalid`, in which
@@ -230,7 +237,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     failed = [r for r in rows if r["status"] == "skipped"]
     document = results_module.build_document(
         per_image=per_image, dataset=dataset, model=model, spec=spec, settings=settings,
-        command=command, started=started, finished=datetime.now(timezone.utc),
+        command=command, started=started, finished=datetime.now(timezone.utc), config=config,
     )
     results_module.write_run(run_dir, document, per_image)
     return RunOutcome(run_dir, document, per_image, failed)

@@ -88,6 +88,9 @@ def build_document(*, per_image: pd.DataFrame, dataset: Any, model: Any, spec: A
         sd_factor=settings.sd_factor,
         sd_ddof=settings.sd_ddof,
         inter_annotator_iou=settings.inter_annotator_iou,
+        min_group_sizes={name: table["min_group_size"]
+                         for name, table in settings.per_attribute.items()
+                         if table.get("min_group_size") is not None},
     )
     annotators = sorted({name for s in dataset.samples for name in s.annotators})
     if statistics.get("inter_annotator_iou", {}).get("source") == "dataset":
@@ -160,6 +163,9 @@ def to_jsonable(value: Any) -> Any:
 
 def write_run(run_dir: Path, document: dict[str, Any], per_image: pd.DataFrame | None) -> None:
     """Write results.json (and per_image.csv) atomically into the run folder."""
+    # An earlier results.json (--overwrite, --resume) must not outlive a failed write and
+    # sit beside a per_image.csv it does not describe; results.json is written last.
+    (run_dir / RESULTS_NAME).unlink(missing_ok=True)
     if per_image is not None:
         _atomic_write(run_dir / PER_IMAGE_NAME, per_image.to_csv(index=False).encode())
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

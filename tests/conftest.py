@@ -54,3 +54,65 @@ def voc_run(tmp_path_factory: pytest.TempPathFactory, voc_dataset: Path, model_f
                         workers=2, formats=())
     outcome = run_evaluation(voc_dataset, settings, command="pytest voc_run")
     return run_dir, outcome
+
+
+# -- CI gate and compare (issue 5): VOC runs with attributes derived from real properties --
+
+def _write_voc_property_manifest(path: Path, voc: Path, keep: int | None = None) -> Path:
+    """A manifest over the VOC images (absolute paths) with three attributes from meta.csv:
+    `person_share` small (person < 5% of the frame) / large, `scene` multi (two or more
+    persons of >= 5% of the person area) / single, and `random_split` A / B drawn with
+    seed 0. `keep`: only the first `keep` images."""
+    import numpy as np
+    import pandas as pd
+
+    meta = pd.read_csv(voc / "meta.csv", dtype={"image": str}).sort_values("image")
+    if keep is not None:
+        meta = meta.head(keep)
+    random_split = np.random.default_rng(0).choice(["A", "B"], len(meta))
+    rows = []
+    for (_, item), split in zip(meta.iterrows(), random_split, strict=True):
+        stem = item["image"]
+        second = voc / "masks_annotator2" / f"{stem}.png"
+        rows.append({
+            "image": str(voc / "images" / f"{stem}.jpg"),
+            "mask": str(voc / "masks" / f"{stem}.png"),
+            "ignore": str(voc / "ignore" / f"{stem}.png"),
+            "mask_annotator2": str(second) if second.exists() else "",
+            "person_share": "small" if item["person_pixel_fraction"] < 0.05 else "large",
+            "scene": "multi" if item["person_components_ge5pct"] >= 2 else "single",
+            "random_split": split,
+        })
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def voc_property_manifest(tmp_path_factory: pytest.TempPathFactory, voc_dataset: Path) -> Path:
+    folder = tmp_path_factory.mktemp("voc_properties")
+    return _write_voc_property_manifest(folder / "voc_properties.csv", voc_dataset)
+
+
+@pytest.fixture(scope="session")
+def voc_property_run(tmp_path_factory: pytest.TempPathFactory, voc_property_manifest: Path,
+                     voc_dataset: Path, model_file):
+    """run(attribute, threshold=0.5, keep=None) -> run folder of a real run over the VOC
+    property manifest evaluating that one attribute; each distinct run is made once."""
+    from fairness_eval.config import Settings
+    from fairness_eval.pipeline import run_evaluation
+
+    made: dict[tuple, Path] = {}
+
+    def run(attribute: str, threshold: float = 0.5, keep: int | None = None) -> Path:
+        key = (attribute, threshold, keep)
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"voc_{attribute}_{threshold}_{keep}")
+            manifest = voc_property_manifest if keep is None else _write_voc_property_manifest(
+                folder / "voc_properties_subset.csv", voc_dataset, keep)
+            settings = Settings(out=folder / "run", attributes=(attribute,),
+                                threshold=threshold, workers=2, formats=())
+            run_evaluation(manifest, settings, command=f"pytest {attribute} {threshold}")
+            made[key] = folder / "run"
+        return made[key]
+
+    return run

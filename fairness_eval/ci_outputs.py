@@ -1,0 +1,238 @@
+"""What the gate shows a CI system: junit.xml, GitHub Actions annotations and step summary.
+
+All of it is rendered from a `gate.GateReport` (and, for the summary, the results
+document): nothing here decides a verdict. `check_run` is everything `fairness-eval check`
+does, so `run --gate` and `check` behave the same.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import os
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from .config import CheckOptions
+from .gate import FAIL, SKIP, WARN, Check, GateReport, evaluate_gate, read_results
+
+JUNIT_FILE = "junit.xml"
+SUMMARY_FILE = "summary.md"
+# The report package's Markdown renderer (summary.md), used when it can be imported.
+_MARKDOWN_MODULE = "fairness_eval.report.markdown"
+_MARKDOWN_FUNCTION = "render_markdown"
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"})
+
+
+def junit_tree(report: GateReport) -> ET.ElementTree:
+    """A testsuite per attribute, a testcase per (criterion, group).
+
+    Violations (and inconclusive results under --strict) are <failure>s carrying the
+    numbers; small groups, "(not annotated)", criteria that cannot fire or were not
+    evaluated are <skipped> with the reason; an inconclusive result without --strict
+    passes with the numbers in <system-out>.
+    """
+    root = ET.Element("testsuites", name="fairness-eval")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for attribute in report.attributes():
+        checks = report.for_attribute(attribute)
+        counts = {
+            "tests": len(checks),
+            "failures": sum(c.status == FAIL for c in checks),
+            "skipped": sum(c.status == SKIP for c in checks),
+        }
+        suite = ET.SubElement(
+            root, "testsuite", name=attribute, errors="0", time="0",
+            **{k: str(v) for k, v in counts.items()},
+        )
+        for key in totals:
+            totals[key] += counts[key]
+        for check in checks:
+            _add_testcase(suite, check, report)
+    root.set("tests", str(totals["tests"]))
+    root.set("failures", str(totals["failures"]))
+    root.set("errors", "0")
+    root.set("skipped", str(totals["skipped"]))
+    root.set("time", "0")
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def _add_testcase(suite: ET.Element, check: Check, report: GateReport) -> None:
+    case = ET.SubElement(
+        suite, "testcase", classname=f"fairness.{check.attribute}",
+        name=f"criterion ({check.criterion}): {check.group}", time="0",
+    )
+    numbers = check.numbers(report.confidence)
+    if check.status == FAIL:
+        failure = ET.SubElement(
+            case, "failure", type=check.verdict or "violation",
+            message=check.describe(report.confidence, report.gate_on),
+        )
+        failure.text = (
+            f"{check.attribute} / {check.group}: criterion ({check.criterion}) is "
+            f"'{check.verdict}' on the {report.gate_on} verdict "
+            f"(point: {check.point_verdict}, statistical: {check.statistical_verdict}).\n"
+            f"{numbers}\n"
+        )
+    elif check.status == SKIP:
+        ET.SubElement(case, "skipped", message=check.reason or "not gated")
+    elif check.status == WARN:
+        out = ET.SubElement(case, "system-out")
+        out.text = (
+            f"inconclusive (passes without --strict): {numbers}\n"
+        )
+
+
+def write_junit(report: GateReport, path: Path | str) -> Path:
+    """Write junit.xml (UTF-8, with XML declaration); returns the path."""
+    path = Path(path)
+    junit_tree(report).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+# --------------------------------------------------------------------------- GitHub Actions
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(report: GateReport) -> list[str]:
+    """`::error` per failing check, `::warning` per inconclusive one and per note."""
+    lines = []
+    for check in report.failures:
+        title = f"Fairness: {check.attribute} / {check.group}, criterion ({check.criterion})"
+        lines.append(
+            f"::error title={_escape_property(title)}::"
+            f"{_escape_data(check.describe(report.confidence, report.gate_on))}"
+        )
+    for check in report.warnings:
+        title = f"Fairness inconclusive: {check.attribute} / {check.group}"
+        lines.append(
+            f"::warning title={_escape_property(title)}::"
+            f"{_escape_data(check.describe(report.confidence, report.gate_on))}"
+        )
+    for note in report.notes:
+        lines.append(f"::warning title=Fairness::{_escape_data(note)}")
+    return lines
+
+
+def gate_markdown(report: GateReport) -> str:
+    """The gate's own Markdown section: outcome and a table of failing / inconclusive checks."""
+    outcome = "**failed**" if report.failures else "**passed**"
+    lines = [
+        "### Fairness gate",
+        "",
+        f"Gate {outcome} on {report.gate_on} verdicts"
+        f"{' (--strict: inconclusive fails)' if report.strict else ''}: "
+        f"{len(report.failures)} failing, {len(report.warnings)} inconclusive, "
+        f"{sum(c.status == SKIP for c in report.checks)} skipped of {len(report.checks)} checks.",
+        "",
+    ]
+    shown = report.failures + report.warnings
+    if shown:
+        lines += [
+            "| | attribute | group | criterion | verdict | IoU | n | deviation | "
+            f"{report.confidence:.0%} CI | threshold |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for c in shown:
+            mark = "FAIL" if c.status == FAIL else "warn"
+            ci = f"[{c.deviation_ci[0]:+.4f}, {c.deviation_ci[1]:+.4f}]" if c.deviation_ci else ""
+            lines.append(
+                f"| {mark} | {_md(c.attribute)} | {_md(c.group)} | ({c.criterion}) | {c.verdict} "
+                f"| {_fmt(c.value)} | {c.n if c.n is not None else ''} | {_fmt(c.deviation, '+')} "
+                f"| {ci} | {_fmt(c.threshold)} |"
+            )
+        lines.append("")
+    lines += [f"- note: {note}" for note in report.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    # Attribute and group names are user data: shown as written, never as Markdown or HTML.
+    return html.escape(text, quote=False).translate(_MD_SPECIAL)
+
+
+def _fmt(value: float | None, sign: str = "") -> str:
+    return "" if value is None else f"{value:{sign}.4f}"
+
+
+def results_markdown(results: Mapping[str, Any], run_dir: Path | None) -> str | None:
+    """The run's Markdown summary: the report package's renderer, else the run's summary.md."""
+    try:
+        module = importlib.import_module(_MARKDOWN_MODULE)
+    except ImportError:
+        module = None
+    render: Callable[..., str] | None = getattr(module, _MARKDOWN_FUNCTION, None)
+    if callable(render):
+        return render(results)
+    if run_dir is not None and (run_dir / SUMMARY_FILE).is_file():
+        return (run_dir / SUMMARY_FILE).read_text(encoding="utf-8")
+    return None
+
+
+def write_github_outputs(
+    report: GateReport,
+    results: Mapping[str, Any],
+    run_dir: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> bool:
+    """When GITHUB_ACTIONS is set: annotations on `stream`, summary appended to
+    GITHUB_STEP_SUMMARY. Returns whether anything was written."""
+    env = os.environ if env is None else env
+    if not env.get("GITHUB_ACTIONS"):
+        return False
+    stream = sys.stdout if stream is None else stream
+    for line in github_annotations(report):
+        print(line, file=stream)
+    summary_path = env.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        summary = results_markdown(results, run_dir)
+        parts = [summary.rstrip() + "\n"] if summary else []
+        parts.append(gate_markdown(report))
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write("\n".join(parts) + "\n")
+    return True
+
+
+def check_run(
+    run_dir: Path | str,
+    options: CheckOptions | None = None,
+    *,
+    echo: Callable[[str], None] = print,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> int:
+    """Everything `fairness-eval check RUN_DIR` does; returns the exit code (0 or 1).
+
+    Reads results.json, applies the gate, writes junit.xml into the run directory, writes
+    the GitHub Actions output when running there, and echoes the closing lines last.
+    """
+    options = CheckOptions() if options is None else options
+    run_dir = Path(run_dir)
+    results = read_results(run_dir)
+    report = evaluate_gate(
+        results, gate_on=options.gate_on, strict=options.strict, gated=options.gated
+    )
+    folder = run_dir if run_dir.is_dir() else run_dir.parent
+    write_junit(report, folder / JUNIT_FILE)
+    write_github_outputs(report, results, folder, env=env, stream=stream)
+    for line in report.closing_lines():
+        echo(line)
+    return report.exit_code
+
+
+__all__ = [
+    "check_run", "gate_markdown", "github_annotations", "junit_tree",
+    "results_markdown", "write_github_outputs", "write_junit",
+]

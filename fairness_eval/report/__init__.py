@@ -1,0 +1,171 @@
+"""Reporters: the model card (HTML, PDF), summary.md and model_card.json, from a run folder.
+
+`render_reports` reads `results.json` (and `per_image.csv` when present) and writes the
+requested formats into the same folder. Reporters never recompute a statistic. A file the
+user wrote (or edited after fairness-eval wrote it) is never replaced unless `overwrite`;
+the SHA-256 of each file written is kept in `.fairness-eval-reports.json` to tell them apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from .card_text import CardText, load_card_text
+
+FORMATS = ("html", "pdf", "md", "json")
+FILE_NAMES = {
+    "html": "model_card.html",
+    "pdf": "model_card.pdf",
+    "md": "summary.md",
+    "json": "model_card.json",
+}
+LEDGER_NAME = ".fairness-eval-reports.json"
+
+__all__ = ["FILE_NAMES", "FORMATS", "load_card_text", "render_reports"]
+
+
+def render_reports(
+    run_dir: Path,
+    formats: Sequence[str] = ("html", "pdf"),
+    card: Path | None = None,
+    examples: int = 0,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write the requested reports into `run_dir`; returns their paths in `formats` order.
+
+    formats: any of "html", "pdf", "md", "json". card: a TOML card file whose fields
+    override the default card text. examples: per group, that many lowest-IoU images as
+    overlays in the HTML/PDF (needs a run made with --save-masks). Raises UsageError for a
+    missing or unreadable run folder, an unknown format, a bad card file, or an existing
+    file fairness-eval did not write (unless overwrite).
+    """
+    from ..results import PER_IMAGE_NAME, RESULTS_NAME, read_per_image, read_results
+
+    run_dir = Path(run_dir)
+    wanted = _check_formats(formats)
+    if examples < 0:
+        raise UsageError(f"--examples: {examples} must be >= 0")
+    results = read_results(run_dir)
+    per_image = None
+    if results.get("kind", "run") == "run" and (run_dir / PER_IMAGE_NAME).is_file():
+        per_image = read_per_image(run_dir)
+    model_name = (results.get("model") or {}).get("name")
+    card_text = load_card_text(model_name, card)
+    targets = {fmt: run_dir / FILE_NAMES[fmt] for fmt in wanted}
+    ledger = _read_ledger(run_dir)
+    if not overwrite:
+        _refuse_foreign_files(targets.values(), ledger)
+
+    contents: dict[str, bytes] = {}
+    if "html" in wanted or "pdf" in wanted:
+        html = _card_html(results, card_text, per_image, run_dir, examples,
+                          _sha256_file(run_dir / RESULTS_NAME),
+                          _sha256_file(run_dir / PER_IMAGE_NAME) if per_image is not None
+                          else None)
+        if "html" in wanted:
+            contents["html"] = html.encode("utf-8")
+        if "pdf" in wanted:
+            from .pdf import pdf_bytes
+
+            contents["pdf"] = pdf_bytes(html)
+    if "md" in wanted:
+        from .markdown import render_markdown
+
+        contents["md"] = render_markdown(results, card_text).encode("utf-8")
+    if "json" in wanted:
+        from .mct import model_card_document
+
+        document = model_card_document(results, card_text)
+        contents["json"] = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+    for fmt in wanted:
+        _atomic_write(targets[fmt], contents[fmt])
+        ledger[targets[fmt].name] = hashlib.sha256(contents[fmt]).hexdigest()
+    _atomic_write(run_dir / LEDGER_NAME, (json.dumps(ledger, indent=2, sort_keys=True) + "\n")
+                  .encode())
+    return [targets[fmt] for fmt in wanted]
+
+
+def _card_html(
+    results: Mapping[str, Any],
+    card_text: CardText,
+    per_image: Any,
+    run_dir: Path,
+    examples: int,
+    results_sha256: str | None,
+    per_image_sha256: str | None,
+) -> str:
+    from .charts import attribute_columns, distribution_svg, forest_plot_svg
+    from .context import build_context
+    from .html import render_html
+    from .overlays import example_overlays
+
+    context = build_context(results, card_text, per_image, results_sha256, per_image_sha256)
+    charts: dict[str, dict[str, str | None]] = {}
+    for name, attribute in (results.get("attributes") or {}).items():
+        charts[name] = {"forest": forest_plot_svg(name, attribute, context["confidence"])}
+        if per_image is not None:
+            charts[name]["distribution"] = distribution_svg(
+                name, attribute, per_image, attribute_columns(name, attribute)
+            )
+    overlays = example_overlays(results, per_image, run_dir, examples) if examples else []
+    return render_html(context, charts, overlays)
+
+
+def _check_formats(formats: Sequence[str]) -> list[str]:
+    if isinstance(formats, str):
+        formats = [f for f in formats.split(",") if f]
+    wanted: list[str] = []
+    for fmt in formats:
+        fmt = fmt.strip().lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        if fmt not in wanted:
+            wanted.append(fmt)
+    if not wanted:
+        raise UsageError(f"--format: give at least one of {', '.join(FORMATS)}")
+    return wanted
+
+
+def _read_ledger(run_dir: Path) -> dict[str, str]:
+    path = run_dir / LEDGER_NAME
+    try:
+        ledger = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in ledger.items()} if isinstance(ledger, dict) else {}
+
+
+def _refuse_foreign_files(targets: Sequence[Path] | Any, ledger: Mapping[str, str]) -> None:
+    for target in targets:
+        if not target.exists():
+            continue
+        if ledger.get(target.name) != _sha256_file(target):
+            raise UsageError(
+                f"{target}: exists and was not written by fairness-eval (or was edited since); "
+                "move it away or pass --overwrite to replace it"
+            )
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,255 @@
+"""The card's charts, drawn with matplotlib as SVG text ready to inline into the HTML.
+
+Per attribute: a forest plot (each group's IoU and interval against the reference line,
+the criterion (b) band reference +- 2(1 - IAA) and the criterion (a) band reference +- 3 SD)
+and, where the per-image table is at hand, the distribution of per-image IoU per group.
+The SVGs carry no text nodes (glyphs are paths), no comments and ids made unique per chart,
+so that several can sit in one HTML page and user-supplied group names never become markup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; must precede pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+NOT_ANNOTATED = "(not annotated)"
+# Verdict colours, shared with the CSS (card.css): pass, inconclusive, violation, not gated.
+COLOURS = {
+    "pass": "#1f7a3f",
+    "inconclusive": "#b26a00",
+    "violation": "#c0262d",
+    "not gated": "#8a9099",
+    "not evaluated": "#4a5563",
+}
+REFERENCE_COLOUR = "#1d2b3a"
+BAND_B_COLOUR = "#cfe3f7"
+BAND_A_COLOUR = "#7a4fb5"
+INK = "#2b3440"
+# Matplotlib 3.10 renamed boxplot's vert=False to orientation="horizontal".
+_HORIZONTAL = (
+    {"orientation": "horizontal"}
+    if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+    else {"vert": False}
+)
+_STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.edgecolor": "#9aa3ad",
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "path",
+}
+
+
+def forest_plot_svg(name: str, attribute: Mapping[str, Any], confidence: str = "95%") -> str:
+    """Forest plot of one attribute's groups: IoU (%) with interval against the criteria bands."""
+    groups = list((attribute.get("groups") or {}).items())
+    reference = attribute.get("reference")
+    criteria = attribute.get("criteria") or {}
+    threshold_b = (criteria.get("b") or {}).get("threshold")
+    threshold_a = (criteria.get("a") or {}).get("threshold")
+    height = 1.45 + 0.26 * len(groups)
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
+        extent: list[float] = []
+        if _number(reference):
+            ref = 100 * reference
+            extent.append(ref)
+            if _number(threshold_b):
+                half = 100 * threshold_b
+                axes.axvspan(ref - half, ref + half, color=BAND_B_COLOUR, zorder=0, lw=0)
+                extent += [ref - half, ref + half]
+            if _number(threshold_a):
+                half = 100 * threshold_a
+                for edge in (ref - half, ref + half):
+                    axes.axvline(edge, color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)), zorder=1)
+                extent += [ref - half, ref + half]
+            axes.axvline(ref, color=REFERENCE_COLOUR, lw=1.2, zorder=2)
+        for row, (_, group) in enumerate(groups):
+            y = len(groups) - 1 - row
+            colour = COLOURS[_group_verdict(group)]
+            value = group.get("value")
+            ci = group.get("ci")
+            if ci and all(_number(v) for v in ci):
+                low, high = 100 * ci[0], 100 * ci[1]
+                axes.plot([low, high], [y, y], color=colour, lw=1.8, solid_capstyle="butt",
+                          zorder=3, gid=f"interval-{row}")
+                axes.plot([low, low], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
+                axes.plot([high, high], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
+                extent += [low, high]
+            if _number(value):
+                hollow = not group.get("gated", True)
+                axes.plot(100 * value, y, marker="o", ms=5.5, zorder=4, gid=f"marker-{row}",
+                          color=colour, mfc="white" if hollow else colour, mew=1.4)
+                extent.append(100 * value)
+        axes.set_yticks(range(len(groups)))
+        axes.set_yticklabels([_label(g, d) for g, d in reversed(groups)])
+        axes.set_ylim(-0.7, len(groups) - 0.3)
+        if extent:
+            low, high = min(extent), max(extent)
+            pad = max(0.08 * (high - low), 0.25)
+            axes.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
+        has_ci = any(g.get("ci") for _, g in groups)
+        axes.set_xlabel(f"IoU (%) with {confidence} interval" if has_ci else "IoU (%)")
+        axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
+        axes.tick_params(axis="y", length=0)
+        handles = _forest_legend(reference, threshold_a, threshold_b)
+        figure.legend(handles=handles, loc="outside lower center", ncol=(len(handles) + 1) // 2,
+                      frameon=False, fontsize=7.5, handlelength=1.8, columnspacing=1.2)
+        return _svg(figure, f"forest-{name}")
+
+
+def distribution_svg(
+    name: str,
+    attribute: Mapping[str, Any],
+    per_image: pd.DataFrame,
+    column: str | Sequence[str],
+) -> str | None:
+    """Per-image IoU (%) per group, as box plots over jittered points; None without data.
+
+    `column` is the per-image column of the attribute, or the columns of an intersection.
+    Rows are matched to groups by the attribute's values (an intersection's group names
+    join the values with "×"); groups with no matching rows are drawn empty.
+    """
+    frame = per_image
+    if "status" in frame:
+        frame = frame[frame["status"].astype(str) == "ok"]
+    columns = [column] if isinstance(column, str) else list(column)
+    if frame.empty or "iou" not in frame or any(c not in frame for c in columns):
+        return None
+    labels = group_labels(frame, columns)
+    iou = pd.to_numeric(frame["iou"], errors="coerce") * 100
+    groups = list((attribute.get("groups") or {}).items())
+    values = [iou[labels == group].dropna().to_numpy() for group, _ in groups]
+    if not any(len(v) for v in values):
+        return None
+    height = 0.9 + 0.3 * len(groups)
+    rng = np.random.default_rng(0)  # jitter only; seeded so the SVG is reproducible
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
+        positions = [len(groups) - 1 - row for row in range(len(groups))]
+        drawn = [(p, v) for p, v in zip(positions, values, strict=True) if len(v)]
+        axes.boxplot([v for _, v in drawn], positions=[p for p, _ in drawn], **_HORIZONTAL,
+                     widths=0.55, showfliers=False, patch_artist=True,
+                     boxprops={"facecolor": "#eef2f6", "edgecolor": "#6b7684", "lw": 0.9},
+                     medianprops={"color": REFERENCE_COLOUR, "lw": 1.4},
+                     whiskerprops={"color": "#6b7684", "lw": 0.9},
+                     capprops={"color": "#6b7684", "lw": 0.9})
+        for (position, data), (_, group) in zip(
+            zip(positions, values, strict=True), groups, strict=True
+        ):
+            if not len(data):
+                continue
+            jitter = rng.uniform(-0.18, 0.18, size=len(data))
+            axes.scatter(data, position + jitter, s=6, alpha=0.55, lw=0, zorder=3,
+                         color=COLOURS[_group_verdict(group)])
+        axes.set_yticks(positions)
+        axes.set_yticklabels([_label(g, d) for g, d in groups])
+        axes.set_ylim(-0.7, len(groups) - 0.3)
+        axes.set_xlim(-2, 102)
+        axes.set_xlabel("per-image IoU (%)")
+        axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
+        axes.tick_params(axis="y", length=0)
+        return _svg(figure, f"distribution-{name}")
+
+
+def attribute_columns(name: str, attribute: Mapping[str, Any]) -> list[str]:
+    """The per-image columns an attribute's groups come from."""
+    if attribute.get("kind") == "intersection" and attribute.get("columns"):
+        return [str(c) for c in attribute["columns"]]
+    return [name]
+
+
+def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Each row's group name, exactly as the statistics stage names it (value, values
+    joined by "×", or "(not annotated)"), so rows and the document's groups always match."""
+    from ..fairness import group_labels as statistics_labels
+
+    return pd.Series(statistics_labels(frame, list(columns)), index=frame.index)
+
+
+def _forest_legend(reference: Any, threshold_a: Any, threshold_b: Any) -> list[Any]:
+    handles: list[Any] = [
+        Line2D([], [], color=COLOURS["pass"], marker="o", lw=1.8, label="pass"),
+        Line2D([], [], color=COLOURS["inconclusive"], marker="o", lw=1.8, label="inconclusive"),
+        Line2D([], [], color=COLOURS["violation"], marker="o", lw=1.8, label="violation"),
+        Line2D([], [], color=COLOURS["not gated"], marker="o", mfc="white", lw=1.8,
+               label="not gated"),
+    ]
+    if _number(reference):
+        handles.append(Line2D([], [], color=REFERENCE_COLOUR, lw=1.2, label="reference"))
+    if _number(threshold_b):
+        handles.append(Patch(color=BAND_B_COLOUR, label="± 2(1 − IAA), criterion (b)"))
+    if _number(threshold_a):
+        handles.append(Line2D([], [], color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)),
+                              label="± 3 SD, criterion (a)"))
+    return handles
+
+
+def _group_verdict(group: Mapping[str, Any]) -> str:
+    """The colour key of a group: its worst statistical verdict, or point where none."""
+    if not group.get("gated", True):
+        return "not gated"
+    verdicts = group.get("verdicts") or {}
+    found = [v.get("statistical") for v in verdicts.values()]
+    if all(f in (None, "not evaluated") for f in found):
+        found = [v.get("point") for v in verdicts.values()]  # published tables: no intervals
+    for key in ("violation", "inconclusive", "pass"):
+        if key in found:
+            return key
+    return "not evaluated"
+
+
+def _label(group: str, data: Mapping[str, Any]) -> str:
+    n = data.get("n")
+    text = str(group)
+    if len(text) > 32:
+        text = text[:31] + "…"
+    # A "$" would switch matplotlib to mathtext; group names are literal text.
+    text = text.replace("$", r"\$")
+    if isinstance(n, int):
+        return f"{text}  (n={n})"
+    share = data.get("share")
+    return f"{text}  ({100 * share:.1f}%)" if _number(share) else text
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _svg(figure: Any, key: str) -> str:
+    """The figure as an <svg> element for inlining: no prolog, no comments, unique ids."""
+    buffer = io.StringIO()
+    # The salt seeds matplotlib's id hashes: fixed per chart, so output is reproducible.
+    with plt.rc_context({"svg.hashsalt": key}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    # Its stroke defaults would apply to the whole HTML page; card.css scopes them instead.
+    text = re.sub(r"<defs>\s*<style[^>]*>.*?</style>\s*</defs>", "", text, flags=re.S)
+    prefix = "c" + hashlib.sha256(key.encode()).hexdigest()[:8] + "-"
+    # Every id and every internal reference gets the chart's prefix.
+    text = re.sub(r'\bid="', f'id="{prefix}', text)
+    text = re.sub(r'(href="#|url\(#)', rf"\g<1>{prefix}", text)
+    # Scale with the page: keep the viewBox, let CSS set the size.
+    text = re.sub(r'(<svg[^>]*?)\s+width="[^"]+"\s+height="[^"]+"', r"\1", text, count=1)
+    return text.replace("<svg ", '<svg class="chart" role="img" ', 1)

@@ -1,0 +1,45 @@
+"""The model card as a PDF, printed by WeasyPrint from the same HTML as the web page.
+
+Print rules live in card.css (@page: A4, "Page n of N"; rows and figures never split).
+WeasyPrint is only allowed `data:` URLs, so a PDF build never reaches the network.
+WeasyPrint needs the system's Pango library (Debian/Ubuntu: `apt-get install
+libpango-1.0-0 libpangoft2-1.0-0`, plus a font such as fonts-dejavu-core).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..errors import UsageError
+
+
+def pdf_bytes(html: str) -> bytes:
+    """Render `html` to PDF bytes."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: Pango missing from the system
+        raise UsageError(
+            f"cannot write model_card.pdf: WeasyPrint is not usable here ({error}); "
+            "install the system's Pango (Debian/Ubuntu: apt-get install libpango-1.0-0 "
+            "libpangoft2-1.0-0 fonts-dejavu-core) or ask for --format html,md,json"
+        ) from None
+    # WeasyPrint reports CSS it does not support through logging at WARNING; those are
+    # expected for screen-only rules and would only alarm a reader of the CLI output.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    document = weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher())
+    return document.write_pdf()
+
+
+def _data_only_fetcher():  # noqa: ANN202 - type depends on the WeasyPrint version
+    """A URL fetcher that serves `data:` URLs and refuses everything else."""
+    import weasyprint
+
+    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint >= 68
+        return weasyprint.URLFetcher(allowed_protocols=("data",))
+
+    def fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict:
+        if not url.startswith("data:"):
+            raise ValueError(f"the model card fetches nothing; refused {url[:80]}")
+        return weasyprint.default_url_fetcher(url, timeout, ssl_context)
+
+    return fetch

@@ -172,7 +172,7 @@ def _with_options(options: list) -> Any:
 @click.option("--format", "formats", default="html,pdf", show_default=True,
               help="Report formats: html, pdf, md, json (comma-separated).")
 @click.option("--card", type=click.Path(path_type=Path), default=None,
-              help="Card text file overriding the default intended uses, limitations, ...")
+              help="Card text (TOML) overriding the default intended uses, limitations, ...")
 @click.option("--examples", type=int, default=0, show_default=True,
               help="Add the N lowest-IoU images per group to the card (off: images of people).")
 @click.option("--gate", is_flag=True, help="Exit 1 when a gated fairness criterion is violated.")
@@ -253,7 +253,7 @@ def validate(dataset: Path, attributes: tuple[str, ...]) -> None:
 @click.option("--format", "formats", default="html,pdf", show_default=True,
               help="Report formats: html, pdf, md, json (comma-separated).")
 @click.option("--card", type=click.Path(path_type=Path), default=None,
-              help="Card text file overriding the default intended uses, limitations, ...")
+              help="Card text (TOML) overriding the default intended uses, limitations, ...")
 @click.option("--examples", type=int, default=0, show_default=True,
               help="Add the N lowest-IoU images per group (needs a run with --save-masks).")
 @click.option("--overwrite", is_flag=True, help="Replace report files edited since written.")
@@ -267,6 +267,71 @@ def report(run_dir: Path, formats: str, card: Path | None, examples: int,
     for path in render_reports(run_dir, _formats(formats), card=card, examples=examples,
                                overwrite=overwrite):
         click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--from-table", "table", type=click.Path(path_type=Path), required=True,
+              help="CSV of published per-group figures: attribute, group, value, n or share, "
+                   "optional ci_low, ci_high.")
+@click.option("--average", default=None,
+              help="The card's overall average IoU, e.g. 0.9657 or 96.57 (default: the "
+                   "n- or share-weighted mean of each attribute's groups).")
+@click.option("--inter-annotator-iou", default=None,
+              help="Inter-annotator IoU for criterion (b), e.g. 0.9874 or 98.74.")
+@click.option("--units", type=click.Choice(("auto", "percent", "fraction")), default="auto",
+              show_default=True, help="Units of the table's values (auto: percent if all > 1).")
+@click.option("--reference", type=click.Choice(REFERENCES), default="overall", show_default=True)
+@click.option("--min-group-size", type=int, default=30, show_default=True)
+@click.option("--sd-factor", type=float, default=3.0, show_default=True)
+@click.option("--sd-ddof", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for results.json and the card.")
+@click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out.")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="Report formats: html, pdf, md, json (comma-separated).")
+@click.option("--card", type=click.Path(path_type=Path), default=None,
+              help="Card text (TOML) overriding the default intended uses, limitations, ...")
+@click.option("--gate", is_flag=True, help="Exit 1 when a criterion is violated.")
+def card(table: Path, average: str | None, inter_annotator_iou: str | None, units: str,
+         reference: str, min_group_size: int, sd_factor: float, sd_ddof: int, out: Path,
+         overwrite: bool, formats: str, card: Path | None, gate: bool) -> int:
+    """Apply the card's criteria to published per-group figures and render the card."""
+    from datetime import datetime, timezone
+
+    from .console import summary_lines
+    from .pipeline import prepare_run_dir
+    from .results import build_table_document, write_run
+    from .table import evaluate_table
+
+    if not table.is_file():
+        raise UsageError(f"--from-table: {table} does not exist")
+    chosen_formats = _formats(formats)
+    started = datetime.now(timezone.utc)
+    statistics = evaluate_table(table, average=average, inter_annotator_iou=inter_annotator_iou,
+                                units=units, reference=reference, min_group_size=min_group_size,
+                                sd_factor=sd_factor, sd_ddof=sd_ddof)
+    prepare_run_dir(out, overwrite, resume=False)
+    settings = {"average": average, "inter_annotator_iou": inter_annotator_iou, "units": units,
+                "reference": reference, "min_group_size": min_group_size,
+                "sd_factor": sd_factor, "sd_ddof": sd_ddof}
+    document = build_table_document(statistics, table_path=table, settings=settings,
+                                    command="fairness-eval " + shlex.join(sys.argv[1:]),
+                                    started=started, finished=datetime.now(timezone.utc))
+    write_run(out, document, None)
+    for line in summary_lines(document):
+        click.echo(line)
+    click.echo(f"\nresults: {out}")
+    if chosen_formats:
+        from .report import render_reports
+
+        for path in render_reports(out, chosen_formats, card=card, overwrite=overwrite):
+            click.echo(f"wrote {path}")
+    if gate:
+        from .ci_outputs import check_run
+        from .config import CheckOptions
+
+        return check_run(out, CheckOptions(gate_on="point"), echo=click.echo)
+    return EXIT_OK
 
 
 # -- check / compare --------------------------------------------------------------------

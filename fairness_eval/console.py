@@ -15,6 +15,14 @@ def _interval(ci: list[float] | None) -> str:
     return f"[{_pct(ci[0]).strip()}, {_pct(ci[1]).strip()}]"
 
 
+def _verdict(verdicts: dict[str, str]) -> str:
+    """The statistical verdict, or the point verdict when only that could be formed."""
+    statistical = verdicts.get("statistical", "")
+    if statistical == "not evaluated" and verdicts.get("point") not in (None, "not evaluated"):
+        return f"{verdicts['point']} (point)"
+    return statistical
+
+
 def summary_lines(document: dict[str, Any]) -> list[str]:
     """A short table per attribute: group, n, IoU %, interval and the verdicts."""
     lines = []
@@ -24,8 +32,15 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         f"{dataset.get('name', '')}: {dataset.get('evaluated', 0)} of {dataset.get('rows', 0)} "
         f"rows evaluated, {len(dataset.get('skipped', []))} skipped"
     )
-    lines.append(f"overall: n = {overall.get('n')}, mean IoU {_pct(overall.get('mean_iou'))}% "
-                 f"{_interval(overall.get('ci'))}, pooled IoU {_pct(overall.get('pooled_iou'))}%")
+    if document.get("kind") == "table":
+        lines[-1] = f"{dataset.get('name', '')}: published table"
+    if document.get("kind") == "table":
+        lines.append(f"average: {100 * overall['value']:.2f}%" if overall.get("value") is not None
+                     else "average: not given")
+    else:
+        lines.append(
+            f"overall: n = {overall.get('n')}, mean IoU {_pct(overall.get('mean_iou'))}% "
+            f"{_interval(overall.get('ci'))}, pooled IoU {_pct(overall.get('pooled_iou'))}%")
     iaa = document.get("inter_annotator_iou") or {}
     if iaa.get("value") is not None:
         lines.append(f"inter-annotator IoU: {_pct(iaa['value']).strip()}% "
@@ -35,16 +50,28 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     for name, attribute in document.get("attributes", {}).items():
         lines.append("")
         lines.append(f"{name}  (verdict: {attribute.get('verdict', 'n/a')})")
+        spread = attribute.get("range") or {}
+        if spread.get("value") is not None:
+            threshold = spread.get("threshold")
+            against = (f"; criterion (b) threshold {100 * threshold:.2f} pt"
+                       if threshold is not None else "")
+            lines.append(f"  range {100 * spread['value']:.2f} pt ({spread.get('min_group')} .. "
+                         f"{spread.get('max_group')}){against}")
         lines.append(f"  {'group':<24} {'n':>6} {'IoU %':>6}  {'interval':<16} {'(a)':<14} (b)")
         for group, figures in attribute.get("groups", {}).items():
             verdicts = figures.get("verdicts", {})
             marks = []
             if figures.get("small_group"):
                 marks.append("small")
-            a = verdicts.get("a", {}).get("statistical", "")
-            b = verdicts.get("b", {}).get("statistical", "")
+            a, b = _verdict(verdicts.get("a", {})), _verdict(verdicts.get("b", {}))
+            if figures.get("n") is not None:
+                size = f"{figures['n']:>6}"
+            elif figures.get("share") is not None:
+                size = f"{100 * figures['share']:5.1f}%"
+            else:
+                size = f"{'?':>6}"
             lines.append(
-                f"  {str(group)[:24]:<24} {figures.get('n', 0):>6} "
+                f"  {str(group)[:24]:<24} {size} "
                 f"{_pct(figures.get('value', figures.get('mean_iou')))}  "
                 f"{_interval(figures.get('ci')):<16} {a:<14} {b}"
                 + (f"  ({', '.join(marks)})" if marks else "")

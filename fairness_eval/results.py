@@ -134,6 +134,28 @@ def build_document(*, per_image: pd.DataFrame, dataset: Any, model: Any, spec: A
     return to_jsonable(document)
 
 
+def build_table_document(statistics: dict[str, Any], *, table_path: Path,
+                         settings: dict[str, Any], command: str, started: datetime,
+                         finished: datetime) -> dict[str, Any]:
+    """The results.json document of `card --from-table`: the criteria without images."""
+    import hashlib
+
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "table",
+        "dataset": {"path": str(Path(table_path).resolve()), "name": Path(table_path).stem,
+                    "sha256": hashlib.sha256(Path(table_path).read_bytes()).hexdigest()},
+        "settings": settings,
+        "config": {"source": None, "sha256": None},
+        "versions": versions(),
+        "command": command,
+        "started": _timestamp(started),
+        "finished": _timestamp(finished),
+        **{k: v for k, v in statistics.items() if k not in ("schema_version", "kind")},
+    }
+    return to_jsonable(document)
+
+
 def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -62,3 +62,34 @@ def test_models_list_names_both_registered_models(model_file):
     assert done.returncode == 0
     assert "selfie " in done.stdout and "selfie-landscape" in done.stdout
     assert "9ee168ec7c8f2a16" in done.stdout
+
+
+def test_card_from_the_published_table_states_what_the_card_states(tmp_path):
+    reference = Path(__file__).resolve().parents[2] / "shared" / "reference"
+    table = reference / "mediapipe_selfie_2021_card.csv"
+    done = cli("card", "--from-table", str(table), "--average", "96.57",
+               "--inter-annotator-iou", "98.74", "--out", str(tmp_path / "card"),
+               "--format", "md,json", "--gate")
+    assert done.returncode == 0, done.stderr
+    assert "average: 96.57%" in done.stdout
+    assert "range 1.75 pt (s_africa .. e_asia); criterion (b) threshold 2.52 pt" in done.stdout
+    assert "range 1.10 pt (6 .. 1)" in done.stdout
+    assert "range 0.61 pt (female .. male)" in done.stdout
+    assert done.stdout.count("criterion (a) at 3 SD cannot fire") == 2  # skin tone and gender
+    assert "fairness gate: passed" in done.stdout
+    assert (tmp_path / "card" / "summary.md").exists()
+    assert (tmp_path / "card" / "model_card.json").exists()
+
+
+def test_report_renders_a_run_folder_again(voc_run, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(voc_run[0], run_dir)
+    done = cli("report", str(run_dir), "--format", "md")
+    assert done.returncode == 0, done.stderr
+    assert "bourdev\\_subcategory" in (run_dir / "summary.md").read_text()  # Markdown-escaped
+    (run_dir / "summary.md").write_text("my own notes\n")  # edited by the user
+    refused = cli("report", str(run_dir), "--format", "md")
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr
+    assert (run_dir / "summary.md").read_text() == "my own notes\n"

@@ -1,0 +1,419 @@
+"""Bootstrap confidence intervals for per-group IoU: seeded, stratified and vectorised.
+
+A group's images form one `Sample`. Its statistic is a ratio of sums, which covers both
+statistics the tool offers:
+
+- "mean":   sum of per-image IoU / number of images (the model card's figure),
+- "pooled": sum of intersections / sum of unions, each image's I and U resampled together.
+
+A ratio whose denominator is 0 (only images whose ground truth and prediction are both
+empty) is 1, the same convention as a single such image's IoU.
+
+Stratified bootstrap. The images of every group of one attribute are resampled within the
+group, B times; each resample gives every group's statistic, the reference (the overall
+image-level statistic of the resample, or the unweighted mean of the counted groups'
+statistics), each group's deviation from that reference, and its standardised deviation
+(deviation / SD of the counted groups' statistics in the same resample). Intervals of the
+deviations are therefore computed jointly from the same resamples as the group intervals.
+
+Random streams. Every group draws from its own stream,
+`SeedSequence(entropy=seed, spawn_key=blake2b(json([attribute, group])) as 4 x uint32)`.
+This is what `SeedSequence(seed).spawn()` builds, with a stable hash of the group's name
+in place of its position, so adding, removing or reordering groups or attributes never
+changes another group's draws: a group's interval depends only on its own images, the
+seed, B and its name. (Its deviation interval depends on the other groups, through the
+reference, as it must.)
+
+Intervals. "percentile" takes the alpha/2 and 1 - alpha/2 quantiles of the bootstrap
+distribution (linear interpolation, as numpy and scipy do). "bca" follows
+scipy.stats.bootstrap (Efron & Tibshirani 14.3, 15.4): bias correction from the share of
+resamples below the estimate, acceleration from the jackknife, over all samples for a
+statistic of several groups. Where BCa is undefined (the estimate lies outside the
+bootstrap distribution) the percentile interval is used and the interval is flagged; a
+bootstrap distribution that is a single value (n = 1, or all values equal) gives the
+zero-width interval [value, value], never NaN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+STATISTICS = ("mean", "pooled")
+CI_METHODS = ("bca", "percentile")
+REFERENCES = ("overall", "group-mean")
+
+# Index draws per chunk: bounds memory (~50 MB per group) whatever B and n are. The chunk
+# rows depend on n only, so the draws of a group are the same on every run and machine.
+_DRAWS_PER_CHUNK = 4_000_000
+_TINY = np.finfo(float).tiny
+_SD_ROUNDING = 1e-12  # values are IoU fractions in [0, 1]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One group's images as the numerator and denominator terms of its ratio statistic."""
+
+    numerator: np.ndarray  # per-image IoU ("mean") or intersection ("pooled")
+    denominator: np.ndarray  # ones ("mean") or union ("pooled")
+    unit_denominator: bool  # True for "mean": the resampled denominator is always n
+
+    @property
+    def n(self) -> int:
+        return int(self.numerator.shape[0])
+
+    @property
+    def value(self) -> float:
+        return float(ratio(self.numerator.sum(), self.denominator.sum()))
+
+
+def make_sample(
+    statistic: str,
+    *,
+    iou: Sequence[float] | np.ndarray | None = None,
+    intersection: Sequence[float] | np.ndarray | None = None,
+    union: Sequence[float] | np.ndarray | None = None,
+) -> Sample:
+    """A `Sample` for `statistic`: "mean" needs `iou`, "pooled" needs `intersection`, `union`."""
+    if statistic == "mean":
+        values = np.asarray(iou, dtype=float)
+        return Sample(values, np.ones_like(values), unit_denominator=True)
+    if statistic == "pooled":
+        inter = np.asarray(intersection, dtype=float)
+        uni = np.asarray(union, dtype=float)
+        if inter.shape != uni.shape:
+            raise ValueError("intersection and union differ in length")
+        return Sample(inter, uni, unit_denominator=False)
+    raise ValueError(f"statistic must be one of {STATISTICS}, not {statistic!r}")
+
+
+def ratio(numerator: np.ndarray | float, denominator: np.ndarray | float) -> np.ndarray:
+    """numerator / denominator, elementwise, with 0 / 0 := 1 (empty truth and prediction)."""
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    safe = np.where(den == 0, 1.0, den)
+    return np.where(den == 0, 1.0, num / safe)
+
+
+def stream(seed: int, key: Sequence[str]) -> np.random.Generator:
+    """The random stream of one named group: a function of the seed and the name only."""
+    digest = hashlib.blake2b(
+        json.dumps([str(part) for part in key], ensure_ascii=False).encode("utf-8"),
+        digest_size=16,
+    ).digest()
+    words = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
+    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=words))
+
+
+def resample_sums(
+    sample: Sample, rng: np.random.Generator, resamples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numerator and denominator sums of `resamples` bootstrap resamples of `sample`."""
+    n = sample.n
+    numerators = np.empty(resamples)
+    denominators = np.full(resamples, float(n))
+    rows = max(1, _DRAWS_PER_CHUNK // max(n, 1))
+    # 16-bit indices are drawn about twice as fast as 64-bit ones (the dominant cost).
+    dtype = np.uint16 if n <= 1 << 16 else np.int64
+    for start in range(0, resamples, rows):
+        stop = min(resamples, start + rows)
+        index = rng.integers(0, n, size=(stop - start, n), dtype=dtype)
+        numerators[start:stop] = sample.numerator[index].sum(axis=1)
+        if not sample.unit_denominator:
+            denominators[start:stop] = sample.denominator[index].sum(axis=1)
+    return numerators, denominators
+
+
+def group_sd(values: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """SD of group statistics along axis 0 (groups); NaN with < 2 groups or k <= ddof."""
+    values = np.asarray(values, dtype=float)
+    k = values.shape[0]
+    if k < 2 or k - ddof <= 0:
+        return np.full(values.shape[1:], np.nan)
+    centred = values - values.mean(axis=0)
+    sd = np.sqrt((centred**2).sum(axis=0) / (k - ddof))
+    # Equal group values differ by rounding (sums of 0.8 over 5 images are not exactly 4);
+    # an SD at that level is 0, or criterion (a) would see astronomically many SDs.
+    return np.where(sd < _SD_ROUNDING, 0.0, sd)
+
+
+def per_image_spread(sample: Sample) -> float:
+    """SD of one image's contribution to the statistic (sample SD, ddof 1); NaN if n < 2.
+
+    For "mean" the SD of per-image IoU; for "pooled" the delta-method SD of the ratio,
+    SD of (I - R U) / mean(U). Half-width of a normal interval at n images: z * spread / sqrt(n).
+    """
+    if sample.n < 2:
+        return float("nan")
+    if sample.unit_denominator:
+        return float(np.std(sample.numerator, ddof=1))
+    mean_denominator = sample.denominator.mean()
+    if mean_denominator == 0:
+        return 0.0
+    residual = (sample.numerator - sample.value * sample.denominator) / mean_denominator
+    return float(np.std(residual, ddof=1))
+
+
+# ---------------------------------------------------------------------------- intervals
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Interval bounds for several statistics at once (one per row)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    bca_fallback: np.ndarray  # True where BCa was undefined and the percentile one is given
+
+
+def _quantiles_of_sorted(sorted_rows: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Per-row quantile of row-sorted data, linear interpolation (numpy's default method)."""
+    resamples = sorted_rows.shape[1]
+    position = np.clip(probabilities, 0.0, 1.0) * (resamples - 1)
+    below = np.floor(position).astype(int)
+    above = np.minimum(below + 1, resamples - 1)
+    fraction = position - below
+    rows = np.arange(sorted_rows.shape[0])
+    low, high = sorted_rows[rows, below], sorted_rows[rows, above]
+    # A zero step keeps infinite or equal neighbours exact instead of producing NaN.
+    step = np.where(high == low, 0.0, high - low)
+    return np.where(fraction == 0, low, low + fraction * step)
+
+
+def percentile_interval(theta_b: np.ndarray, confidence: float) -> Intervals:
+    """Percentile intervals of each row of the bootstrap distributions `theta_b` (m, B)."""
+    theta_b = np.atleast_2d(theta_b)
+    alpha = (1.0 - confidence) / 2.0
+    ordered = np.sort(theta_b, axis=1)
+    m = ordered.shape[0]
+    return Intervals(
+        low=_quantiles_of_sorted(ordered, np.full(m, alpha)),
+        high=_quantiles_of_sorted(ordered, np.full(m, 1.0 - alpha)),
+        bca_fallback=np.zeros(m, dtype=bool),
+    )
+
+
+def jackknife_acceleration(jackknife_values: Iterable[np.ndarray]) -> np.ndarray:
+    """BCa acceleration from leave-one-out values, as scipy.stats.bootstrap computes it.
+
+    `jackknife_values` holds, for each sample j, an array (m, n_j): the m statistics with
+    each of sample j's n_j observations left out in turn. Samples with fewer than two
+    observations carry no jackknife information and are skipped. Zero spread gives 0.
+    """
+    numerator = denominator = None
+    for values in jackknife_values:
+        values = np.atleast_2d(values)
+        n = values.shape[1]
+        if n < 2:
+            continue
+        influence = (n - 1) * (values.mean(axis=1, keepdims=True) - values)
+        cubes = (influence**3).sum(axis=1) / n**3
+        squares = (influence**2).sum(axis=1) / n**2
+        numerator = cubes if numerator is None else numerator + cubes
+        denominator = squares if denominator is None else denominator + squares
+    if numerator is None:
+        raise ValueError("no sample has two or more observations")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        acceleration = numerator / (6.0 * denominator**1.5)
+    return np.where(denominator > 0, acceleration, 0.0)
+
+
+def bca_interval(
+    theta_hat: np.ndarray, theta_b: np.ndarray, acceleration: np.ndarray, confidence: float
+) -> Intervals:
+    """BCa intervals for each row of `theta_b` (m, B) around the estimates `theta_hat` (m,)."""
+    theta_b = np.atleast_2d(theta_b)
+    theta_hat = np.atleast_1d(np.asarray(theta_hat, dtype=float))
+    alpha = (1.0 - confidence) / 2.0
+    ordered = np.sort(theta_b, axis=1)
+    resamples = ordered.shape[1]
+    below = (ordered < theta_hat[:, None]).sum(axis=1)
+    at_or_below = (ordered <= theta_hat[:, None]).sum(axis=1)
+    # scipy's percentile of score ("mean" kind): ties count half.
+    z0 = ndtri((below + at_or_below) / (2.0 * resamples))
+    a_hat = np.nan_to_num(np.asarray(acceleration, dtype=float), nan=0.0)
+    z_alpha = float(ndtri(alpha))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower_term = z0 + z_alpha
+        upper_term = z0 - z_alpha
+        alpha_low = ndtr(z0 + lower_term / (1.0 - a_hat * lower_term))
+        alpha_high = ndtr(z0 + upper_term / (1.0 - a_hat * upper_term))
+    constant = ordered[:, 0] == ordered[:, -1]
+    defined = np.isfinite(z0) & np.isfinite(alpha_low) & np.isfinite(alpha_high)
+    defined |= constant  # any quantile of a constant distribution is that constant
+    alpha_low = np.where(defined, alpha_low, alpha)
+    alpha_high = np.where(defined, alpha_high, 1.0 - alpha)
+    return Intervals(
+        low=_quantiles_of_sorted(ordered, np.nan_to_num(alpha_low, nan=alpha)),
+        high=_quantiles_of_sorted(ordered, np.nan_to_num(alpha_high, nan=1.0 - alpha)),
+        bca_fallback=~defined,
+    )
+
+
+# ---------------------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class GroupBootstrap:
+    """Estimates and intervals for the groups of one attribute (arrays indexed by group)."""
+
+    n: np.ndarray
+    value: np.ndarray
+    ci: np.ndarray  # (k, 2)
+    reference: float
+    deviation: np.ndarray
+    deviation_ci: np.ndarray  # (k, 2)
+    sd: float  # SD of the counted groups' statistics; NaN when undefined
+    z: np.ndarray | None  # deviation / sd; None when sd is NaN or 0
+    z_ci: np.ndarray | None  # (k, 2)
+    spread: np.ndarray  # per-image spread of each group (see per_image_spread)
+    notes: list[str | None]
+
+
+def _derived(
+    numerators: np.ndarray,
+    denominators: np.ndarray,
+    counted: np.ndarray,
+    reference: str,
+    sd_ddof: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group values, reference, deviations, SD and standardised deviations.
+
+    Inputs are (k, ...) group sums; every output keeps the trailing shape, so the same code
+    serves the estimate (), the bootstrap (B,) and the jackknife (n_j,). The "group-mean"
+    reference averages the counted groups, or all groups when none is counted.
+    """
+    value = ratio(numerators, denominators)
+    if reference == "overall":
+        ref = ratio(numerators.sum(axis=0), denominators.sum(axis=0))
+    else:
+        ref = value[counted if counted.any() else slice(None)].mean(axis=0)
+    deviation = value - ref
+    sd = group_sd(value[counted], sd_ddof)
+    with np.errstate(invalid="ignore"):
+        z = deviation / np.maximum(sd, _TINY)
+    return value, ref, deviation, sd, z
+
+
+def stratified_bootstrap(
+    samples: Sequence[Sample],
+    keys: Sequence[Sequence[str]],
+    *,
+    counted: Sequence[bool] | None = None,
+    seed: int = 0,
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    method: str = "bca",
+    reference: str = "overall",
+    sd_ddof: int = 0,
+) -> GroupBootstrap:
+    """Group intervals plus deviation and standardised-deviation intervals of one attribute.
+
+    `samples` are the groups (together: all images), `keys` their stream names (e.g.
+    (attribute, group)). `counted` marks the groups that enter the SD and the "group-mean"
+    reference (default: all; if none is marked, all are used for the reference).
+    """
+    if method not in CI_METHODS:
+        raise ValueError(f"method must be one of {CI_METHODS}, not {method!r}")
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {REFERENCES}, not {reference!r}")
+    if len(samples) != len(keys) or not samples:
+        raise ValueError("need one key per sample and at least one sample")
+    if any(sample.n == 0 for sample in samples):
+        raise ValueError("every group needs at least one image")
+    k = len(samples)
+    counted_mask = np.ones(k, dtype=bool) if counted is None else np.asarray(counted, bool)
+
+    numerators = np.array([sample.numerator.sum() for sample in samples])
+    denominators = np.array([sample.denominator.sum() for sample in samples])
+    numerators_b = np.empty((k, resamples))
+    denominators_b = np.empty((k, resamples))
+    for i, (sample, key) in enumerate(zip(samples, keys, strict=True)):
+        numerators_b[i], denominators_b[i] = resample_sums(sample, stream(seed, key), resamples)
+
+    def derive(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, ...]:
+        return _derived(num, den, counted_mask, reference, sd_ddof)
+
+    value, ref, deviation, sd, z = derive(numerators, denominators)
+    value_b, _, deviation_b, _, z_b = derive(numerators_b, denominators_b)
+    has_z = bool(np.isfinite(sd) and sd > 0)
+
+    estimates = [value, deviation] + ([z] if has_z else [])
+    boots = [value_b, deviation_b] + ([z_b] if has_z else [])
+    theta_hat = np.concatenate(estimates)
+    theta_b = np.concatenate(boots, axis=0)
+    if method == "percentile":
+        intervals = percentile_interval(theta_b, confidence)
+    else:
+        jackknife = list(_jackknife(samples, numerators, denominators, derive, has_z))
+        acceleration = (
+            jackknife_acceleration(jackknife) if jackknife else np.zeros(theta_hat.shape)
+        )
+        intervals = bca_interval(theta_hat, theta_b, acceleration, confidence)
+    bounds = np.stack([intervals.low, intervals.high], axis=1)
+
+    notes = _group_notes(samples, value_b, intervals.bca_fallback.reshape(-1, k), has_z)
+    return GroupBootstrap(
+        n=np.array([sample.n for sample in samples]),
+        value=value,
+        ci=bounds[:k],
+        reference=float(ref),
+        deviation=deviation,
+        deviation_ci=bounds[k : 2 * k],
+        sd=float(sd),
+        z=z if has_z else None,
+        z_ci=bounds[2 * k :] if has_z else None,
+        spread=np.array([per_image_spread(sample) for sample in samples]),
+        notes=notes,
+    )
+
+
+def _jackknife(samples, numerators, denominators, derive, has_z) -> Iterable[np.ndarray]:
+    """For each group, the stacked statistics with each of its images left out in turn."""
+    for h, sample in enumerate(samples):
+        if sample.n < 2:
+            continue
+        num = np.repeat(numerators[:, None], sample.n, axis=1)
+        den = np.repeat(denominators[:, None], sample.n, axis=1)
+        num[h] = numerators[h] - sample.numerator
+        den[h] = denominators[h] - sample.denominator
+        value, _, deviation, _, z = derive(num, den)
+        yield np.concatenate([value, deviation] + ([z] if has_z else []), axis=0)
+
+
+def _group_notes(samples, value_b, fallback, has_z) -> list[str | None]:
+    names = ["interval", "deviation interval", "standardised deviation interval"]
+    notes: list[str | None] = []
+    for i, sample in enumerate(samples):
+        parts = []
+        if sample.n == 1:
+            parts.append("n = 1: the interval is the single value")
+        elif value_b[i].min() == value_b[i].max():
+            parts.append(f"all {sample.n} images give the same value: zero-width interval")
+        fell_back = [names[row] for row in range(fallback.shape[0]) if fallback[row, i]]
+        if fell_back:
+            parts.append(f"BCa undefined for the {', '.join(fell_back)}: percentile used")
+        notes.append("; ".join(parts) or None)
+    return notes
+
+
+def bootstrap_value(
+    sample: Sample,
+    key: Sequence[str],
+    *,
+    seed: int = 0,
+    resamples: int = 10_000,
+    confidence: float = 0.95,
+    method: str = "bca",
+) -> tuple[float, tuple[float, float], str | None]:
+    """Estimate, interval and note of one sample's statistic (e.g. the overall mean)."""
+    result = stratified_bootstrap(
+        [sample], [key], seed=seed, resamples=resamples, confidence=confidence, method=method
+    )
+    low, high = result.ci[0]
+    return float(result.value[0]), (float(low), float(high)), result.notes[0]

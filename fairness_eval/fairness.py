@@ -50,7 +50,7 @@ IAA_COLUMN = "inter_annotator_iou"
 _VERDICT_RANK = {"pass": 0, "inconclusive": 1, "violation": 2}
 # "More than the threshold" ignores float rounding: 0.9 + 0.02 - 0.9 is not beyond 0.02.
 _ROUNDING = 1e-12
-_MISSING_TEXT = {"", "nan", "none", "null", "na", "n/a"}
+# Only an empty cell is "not annotated" (as in dataset.py): "NA" may be North America.
 
 
 def parse_fraction(value: Any, option_name: str) -> float:
@@ -203,15 +203,16 @@ def assess_attribute(
     gated_mean = float(gated_values.mean()) if k else float("nan")
     crit_a = _criterion_a(k, sd, reference, gated_mean, sd_factor, sd_ddof)
     a_evaluated = crit_a["can_fire"]
-    b_evaluated = threshold_b is not None
-    crit_b = {
-        "threshold": threshold_b,
-        "evaluated": b_evaluated,
-        "note": None if b_evaluated else (
-            "no inter-annotator IoU (no other annotators' masks and no "
-            "--inter-annotator-iou): criterion (b) not evaluated"
-        ),
-    }
+    b_evaluated = threshold_b is not None and k >= 2
+    if threshold_b is None:
+        b_note = ("no inter-annotator IoU (no other annotators' masks and no "
+                  "--inter-annotator-iou): criterion (b) not evaluated")
+    elif k < 2:
+        b_note = (f"{k} group(s) of at least {min_group_size} annotated images: no groups to "
+                  "compare; criterion (b) not evaluated")
+    else:
+        b_note = None
+    crit_b = {"threshold": threshold_b, "evaluated": b_evaluated, "note": b_note}
 
     group_blocks: dict[str, Any] = {}
     statistical: list[str] = []
@@ -490,7 +491,7 @@ def attribute_labels(values: pd.Series) -> np.ndarray:
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             return str(int(value))  # skin tone 3 read as 3.0 next to missing values
         text = str(value).strip()
-        return NOT_ANNOTATED if text.lower() in _MISSING_TEXT else text
+        return text or NOT_ANNOTATED
 
     return np.array([label(v) for v in values], dtype=object)
 
@@ -625,7 +626,8 @@ def _evaluate_attribute(
         for na, group in zip(not_annotated, members, strict=True)
     ]
     boot = stats.stratified_bootstrap(
-        samples, [(name, label) for label in order], counted=counted, seed=settings.seed,
+        samples, [(name, label) for label in order], counted=counted,
+        annotated=[not na for na in not_annotated], seed=settings.seed,
         resamples=settings.resamples, confidence=settings.confidence, method=settings.method,
         reference=settings.reference, sd_ddof=settings.sd_ddof,
     )

@@ -281,16 +281,19 @@ def _derived(
     counted: np.ndarray,
     reference: str,
     sd_ddof: int,
+    annotated: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Group values, reference, deviations, SD and standardised deviations.
 
     Inputs are (k, ...) group sums; every output keeps the trailing shape, so the same code
-    serves the estimate (), the bootstrap (B,) and the jackknife (n_j,). The "group-mean"
-    reference averages the counted groups, or all groups when none is counted.
+    serves the estimate (), the bootstrap (B,) and the jackknife (n_j,). The "overall"
+    reference pools the images of the annotated groups (all groups when none is marked);
+    the "group-mean" reference averages the counted groups, or all groups when none is.
     """
     value = ratio(numerators, denominators)
     if reference == "overall":
-        ref = ratio(numerators.sum(axis=0), denominators.sum(axis=0))
+        pooled = annotated if annotated is not None and annotated.any() else slice(None)
+        ref = ratio(numerators[pooled].sum(axis=0), denominators[pooled].sum(axis=0))
     else:
         ref = value[counted if counted.any() else slice(None)].mean(axis=0)
     deviation = value - ref
@@ -305,6 +308,7 @@ def stratified_bootstrap(
     keys: Sequence[Sequence[str]],
     *,
     counted: Sequence[bool] | None = None,
+    annotated: Sequence[bool] | None = None,
     seed: int = 0,
     resamples: int = 10_000,
     confidence: float = 0.95,
@@ -317,6 +321,9 @@ def stratified_bootstrap(
     `samples` are the groups (together: all images), `keys` their stream names (e.g.
     (attribute, group)). `counted` marks the groups that enter the SD and the "group-mean"
     reference (default: all; if none is marked, all are used for the reference).
+    `annotated` marks the groups whose images make up the "overall" reference (default:
+    all): images without a value for the attribute are a different population, not part of
+    the average a group is compared with.
     """
     if method not in CI_METHODS:
         raise ValueError(f"method must be one of {CI_METHODS}, not {method!r}")
@@ -328,6 +335,7 @@ def stratified_bootstrap(
         raise ValueError("every group needs at least one image")
     k = len(samples)
     counted_mask = np.ones(k, dtype=bool) if counted is None else np.asarray(counted, bool)
+    annotated_mask = None if annotated is None else np.asarray(annotated, bool)
 
     numerators = np.array([sample.numerator.sum() for sample in samples])
     denominators = np.array([sample.denominator.sum() for sample in samples])
@@ -337,7 +345,7 @@ def stratified_bootstrap(
         numerators_b[i], denominators_b[i] = resample_sums(sample, stream(seed, key), resamples)
 
     def derive(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, ...]:
-        return _derived(num, den, counted_mask, reference, sd_ddof)
+        return _derived(num, den, counted_mask, reference, sd_ddof, annotated_mask)
 
     value, ref, deviation, sd, z = derive(numerators, denominators)
     value_b, _, deviation_b, _, z_b = derive(numerators_b, denominators_b)

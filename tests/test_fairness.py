@@ -366,3 +366,33 @@ def test_numeric_attribute_values_are_labelled_as_integers():
     table.loc[0, "skin_tone"] = np.nan
     result = evaluate(table, attributes=["skin_tone"], **FAST)
     assert list(result["attributes"]["skin_tone"]["groups"]) == ["1", "2", fairness.NOT_ANNOTATED]
+
+
+def test_the_overall_reference_pools_only_annotated_images():
+    # 100 unannotated images far below the annotated ones must not drag the average down.
+    table = per_image_table({"a": (40, 0.95), "b": (50, 0.93), "z": (100, 0.40)})
+    table.loc[table["region"] == "z", "region"] = None
+    block = evaluate(table, attributes=["region"], inter_annotator_iou=0.98,
+                     **FAST)["attributes"]["region"]
+    annotated = table[table["region"].notna()]
+    assert block["reference"] == pytest.approx(annotated["iou"].mean())
+    assert block["groups"]["a"]["deviation"] == pytest.approx(
+        table[table["region"] == "a"]["iou"].mean() - annotated["iou"].mean())
+    assert block["verdict"] == "pass"
+
+
+def test_a_single_gated_group_has_nothing_to_compare_with():
+    table = per_image_table({"a": (40, 0.95), "b": (10, 0.70)})  # b is small
+    block = evaluate(table, attributes=["region"], inter_annotator_iou=0.98,
+                     **FAST)["attributes"]["region"]
+    assert block["k"] == 1 and block["range"] is None
+    assert block["criteria"]["b"]["evaluated"] is False
+    assert "no groups to compare" in block["criteria"]["b"]["note"]
+    assert block["groups"]["a"]["verdicts"]["b"]["statistical"] == "not evaluated"
+    assert block["verdict"] == "not evaluated"
+
+
+def test_na_is_a_value_not_a_missing_annotation():
+    table = per_image_table({"NA": (40, 0.95), "EU": (40, 0.94)}, column="continent")
+    block = evaluate(table, attributes=["continent"], **FAST)["attributes"]["continent"]
+    assert set(block["groups"]) == {"NA", "EU"}

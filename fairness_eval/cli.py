@@ -197,6 +197,7 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, form
         given["workers"] = cpu_count()
     settings = merge_run_settings(file_config, given)
     dataset = resolve_dataset(file_config, dataset)
+    _check_report_options(settings)
     command = "fairness-eval " + shlex.join(sys.argv[1:])
     outcome = run_evaluation(dataset, settings, command=command, log=_err, progress=Progress(),
                              config=config_entry(file_config, settings))
@@ -223,6 +224,17 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, form
         return check_run(outcome.run_dir, CheckOptions(strict=settings.strict,
                                                        gate_on=settings.gate_on), echo=click.echo)
     return EXIT_OK
+
+
+def _check_report_options(settings: Any) -> None:
+    """Refuse report options that would only fail after the whole evaluation."""
+    if settings.examples and not settings.save_masks:
+        raise UsageError(f"--examples {settings.examples} needs --save-masks (the overlays "
+                         "draw the saved predicted masks)")
+    if settings.card is not None and settings.formats:
+        from .report import load_card_text
+
+        load_card_text(None, settings.card)
 
 
 @cli.command()

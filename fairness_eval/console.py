@@ -38,9 +38,14 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(f"average: {100 * overall['value']:.2f}%" if overall.get("value") is not None
                      else "average: not given")
     else:
+        # The interval belongs to the statistic the run was asked for.
+        if (document.get("bootstrap") or {}).get("statistic") == "pooled":
+            chosen, other = ("pooled IoU", "pooled_iou"), ("mean IoU", "mean_iou")
+        else:
+            chosen, other = ("mean IoU", "mean_iou"), ("pooled IoU", "pooled_iou")
         lines.append(
-            f"overall: n = {overall.get('n')}, mean IoU {_pct(overall.get('mean_iou'))}% "
-            f"{_interval(overall.get('ci'))}, pooled IoU {_pct(overall.get('pooled_iou'))}%")
+            f"overall: n = {overall.get('n')}, {chosen[0]} {_pct(overall.get(chosen[1]))}% "
+            f"{_interval(overall.get('ci'))}, {other[0]} {_pct(overall.get(other[1]))}%")
     iaa = document.get("inter_annotator_iou") or {}
     if iaa.get("value") is not None:
         lines.append(f"inter-annotator IoU: {_pct(iaa['value']).strip()}% "

@@ -236,7 +236,13 @@ def read_per_image(run_dir: Path | str) -> pd.DataFrame:
     numeric = [c for c in frame.columns if c in NUMBER_COLUMNS or c == "row"
                or c.startswith("iou_") or c == "inter_annotator_iou"]
     for column in numeric:
-        frame[column] = pd.to_numeric(frame[column].replace("", None))
+        values = pd.to_numeric(frame[column].replace("", None), errors="coerce")
+        bad = values.isna() & (frame[column] != "")
+        if bad.any():
+            line = int(bad.to_numpy().nonzero()[0][0]) + 2  # header is line 1
+            raise UsageError(f"{path}, line {line}: column {column!r} holds "
+                             f"{frame[column].iloc[line - 2]!r}, not a number")
+        frame[column] = values
     if "both_empty" in frame:
         frame["both_empty"] = frame["both_empty"] == "True"
     return frame

@@ -48,6 +48,9 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path):
         (("run", "--dataset", ".", "--threshold", "1.5"), "--threshold: 1.5 must lie in (0, 1)"),
         (("run", "--dataset", ".", "--ci-method", "magic"), "Invalid value for '--ci-method'"),
         (("models", "pull", "nosuchmodel"), "unknown model(s) nosuchmodel"),
+        # refused before any image is evaluated, not after
+        (("run", "--dataset", ".", "--examples", "2"), "--examples 2 needs --save-masks"),
+        (("run", "--dataset", ".", "--card", "missing.toml"), "--card: cannot read"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args, message, tmp_path):

@@ -114,14 +114,21 @@ class GroupFigures:
     note: str | None = None
 
 
-def _interval_verdict(interval: tuple[float, float] | None, threshold: float) -> str:
+def _interval_verdict(interval: tuple[float, float] | None, threshold: float,
+                      threshold_range: tuple[float, float] | None = None) -> str:
+    """Violation when the interval lies wholly beyond the threshold, pass when wholly within.
+
+    With `threshold_range` (a threshold that is itself uncertain), a violation must lie
+    beyond its upper end and a pass within its lower end.
+    """
     if interval is None:
         return "not evaluated"
     low, high = interval
-    beyond = threshold + _ROUNDING
+    lowest, highest = threshold_range or (threshold, threshold)
+    beyond, within = highest + _ROUNDING, lowest + _ROUNDING
     if low > beyond or high < -beyond:
         return "violation"
-    if -beyond <= low and high <= beyond:
+    if -within <= low and high <= within:
         return "pass"
     return "inconclusive"
 
@@ -187,6 +194,7 @@ def assess_attribute(
     reference: float,
     reference_kind: str = "overall",
     threshold_b: float | None = None,
+    threshold_b_range: tuple[float, float] | None = None,
     sd_factor: float = 3.0,
     sd_ddof: int = 0,
     min_group_size: int = 30,
@@ -212,7 +220,13 @@ def assess_attribute(
                   "compare; criterion (b) not evaluated")
     else:
         b_note = None
-    crit_b = {"threshold": threshold_b, "evaluated": b_evaluated, "note": b_note}
+    crit_b = {"threshold": threshold_b, "evaluated": b_evaluated, "note": b_note,
+              "threshold_range": list(threshold_b_range) if threshold_b_range else None}
+    if b_evaluated and threshold_b_range:
+        crit_b["note"] = (
+            "the inter-annotator IoU is itself estimated, so the threshold is uncertain: a "
+            f"statistical violation must lie beyond {100 * threshold_b_range[1]:.2f} pt and a "
+            f"pass within {100 * threshold_b_range[0]:.2f} pt")
 
     group_blocks: dict[str, Any] = {}
     statistical: list[str] = []
@@ -225,9 +239,9 @@ def assess_attribute(
             # Published table: reference and SD known, only the group's value uncertain.
             z_ci = (figures.deviation_ci[0] / sd, figures.deviation_ci[1] / sd)
         verdicts = {}
-        for name, evaluated, estimate, interval, threshold in (
-            ("a", a_evaluated, z, z_ci, sd_factor),
-            ("b", b_evaluated, deviation, figures.deviation_ci, threshold_b),
+        for name, evaluated, estimate, interval, threshold, threshold_range in (
+            ("a", a_evaluated, z, z_ci, sd_factor, None),
+            ("b", b_evaluated, deviation, figures.deviation_ci, threshold_b, threshold_b_range),
         ):
             if not is_gated:
                 verdicts[name] = {"point": "not gated", "statistical": "not gated"}
@@ -236,7 +250,7 @@ def assess_attribute(
             else:
                 verdicts[name] = {
                     "point": _point_verdict(estimate, threshold),
-                    "statistical": _interval_verdict(interval, threshold),
+                    "statistical": _interval_verdict(interval, threshold, threshold_range),
                 }
                 point.append(verdicts[name]["point"])
                 statistical.append(verdicts[name]["statistical"])
@@ -359,13 +373,19 @@ def evaluate(
         confidence=settings.confidence, method=settings.method,
     )
     threshold_b = criterion_b_threshold(iaa["value"])
+    threshold_b_range = None
+    if iaa["value"] is not None and iaa.get("ci"):
+        # a higher agreement makes a tighter threshold
+        threshold_b_range = (criterion_b_threshold(iaa["ci"][1]),
+                             criterion_b_threshold(iaa["ci"][0]))
     sizes = dict(min_group_sizes or {})
     blocks = {}
     for name, columns in specs:
         size = int(sizes.get(name, min_group_size))
         if size < 1:
             raise UsageError(f"min-group-size for {name!r}: {size} must be at least 1")
-        blocks[name] = _evaluate_attribute(rows, name, columns, settings, size, threshold_b)
+        blocks[name] = _evaluate_attribute(rows, name, columns, settings, size, threshold_b,
+                                           threshold_b_range)
     return to_jsonable({
         "overall": overall,
         "bootstrap": {
@@ -615,6 +635,7 @@ def _evaluate_attribute(
     settings: _Settings,
     min_group_size: int,
     threshold_b: float | None,
+    threshold_b_range: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     labels = group_labels(rows, columns)
     order = sorted(set(labels), key=_group_order)
@@ -655,6 +676,7 @@ def _evaluate_attribute(
         reference=boot.reference,
         reference_kind=settings.reference,
         threshold_b=threshold_b,
+        threshold_b_range=threshold_b_range,
         sd_factor=settings.sd_factor,
         sd_ddof=settings.sd_ddof,
         min_group_size=min_group_size,

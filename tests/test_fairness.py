@@ -396,3 +396,31 @@ def test_na_is_a_value_not_a_missing_annotation():
     table = per_image_table({"NA": (40, 0.95), "EU": (40, 0.94)}, column="continent")
     block = evaluate(table, attributes=["continent"], **FAST)["attributes"]["continent"]
     assert set(block["groups"]) == {"NA", "EU"}
+
+
+@pytest.mark.parametrize("interval, expected", [
+    ((0.021, 0.05), "inconclusive"),   # beyond the point threshold, not beyond its upper end
+    ((0.026, 0.05), "violation"),      # beyond the widest threshold the IAA allows
+    ((-0.019, 0.019), "inconclusive"),  # within the point threshold, not within the lowest
+    ((-0.014, 0.014), "pass"),
+])
+def test_an_uncertain_inter_annotator_iou_widens_the_inconclusive_band(interval, expected):
+    reference = 0.9
+    figures = [GroupFigures("x", 100, reference, deviation_ci=interval),
+               GroupFigures("y", 100, reference, deviation_ci=(-0.001, 0.001))]
+    block = assess_attribute(figures, reference=reference, threshold_b=0.02,
+                             threshold_b_range=(0.015, 0.025))
+    assert block["groups"]["x"]["verdicts"]["b"]["statistical"] == expected
+    assert block["criteria"]["b"]["threshold_range"] == [0.015, 0.025]
+
+
+def test_dataset_inter_annotator_interval_sets_the_threshold_range():
+    table = per_image_table({"a": (40, 0.95), "b": (50, 0.94)})
+    table["inter_annotator_iou"] = np.where(np.arange(len(table)) % 3 == 0,
+                                            np.linspace(0.9, 0.99, len(table)), np.nan)
+    result = evaluate(table, attributes=["region"], **FAST)
+    low, high = result["inter_annotator_iou"]["ci"]
+    criterion = result["attributes"]["region"]["criteria"]["b"]
+    assert criterion["threshold_range"] == pytest.approx([2 * (1 - high), 2 * (1 - low)])
+    lowest, highest = criterion["threshold_range"]
+    assert lowest < criterion["threshold"] < highest

@@ -41,15 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .stats import CI_METHODS, REFERENCES, STATISTICS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-CI_METHODS = ("bca", "percentile")
-STATISTICS = ("mean", "pooled")
-REFERENCES = ("overall", "group-mean")
 GATE_ON = ("statistical", "point")
 REPORT_FORMATS = ("html", "pdf", "md", "json")
 CRITERIA = ("a", "b")

@@ -42,9 +42,10 @@ import pandas as pd
 from scipy.special import ndtri
 
 from . import stats
+from .dataset import NOT_ANNOTATED
 from .errors import UsageError
+from .jsonvalues import to_jsonable
 
-NOT_ANNOTATED = "(not annotated)"
 INTERSECTION_JOINER = "×"
 IAA_COLUMN = "inter_annotator_iou"
 _VERDICT_RANK = {"pass": 0, "inconclusive": 1, "violation": 2}
@@ -685,19 +686,3 @@ def _evaluate_attribute(
         columns=columns if len(columns) > 1 else None,
         notes=notes,
     )
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars to Python, tuples to lists, NaN and inf to None."""
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return value

@@ -17,10 +17,10 @@ from typing import Any
 
 from . import results as results_module
 from .config import CRITERIA, GATE_ON, gated_criteria
+from .dataset import NOT_ANNOTATED
 from .errors import UsageError
 
 PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
-NOT_ANNOTATED = "(not annotated)"
 EXIT_PASS, EXIT_FAIL = 0, 1
 
 

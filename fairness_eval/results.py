@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import UsageError
+from .jsonvalues import to_jsonable
 
 SCHEMA_VERSION = "2.0"
 RESULTS_NAME = "results.json"
@@ -164,23 +165,6 @@ def _plain(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
     return value.item() if hasattr(value, "item") else value
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON types only: numpy scalars unwrapped, NaN as null."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if value is pd.NA or value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_run(run_dir: Path, document: dict[str, Any], per_image: pd.DataFrame | None) -> None:

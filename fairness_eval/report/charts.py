@@ -25,7 +25,6 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-NOT_ANNOTATED = "(not annotated)"
 # Verdict colours, shared with the CSS (card.css): pass, inconclusive, violation, not gated.
 COLOURS = {
     "pass": "#1f7a3f",

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..dataset import NOT_ANNOTATED
 from ..vocabularies import standard_vocabularies
 from .card_text import CardText
 
 DASH = "—"
-NOT_ANNOTATED = "(not annotated)"
 
 # Verdict -> (short label for tables, CSS class). The order is the severity order.
 VERDICTS: dict[str, tuple[str, str]] = {

@@ -113,6 +113,17 @@ def cli() -> None:
 
 # -- run / validate ---------------------------------------------------------------------
 
+CRITERIA_OPTIONS = [
+    click.option("--reference", type=click.Choice(REFERENCES), default="overall",
+                 show_default=True, help="The 'average' the criteria measure deviations from."),
+    click.option("--min-group-size", type=int, default=30, show_default=True,
+                 help="Smaller groups are shown but not gated."),
+    click.option("--sd-factor", type=float, default=3.0, show_default=True,
+                 help="Criterion (a): standard deviations from the reference."),
+    click.option("--sd-ddof", type=int, default=0, show_default=True,
+                 help="Criterion (a): 0 population SD, 1 sample SD."),
+]
+
 STATISTICS_OPTIONS = [
     click.option("--bootstrap", type=int, default=10_000, show_default=True,
                  help="Bootstrap resamples."),
@@ -123,18 +134,23 @@ STATISTICS_OPTIONS = [
                  help="Seed of every random draw (recorded)."),
     click.option("--statistic", type=click.Choice(STATISTICS), default="mean", show_default=True,
                  help="mean of per-image IoU (the card's) or pooled sum I / sum U."),
-    click.option("--reference", type=click.Choice(REFERENCES), default="overall",
-                 show_default=True, help="The 'average' the criteria measure deviations from."),
-    click.option("--min-group-size", type=int, default=30, show_default=True,
-                 help="Smaller groups are shown but not gated."),
-    click.option("--sd-factor", type=float, default=3.0, show_default=True,
-                 help="Criterion (a): standard deviations from the reference."),
-    click.option("--sd-ddof", type=int, default=0, show_default=True,
-                 help="Criterion (a): 0 population SD, 1 sample SD."),
+    *CRITERIA_OPTIONS,
     click.option("--inter-annotator-iou", type=float, default=None, callback=_fraction,
                  help="Inter-annotator IoU for criterion (b), e.g. 0.9874 or 98.74; default: "
                       "computed from the dataset's masks_<annotator>/ folders."),
 ]
+
+
+REPORT_OPTIONS = [
+    click.option("--format", "formats", default="html,pdf", show_default=True,
+                 help="Report formats: html, pdf, md, json (comma-separated)."),
+    click.option("--card", type=click.Path(path_type=Path), default=None,
+                 help="Card text (TOML) overriding the default intended uses, limitations, ..."),
+]
+EXAMPLES_OPTION = click.option(
+    "--examples", type=int, default=0, show_default=True,
+    help="Add the N lowest-IoU images per group to the card (off by default: they are "
+         "photographs of people; needs a run with --save-masks).")
 
 
 def _with_options(options: list) -> Any:
@@ -169,12 +185,8 @@ def _with_options(options: list) -> Any:
               help="Worker processes (default: the number of cores).")
 @click.option("--save-masks", is_flag=True, help="Write predicted masks to <out>/masks/.")
 @_with_options(STATISTICS_OPTIONS)
-@click.option("--format", "formats", default="html,pdf", show_default=True,
-              help="Report formats: html, pdf, md, json (comma-separated).")
-@click.option("--card", type=click.Path(path_type=Path), default=None,
-              help="Card text (TOML) overriding the default intended uses, limitations, ...")
-@click.option("--examples", type=int, default=0, show_default=True,
-              help="Add the N lowest-IoU images per group to the card (off: images of people).")
+@_with_options(REPORT_OPTIONS)
+@EXAMPLES_OPTION
 @click.option("--gate", is_flag=True, help="Exit 1 when a gated fairness criterion is violated.")
 @click.option("--strict", is_flag=True, help="With --gate, an inconclusive verdict fails too.")
 @click.option("--gate-on", type=click.Choice(GATE_ON), default="statistical", show_default=True)
@@ -262,12 +274,8 @@ def validate(dataset: Path, attributes: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--format", "formats", default="html,pdf", show_default=True,
-              help="Report formats: html, pdf, md, json (comma-separated).")
-@click.option("--card", type=click.Path(path_type=Path), default=None,
-              help="Card text (TOML) overriding the default intended uses, limitations, ...")
-@click.option("--examples", type=int, default=0, show_default=True,
-              help="Add the N lowest-IoU images per group (needs a run with --save-masks).")
+@_with_options(REPORT_OPTIONS)
+@EXAMPLES_OPTION
 @click.option("--overwrite", is_flag=True, help="Replace report files edited since written.")
 def report(run_dir: Path, formats: str, card: Path | None, examples: int,
            overwrite: bool) -> None:
@@ -292,17 +300,11 @@ def report(run_dir: Path, formats: str, card: Path | None, examples: int,
               help="Inter-annotator IoU for criterion (b), e.g. 0.9874 or 98.74.")
 @click.option("--units", type=click.Choice(("auto", "percent", "fraction")), default="auto",
               show_default=True, help="Units of the table's values (auto: percent if all > 1).")
-@click.option("--reference", type=click.Choice(REFERENCES), default="overall", show_default=True)
-@click.option("--min-group-size", type=int, default=30, show_default=True)
-@click.option("--sd-factor", type=float, default=3.0, show_default=True)
-@click.option("--sd-ddof", type=int, default=0, show_default=True)
+@_with_options(CRITERIA_OPTIONS)
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Folder for results.json and the card.")
 @click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out.")
-@click.option("--format", "formats", default="html,pdf", show_default=True,
-              help="Report formats: html, pdf, md, json (comma-separated).")
-@click.option("--card", type=click.Path(path_type=Path), default=None,
-              help="Card text (TOML) overriding the default intended uses, limitations, ...")
+@_with_options(REPORT_OPTIONS)
 @click.option("--gate", is_flag=True, help="Exit 1 when a criterion is violated.")
 def card(table: Path, average: str | None, inter_annotator_iou: str | None, units: str,
          reference: str, min_group_size: int, sd_factor: float, sd_ddof: int, out: Path,

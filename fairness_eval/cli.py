@@ -306,9 +306,14 @@ def report(run_dir: Path, formats: str, card: Path | None, examples: int,
 @click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out.")
 @_with_options(REPORT_OPTIONS)
 @click.option("--gate", is_flag=True, help="Exit 1 when a criterion is violated.")
+@click.option("--strict", is_flag=True, help="With --gate, an inconclusive verdict fails too.")
+@click.option("--gate-on", type=click.Choice(GATE_ON), default=None,
+              help="Verdicts to gate on (default: statistical when the table gives intervals, "
+                   "else the card's point verdicts).")
 def card(table: Path, average: str | None, inter_annotator_iou: str | None, units: str,
          reference: str, min_group_size: int, sd_factor: float, sd_ddof: int, out: Path,
-         overwrite: bool, formats: str, card: Path | None, gate: bool) -> int:
+         overwrite: bool, formats: str, card: Path | None, gate: bool, strict: bool,
+         gate_on: str | None) -> int:
     """Apply the card's criteria to published per-group figures and render the card."""
     from datetime import datetime, timezone
 
@@ -344,7 +349,10 @@ def card(table: Path, average: str | None, inter_annotator_iou: str | None, unit
         from .ci_outputs import check_run
         from .config import CheckOptions
 
-        return check_run(out, CheckOptions(gate_on="point"), echo=click.echo)
+        if gate_on is None:
+            bases = {a.get("verdict_basis") for a in document.get("attributes", {}).values()}
+            gate_on = "point" if "point" in bases else "statistical"
+        return check_run(out, CheckOptions(strict=strict, gate_on=gate_on), echo=click.echo)
     return EXIT_OK
 
 

@@ -322,6 +322,8 @@ def _resolve(root: Path, value: object, column: str, required: bool = True) -> P
         if required:
             raise _RowError(f"empty '{column}' cell")
         return None
+    if "\0" in text:  # no file system accepts it; os calls would raise ValueError
+        raise _RowError(f"{column} {text!r}: a path cannot contain a NUL character")
     candidate = Path(text)
     if candidate.is_absolute():
         return candidate
@@ -397,13 +399,17 @@ def _parse_jsonl(path: Path, raw: bytes) -> list[dict[str, object]]:
     if not text.strip():
         raise UsageError(f"{path}: empty file (expected one JSON object per line)")
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines separates records by "\n" only: str.splitlines() would also split at
+    # U+2028 and other separators that JSON allows inside a string.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise UsageError(f"{path}, line {number}: not JSON ({error.msg})") from None
+        except ValueError as error:  # e.g. an integer longer than Python converts
+            raise UsageError(f"{path}, line {number}: not usable JSON ({error})") from None
         if not isinstance(record, dict):
             raise UsageError(f"{path}, line {number}: expected a JSON object")
         records.append(record)

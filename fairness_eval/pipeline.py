@@ -111,7 +111,10 @@ def evaluate_sample(sample: Sample, segmenter: Segmenter, threshold: float,
     if others:
         row.update(annotator_ious(truth, others, ignore))
     if masks_dir is not None:
-        cv2.imwrite(str(masks_dir / f"{sample.image_id}.png"), predicted.astype(np.uint8) * 255)
+        target = masks_dir / f"{sample.image_id}.png"
+        # cv2.imwrite reports a failure (a full disk) by returning False, not by raising.
+        if not cv2.imwrite(str(target), predicted.astype(np.uint8) * 255):
+            raise UsageError(f"--save-masks: cannot write {target}")
     return row
 
 
@@ -192,6 +195,10 @@ def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[s
            "schema_version": results_module.SCHEMA_VERSION,
            "save_masks": settings.save_masks}
     key.update({name: getattr(settings, name) for name in PER_IMAGE_SETTINGS})
+    # Another release of fairness-eval, LiteRT, OpenCV or numpy may change a per-image number.
+    found = results_module.versions()
+    key.update({f"{name}_version": found[name]
+                for name in ("fairness_eval", "litert", "opencv", "numpy")})
     return key
 
 

@@ -27,15 +27,20 @@ class ProgressStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection = sqlite3.connect(path)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=NORMAL")
-        self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS rows (row INTEGER PRIMARY KEY, image TEXT NOT NULL, "
-            "content_sha256 TEXT, data TEXT NOT NULL)"
-        )
-        self._connection.commit()
+        try:
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS rows (row INTEGER PRIMARY KEY, image TEXT NOT NULL, "
+                "content_sha256 TEXT, data TEXT NOT NULL)"
+            )
+            self._connection.commit()
+        except sqlite3.Error as error:  # e.g. "file is not a database", a full disk
+            self._connection.close()
+            raise UsageError(f"{path}: not a usable progress store ({error}); "
+                             "start a new --out") from None
         self._pending = 0
         self._last_commit = time.monotonic()
 
@@ -61,7 +66,10 @@ class ProgressStore:
         store = cls(path)
         found = store._connection.execute(
             "SELECT value FROM meta WHERE key = 'resume_key'").fetchone()
-        earlier = json.loads(found[0]) if found else {}
+        if found is None:  # killed between creating the file and its first write
+            store.close()
+            return cls.create(run_dir, resume_key)
+        earlier = json.loads(found[0])
         differing = sorted(k for k in set(earlier) | set(resume_key)
                            if earlier.get(k) != resume_key.get(k))
         if differing:
@@ -78,20 +86,32 @@ class ProgressStore:
         return {row: json.loads(data) for row, data in cursor}
 
     def add(self, row: dict[str, Any]) -> None:
-        self._connection.execute(
-            "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
-            (row["row"], row["image"], row.get("content_sha256"), json.dumps(row)),
-        )
+        try:
+            self._connection.execute(
+                "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
+                (row["row"], row["image"], row.get("content_sha256"), json.dumps(row)),
+            )
+        except sqlite3.Error as error:
+            raise self._write_error(error) from None
         self._pending += 1
         now = time.monotonic()
         if self._pending >= COMMIT_EVERY_ROWS or now - self._last_commit >= COMMIT_EVERY_SECONDS:
             self.commit()
 
     def commit(self) -> None:
-        self._connection.commit()
+        try:
+            self._connection.commit()
+        except sqlite3.Error as error:
+            raise self._write_error(error) from None
         self._pending = 0
         self._last_commit = time.monotonic()
 
     def close(self) -> None:
-        self.commit()
-        self._connection.close()
+        try:
+            self.commit()
+        finally:
+            self._connection.close()
+
+    def _write_error(self, error: sqlite3.Error) -> UsageError:
+        # A full disk surfaces as sqlite3.OperationalError("database or disk is full").
+        return UsageError(f"cannot write {self.path}: {error}")

@@ -329,7 +329,7 @@ def card(table: Path, average: str | None, inter_annotator_iou: str | None, unit
     statistics = evaluate_table(table, average=average, inter_annotator_iou=inter_annotator_iou,
                                 units=units, reference=reference, min_group_size=min_group_size,
                                 sd_factor=sd_factor, sd_ddof=sd_ddof)
-    prepare_run_dir(out, overwrite, resume=False)
+    prepare_run_dir(out, overwrite, resume=False, resume_hint=False)
     settings = {"average": average, "inter_annotator_iou": inter_annotator_iou, "units": units,
                 "reference": reference, "min_group_size": min_group_size,
                 "sd_factor": sd_factor, "sd_ddof": sd_ddof}
@@ -437,7 +437,7 @@ def models_pull(names: tuple[str, ...], wheel: Path | None) -> None:
 
 def main() -> None:
     """Console entry point: click in standalone mode, our errors as one line and exit 2."""
-    from .pipeline import InvalidDataset
+    from .dataset import InvalidDataset
 
     try:
         code = cli.main(standalone_mode=False)

@@ -35,6 +35,11 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 MASK_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff")
 NOT_ANNOTATED = "(not annotated)"
 RESERVED_COLUMNS = ("image", "mask", "ignore")
+# Columns of per_image.csv that fairness-eval writes itself: an attribute may not take
+# their names (nor the iou_ prefix of the annotator columns).
+PER_IMAGE_COLUMNS = ("row", "image", "status", "reason", "intersection", "union", "iou",
+                     "gt_area", "pred_area", "ignored_pixels", "both_empty", "content_sha256",
+                     "inter_annotator_iou")
 # More distinct values than this and a column looks continuous (a score, a fraction):
 # evaluated only when named with --attribute.
 MAX_AUTO_GROUPS = 30
@@ -61,17 +66,28 @@ class Sample:
         return paths
 
 
+class InvalidDataset(UsageError):
+    """Validation found problems; each is listed, then this one-line summary."""
+
+    def __init__(self, problems: list[Problem], summary: str | None = None) -> None:
+        self.problems = problems
+        super().__init__(summary or f"{len(problems)} invalid row(s); fix them or pass "
+                         "--skip-invalid")
+
+
 @dataclass(frozen=True)
 class Problem:
     """A reason a row (or the whole dataset) cannot be evaluated."""
 
     file: str
     reason: str
-    row: int | None = None
+    row: int | None = None  # the dataset row (manifest row, or position in images/)
     image: str | None = None
+    line: int | None = None  # the row within `file`, where that is another table
 
     def __str__(self) -> str:
-        where = self.file if self.row is None else f"{self.file}, row {self.row}"
+        in_file = self.line if self.line is not None else self.row
+        where = self.file if in_file is None else f"{self.file}, row {in_file}"
         if self.image:
             where += f" ({self.image})"
         return f"{where}: {self.reason}"
@@ -153,7 +169,7 @@ def _load_folder(root: Path) -> Dataset:
     images = sorted(p for p in (root / "images").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
     annotator_dirs = sorted(p for p in root.glob("masks_*") if p.is_dir())
     table, table_problems, table_bytes = _read_attributes_csv(root / "attributes.csv")
-    problems: list[Problem] = list(table_problems)
+    problems: list[Problem] = []
     samples: list[Sample] = []
     seen: dict[str, int] = {}
     attribute_columns = table.columns if table else []
@@ -180,21 +196,23 @@ def _load_folder(root: Path) -> Dataset:
             Sample(row, stem, image, mask, ignore, annotators,
                    {c: values.get(c) for c in attribute_columns})
         )
-    orphans = 0
     if table:
-        for stem, line in table.lines.items():
-            if stem not in seen:
-                orphans += 1
-                problems.append(
-                    Problem(f"{root / 'attributes.csv'}", "no such image in images/",
-                            line, stem)
-                )
+        table_problems += [
+            Problem(str(root / "attributes.csv"), "no such image in images/", None, stem, line)
+            for stem, line in table.lines.items() if stem not in seen
+        ]
+    if table_problems:
+        # Rows of attributes.csv are not rows of the evaluation set: they cannot be skipped,
+        # and evaluating around them would attach the wrong attributes to images.
+        raise InvalidDataset(table_problems, f"{len(table_problems)} problem(s) in "
+                             f"{root / 'attributes.csv'}; fix them (--skip-invalid skips "
+                             "images, not attribute rows)")
     listing = "\n".join(p.name for p in images).encode()
     return Dataset(
         root=root,
         name=root.resolve().name,
         source=root,
-        rows=len(images) + orphans,
+        rows=len(images),
         samples=samples,
         problems=problems,
         attributes=[],
@@ -222,6 +240,19 @@ class _AttributeTable:
     lines: dict[str, int]  # image stem -> data row number
 
 
+def _image_stem(cell: str) -> str:
+    """The image id of an attributes.csv cell: the stem, or the cell minus an image suffix."""
+    return cell[: -len(Path(cell).suffix)] if Path(cell).suffix.lower() in IMAGE_EXTENSIONS \
+        else cell
+
+
+def _check_attribute_names(path: Path, columns: list[str]) -> None:
+    clashing = [c for c in columns if c in PER_IMAGE_COLUMNS or c.startswith("iou_")]
+    if clashing:
+        raise UsageError(f"{path}: attribute column(s) {', '.join(repr(c) for c in clashing)} "
+                         "clash with columns fairness-eval writes to per_image.csv; rename them")
+
+
 def _read_attributes_csv(path: Path) -> tuple[_AttributeTable | None, list[Problem], bytes]:
     if not path.exists():
         return None, [], b""
@@ -233,18 +264,17 @@ def _read_attributes_csv(path: Path) -> tuple[_AttributeTable | None, list[Probl
     if "image" not in header:
         raise UsageError(f"{path}: no 'image' column (columns: {', '.join(header)})")
     columns = [c for c in header if c != "image"]
+    _check_attribute_names(path, columns)
     table = _AttributeTable(columns, {}, {})
     problems = []
     for number, record in enumerate(records, start=1):
-        stem = (record.get("image") or "").strip()
-        stem = Path(stem).stem if stem else stem
+        stem = _image_stem((record.get("image") or "").strip())
         if not stem:
-            problems.append(Problem(str(path), "empty 'image' cell", number))
+            problems.append(Problem(str(path), "empty 'image' cell", None, None, number))
             continue
         if stem in table.rows:
-            problems.append(
-                Problem(str(path), f"duplicate image (also row {table.lines[stem]})", number, stem)
-            )
+            problems.append(Problem(str(path), f"duplicate image (also row {table.lines[stem]})",
+                                    None, stem, number))
             continue
         table.rows[stem] = {c: _cell(record.get(c)) for c in columns}
         table.lines[stem] = number
@@ -273,6 +303,7 @@ def _load_manifest(path: Path) -> Dataset:
     annotator_columns = [c for c in header if c.startswith("mask_")]
     attribute_columns = [c for c in header if c not in RESERVED_COLUMNS
                          and c not in annotator_columns]
+    _check_attribute_names(path, attribute_columns)
     samples: list[Sample] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -432,7 +463,7 @@ def _select_attributes(dataset: Dataset, requested: tuple[str, ...]) -> None:
     else:
         for column in dataset.attribute_columns:
             distinct = {s.attributes.get(column) for s in dataset.samples} - {None}
-            if len(distinct) > MAX_AUTO_GROUPS:
+            if len(distinct) > MAX_AUTO_GROUPS and column not in standard_vocabularies():
                 dataset.notes.append(
                     f"attribute '{column}' has {len(distinct)} distinct values and looks "
                     "continuous; not evaluated (name it with --attribute to evaluate it)"
@@ -460,10 +491,11 @@ def _check_vocabularies(dataset: Dataset) -> None:
             else:
                 values[name] = canonical
         if reasons:
-            file, row = dataset.source, sample.row
+            file, line = dataset.source, None
             if dataset.attribute_file is not None:
-                file, row = dataset.attribute_file, dataset.attribute_rows[sample.image_id]
-            dataset.problems.append(Problem(str(file), "; ".join(reasons), row, sample.image_id))
+                file, line = dataset.attribute_file, dataset.attribute_rows.get(sample.image_id)
+            dataset.problems.append(
+                Problem(str(file), "; ".join(reasons), sample.row, sample.image_id, line))
         else:
             valid.append(_replace_attributes(sample, values))
     dataset.samples = valid

@@ -24,8 +24,9 @@ import pandas as pd
 
 from . import results as results_module
 from .config import PER_IMAGE_SETTINGS, Settings
-from .dataset import Dataset, Problem, Sample, load_dataset
+from .dataset import Dataset, InvalidDataset, Problem, Sample, load_dataset
 from .errors import UsageError
+from .fairness import evaluate
 from .inference import Segmenter
 from .metrics import annotator_ious, mask_counts, to_binary
 from .models import ModelFile, resolve_model
@@ -94,8 +95,13 @@ def evaluate_sample(sample: Sample, segmenter: Segmenter, threshold: float,
                   for name, path in sample.annotators.items()}
     except (RowFailure, OSError) as error:
         return {**row, "status": "skipped", "reason": str(error)}
-    # MediaPipe's own examples draw the person where probability > threshold.
-    predicted = segmenter.predict(image) > threshold
+    try:
+        # MediaPipe's own examples draw the person where probability > threshold.
+        predicted = segmenter.predict(image) > threshold
+    except (cv2.error, ValueError, MemoryError) as error:  # e.g. an image too large to warp
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return {**row, "status": "skipped",
+                "reason": f"{sample.image}: could not be segmented ({first})"}
     counts = mask_counts(predicted, truth, ignore)
     row.update(
         status="ok",
@@ -172,13 +178,25 @@ def default_run_dir(dataset: Dataset, now: datetime) -> Path:
     return Path("reports") / f"{dataset.name}-{now.strftime('%Y%m%dT%H%M%SZ')}"
 
 
-def prepare_run_dir(run_dir: Path, overwrite: bool, resume: bool) -> None:
+# What a run (and the commands reading it) write into a run folder; --overwrite removes
+# these and nothing else, so no stale mask or report outlives the run that replaced it.
+RUN_OUTPUTS = ("results.json", "per_image.csv", "progress.sqlite", "progress.sqlite-wal",
+               "progress.sqlite-shm", "junit.xml", "summary.md", "model_card.html",
+               "model_card.pdf", "model_card.json", "comparison.json", "comparison.md",
+               ".fairness-eval-reports.json")
+
+
+def prepare_run_dir(run_dir: Path, overwrite: bool, resume: bool,
+                    resume_hint: bool = True) -> None:
     """Create the run folder; refuse to write into a non-empty one unless asked."""
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--out: {run_dir} exists and is not a folder")
     if run_dir.exists() and any(run_dir.iterdir()) and not (overwrite or resume):
+        hint = " or --resume to continue an interrupted run" if resume_hint else ""
         raise UsageError(f"--out: {run_dir} is not empty; pass --overwrite to replace its "
-                         "results or --resume to continue an interrupted run")
+                         f"results{hint}")
+    if run_dir.exists() and overwrite and not resume:
+        _remove_outputs(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / ".write-test"
@@ -187,6 +205,21 @@ def prepare_run_dir(run_dir: Path, overwrite: bool, resume: bool) -> None:
     except OSError as error:
         raise UsageError(f"--out: cannot write to {run_dir} ({error.strerror or error})"
                          ) from None
+
+
+def _remove_outputs(run_dir: Path) -> None:
+    try:
+        for name in RUN_OUTPUTS:
+            (run_dir / name).unlink(missing_ok=True)
+        masks = run_dir / "masks"
+        if masks.is_dir():
+            for mask in masks.glob("*.png"):
+                mask.unlink()
+            if not any(masks.iterdir()):
+                masks.rmdir()
+    except OSError as error:
+        raise UsageError(f"--overwrite: cannot remove the earlier results in {run_dir} "
+                         f"({error.strerror or error})") from None
 
 
 def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[str, Any]:
@@ -232,6 +265,9 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     key = resume_key(model, dataset, settings)
     if settings.resume and (run_dir / "progress.sqlite").exists():
         store = ProgressStore.reopen(run_dir, key)
+    elif settings.resume and any(p.name != "masks" for p in run_dir.iterdir()):
+        raise UsageError(f"--resume: {run_dir} holds no progress.sqlite of an earlier run "
+                         "(nothing to resume); pass --overwrite to replace its contents")
     else:
         store = ProgressStore.create(run_dir, key)
     try:
@@ -242,20 +278,37 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     skipped_rows = [_skipped_row(p) for p in dataset.problems]
     per_image = results_module.per_image_table(rows + skipped_rows, dataset)
     failed = [r for r in rows if r["status"] == "skipped"]
+    statistics = compute_statistics(per_image, dataset, settings)
     document = results_module.build_document(
-        per_image=per_image, dataset=dataset, model=model, spec=spec, settings=settings,
-        command=command, started=started, finished=datetime.now(timezone.utc), config=config,
+        per_image=per_image, statistics=statistics, dataset=dataset, model=model, spec=spec,
+        settings=settings, command=command, started=started,
+        finished=datetime.now(timezone.utc), config=config,
     )
     results_module.write_run(run_dir, document, per_image)
     return RunOutcome(run_dir, document, per_image, failed)
 
 
-class InvalidDataset(UsageError):
-    """Validation found row problems and --skip-invalid was not given."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} invalid row(s); fix them or pass --skip-invalid")
+def compute_statistics(per_image: pd.DataFrame, dataset: Dataset, settings: Settings
+                       ) -> dict[str, Any]:
+    """The statistics stage over the evaluated rows: intervals, criteria, verdicts."""
+    return evaluate(
+        per_image[per_image["status"] == "ok"],
+        attributes=list(dataset.attributes),
+        intersections=[tuple(c) for c in settings.intersect],
+        resamples=settings.bootstrap,
+        confidence=settings.confidence,
+        ci_method=settings.ci_method,
+        seed=settings.seed,
+        statistic=settings.statistic,
+        reference=settings.reference,
+        min_group_size=settings.min_group_size,
+        sd_factor=settings.sd_factor,
+        sd_ddof=settings.sd_ddof,
+        inter_annotator_iou=settings.inter_annotator_iou,
+        min_group_sizes={name: table["min_group_size"]
+                         for name, table in settings.per_attribute.items()
+                         if table.get("min_group_size") is not None},
+    )
 
 
 def _check_intersections(settings: Settings, dataset: Dataset) -> None:
@@ -269,9 +322,10 @@ def _check_intersections(settings: Settings, dataset: Dataset) -> None:
 def _evaluate_with_store(dataset: Dataset, store: ProgressStore, model: ModelFile,
                          settings: Settings, masks_dir: Path | None, log: Log,
                          progress: ProgressCallback | None) -> list[dict[str, Any]]:
-    done = store.done()
+    # Rows that failed (an unreadable file) are tried again: the failure may have passed.
+    done = {row: data for row, data in store.done().items() if data["status"] == "ok"}
     by_row = {s.row: s for s in dataset.samples}
-    for row, data in done.items():
+    for row, data in list(done.items()):
         sample = by_row.get(row)
         if sample is None or sample.image_id != data["image"]:
             raise UsageError(f"--resume: row {row} ({data['image']}) of the interrupted run is "

@@ -67,32 +67,13 @@ def versions() -> dict[str, str]:
     return found
 
 
-def build_document(*, per_image: pd.DataFrame, dataset: Any, model: Any, spec: Any,
-                   settings: Any, command: str, started: datetime, finished: datetime,
-                   config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The results.json document of an image run."""
-    from .fairness import evaluate  # statistics stage
-
+def build_document(*, per_image: pd.DataFrame, statistics: dict[str, Any], dataset: Any,
+                   model: Any, spec: Any, settings: Any, command: str, started: datetime,
+                   finished: datetime, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The results.json document of an image run, from its table and its statistics."""
     evaluated = per_image[per_image["status"] == "ok"]
     skipped = per_image[per_image["status"] != "ok"]
-    statistics = evaluate(
-        evaluated,
-        attributes=list(dataset.attributes),
-        intersections=[tuple(c) for c in settings.intersect],
-        resamples=settings.bootstrap,
-        confidence=settings.confidence,
-        ci_method=settings.ci_method,
-        seed=settings.seed,
-        statistic=settings.statistic,
-        reference=settings.reference,
-        min_group_size=settings.min_group_size,
-        sd_factor=settings.sd_factor,
-        sd_ddof=settings.sd_ddof,
-        inter_annotator_iou=settings.inter_annotator_iou,
-        min_group_sizes={name: table["min_group_size"]
-                         for name, table in settings.per_attribute.items()
-                         if table.get("min_group_size") is not None},
-    )
+    statistics = dict(statistics)
     annotators = sorted({name for s in dataset.samples for name in s.annotators})
     if statistics.get("inter_annotator_iou", {}).get("source") == "dataset":
         statistics["inter_annotator_iou"]["annotators"] = annotators

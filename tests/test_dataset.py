@@ -59,7 +59,7 @@ def test_manifest_csv_and_jsonl_give_the_same_samples(tmp_path):
 
 
 def test_every_row_problem_is_reported_at_once(tmp_path):
-    root = make_folder(tmp_path / "d", n=7, attributes="image,skin_tone\nimg5,7\nghost,2\n")
+    root = make_folder(tmp_path / "d", n=7, attributes="image,skin_tone\nimg5,7\n")
     # 0: truncated JPEG; 1: text file named .png as mask; 2: mask of the wrong size;
     # 3: RGB mask; 4: missing mask; 5: skin tone 7 (outside the vocabulary); 6: fine
     data = (root / "images/img0.jpg").read_bytes()
@@ -77,18 +77,53 @@ def test_every_row_problem_is_reported_at_once(tmp_path):
     assert "mask has 3 channels" in text
     assert "row 5 (img4): missing mask" in text
     assert "attributes.csv, row 1 (img5): skin_tone '7' is not in the vocabulary" in text
-    assert "attributes.csv, row 2 (ghost): no such image in images/" in text
-    # every row given is either valid or has a problem
-    assert dataset.rows == 8 == len(dataset.samples) + len(dataset.problems)
+    # every row given is either valid or has a problem, under its dataset row number
+    assert dataset.rows == 7 == len(dataset.samples) + len(dataset.problems)
+    assert sorted(p.row for p in dataset.problems) == [1, 2, 3, 4, 5, 6]
 
 
-def test_duplicates_in_manifest_and_attributes(tmp_path):
-    root = make_folder(tmp_path / "d", attributes="image,site\nimg0,a\nimg0,b\n")
+def test_attribute_table_problems_stop_the_dataset_all_listed(tmp_path):
+    from fairness_eval.dataset import InvalidDataset
+
+    root = make_folder(tmp_path / "d", n=2,
+                       attributes="image,site\nimg0,a\nimg0,b\nghost,c\n,d\nimg1.jpg,e\n")
+    with pytest.raises(InvalidDataset) as raised:
+        load_dataset(root)
+    text = "\n".join(str(p) for p in raised.value.problems)
+    assert "attributes.csv, row 2 (img0): duplicate image (also row 1)" in text
+    assert "attributes.csv, row 3 (ghost): no such image in images/" in text
+    assert "attributes.csv, row 4: empty 'image' cell" in text
+    assert len(raised.value.problems) == 3  # img1.jpg names img1: no problem
+
+
+@pytest.mark.parametrize("column", ["iou", "status", "iou_extra", "inter_annotator_iou"])
+def test_attribute_names_clashing_with_per_image_columns_are_refused(tmp_path, column):
+    root = make_folder(tmp_path / "d", attributes=f"image,{column}\nimg0,x\n")
+    with pytest.raises(UsageError, match=f"'{column}' clash with columns"):
+        load_dataset(root)
+
+
+def test_every_per_image_column_is_reserved():
+    from fairness_eval.dataset import PER_IMAGE_COLUMNS
+    from fairness_eval.results import BASE_COLUMNS
+
+    assert set(BASE_COLUMNS) <= set(PER_IMAGE_COLUMNS)
+
+
+def test_standard_attributes_are_never_set_aside_as_continuous(tmp_path):
+    rows = "".join(f"img{i},region{i}\n" for i in range(40))
+    root = make_folder(tmp_path / "d", n=40, attributes="image,region\n" + rows)
+    dataset = load_dataset(root)
+    assert dataset.attributes == ["region"]  # checked, so every typo is reported
+    assert len(dataset.problems) == 40 and "not in the vocabulary" in dataset.problems[0].reason
+
+
+def test_duplicates_in_manifest(tmp_path):
+    root = make_folder(tmp_path / "d")
     manifest = root / "m.csv"
     manifest.write_text("image,mask\nimages/img0.jpg,masks/img0.png\n"
                         "images/img0.jpg,masks/img0.png\n")
     assert "duplicate image img0.jpg (also row 1)" in "\n".join(reasons(load_dataset(manifest)))
-    assert "duplicate image (also row 1)" in "\n".join(reasons(load_dataset(root)))
 
 
 def test_manifest_path_climbing_out_is_refused(tmp_path):

@@ -113,3 +113,41 @@ def test_a_non_empty_out_is_not_overwritten_unless_asked(voc_dataset, tmp_path):
     settings.overwrite = True
     run_evaluation(data, settings)
     assert (out / "notes.txt").read_text() == "mine" and (out / "results.json").exists()
+
+
+def test_resume_into_a_folder_without_progress_is_refused(voc_dataset, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("{}")  # the user's, or another tool's
+    settings = Settings(out=out, workers=1, bootstrap=200, resume=True, skip_invalid=True,
+                        formats=())
+    with pytest.raises(UsageError, match="holds no progress.sqlite"):
+        run_evaluation(broken_copy(voc_dataset, tmp_path / "data", n=4), settings)
+    assert (out / "results.json").read_text() == "{}"
+
+
+def test_overwrite_leaves_no_stale_masks_or_reports(voc_dataset, tmp_path):
+    data = broken_copy(voc_dataset, tmp_path / "data", n=4)
+    out = tmp_path / "out"
+    run_evaluation(data, Settings(out=out, workers=1, bootstrap=200, skip_invalid=True,
+                                  save_masks=True, formats=()))
+    assert len(list((out / "masks").glob("*.png"))) == 2
+    (out / "junit.xml").write_text("<old/>")
+    run_evaluation(data, Settings(out=out, workers=1, bootstrap=200, skip_invalid=True,
+                                  overwrite=True, formats=()))
+    assert not (out / "masks").exists() and not (out / "junit.xml").exists()
+
+
+def test_an_image_the_model_cannot_take_is_skipped_not_fatal(voc_dataset, model_file,
+                                                             monkeypatch):
+    import fairness_eval.pipeline as pipeline
+
+    samples = load_dataset(voc_dataset).samples[:3]
+
+    def refuse(self, image):
+        raise cv2.error("image too large for the warp")
+
+    monkeypatch.setattr(pipeline.Segmenter, "predict", refuse)
+    rows = list(evaluate_samples(samples, model_file.path, workers=1))
+    assert [r["status"] for r in rows] == ["skipped"] * 3
+    assert "could not be segmented (image too large for the warp)" in rows[0]["reason"]

@@ -39,7 +39,6 @@ _SHOWN = 5  # differences listed per kind in a refusal
 # Settings whose difference does not make two runs differ in what they compute.
 _IGNORED_SETTINGS = ("out", "overwrite", "resume", "workers", "threads", "formats", "card",
                      "examples", "gate", "strict", "gate_on", "save_masks")
-_DRAWS_PER_CHUNK = 4_000_000
 
 
 @dataclass
@@ -173,16 +172,10 @@ def paired_change(
         raise ValueError("paired samples need the same, non-zero number of images")
     b_value, c_value = baseline.value, candidate.value
     change = c_value - b_value
-    rng = stats.stream(seed, key)
-    sums = {name: np.empty(resamples) for name in ("bn", "bd", "cn", "cd")}
-    rows = max(1, _DRAWS_PER_CHUNK // n)
-    for start in range(0, resamples, rows):
-        stop = min(resamples, start + rows)
-        index = rng.integers(0, n, size=(stop - start, n))
-        for name, values in (("bn", baseline.numerator), ("bd", baseline.denominator),
-                             ("cn", candidate.numerator), ("cd", candidate.denominator)):
-            sums[name][start:stop] = np.take(values, index).sum(axis=1)
-    theta_b = stats.ratio(sums["cn"], sums["cd"]) - stats.ratio(sums["bn"], sums["bd"])
+    base_num, base_den, cand_num, cand_den = stats.resampled_sums(
+        [baseline.numerator, baseline.denominator, candidate.numerator, candidate.denominator],
+        stats.stream(seed, key), resamples)
+    theta_b = stats.ratio(cand_num, cand_den) - stats.ratio(base_num, base_den)
     notes = []
     if method == "percentile" or n < 2:
         intervals = stats.percentile_interval(theta_b[None, :], confidence)

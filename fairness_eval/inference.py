@@ -61,12 +61,17 @@ class Segmenter:
         self.model_path = Path(model_path)
         try:
             self._interpreter = Interpreter(model_path=str(self.model_path), num_threads=threads)
+        except (ValueError, RuntimeError) as error:
+            raise UsageError(f"--model {self.model_path}: not a loadable TFLite model "
+                             f"({_first_line(error)})") from None
+        # Shapes first: a model that does not fit gets a clear reason, not the error its
+        # kernels raise when allocated.
+        self.spec = _read_spec(self._interpreter, self.model_path)
+        try:
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown"
-            raise UsageError(f"--model {self.model_path}: not a loadable TFLite model ({first})"
-                             ) from None
-        self.spec = _read_spec(self._interpreter, self.model_path)
+            raise UsageError(f"--model {self.model_path}: LiteRT cannot prepare it "
+                             f"({_first_line(error)})") from None
         self._input_index = self._interpreter.get_input_details()[0]["index"]
         self._output_index = self._interpreter.get_output_details()[0]["index"]
 
@@ -81,6 +86,10 @@ class Segmenter:
         height, width = self.spec.input_size
         probability = self.predict_tensor(to_model_input(image_rgb, height, width))
         return to_image_size(probability, image_rgb.shape[0], image_rgb.shape[1])
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or ["unknown error"])[0]
 
 
 def _read_spec(interpreter: object, path: Path) -> TensorSpec:

@@ -82,7 +82,7 @@ def fixed_point_positions(matrix: np.ndarray, height: int, width: int) -> tuple[
     return np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=128)  # VOC alone has 76 image sizes
 def _remap_tables(
     src_height: int, src_width: int, height: int, width: int
 ) -> tuple[np.ndarray, np.ndarray]:

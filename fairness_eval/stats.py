@@ -50,7 +50,9 @@ REFERENCES = ("overall", "group-mean")
 
 # Index draws per chunk: bounds memory (~50 MB per group) whatever B and n are. The chunk
 # rows depend on n only, so the draws of a group are the same on every run and machine.
-_DRAWS_PER_CHUNK = 4_000_000
+# Index draws held in memory at once: enough to vectorise, small enough that peak memory
+# does not grow with the dataset (benchmarks/memory.py).
+_DRAWS_PER_CHUNK = 1_000_000
 _TINY = np.finfo(float).tiny
 _SD_ROUNDING = 1e-12  # values are IoU fractions in [0, 1]
 
@@ -110,22 +112,35 @@ def stream(seed: int, key: Sequence[str]) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=words))
 
 
-def resample_sums(
-    sample: Sample, rng: np.random.Generator, resamples: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Numerator and denominator sums of `resamples` bootstrap resamples of `sample`."""
-    n = sample.n
-    numerators = np.empty(resamples)
-    denominators = np.full(resamples, float(n))
+def resampled_sums(columns: Sequence[np.ndarray], rng: np.random.Generator,
+                   resamples: int) -> list[np.ndarray]:
+    """Sums of each column over `resamples` bootstrap resamples of their common rows.
+
+    Every resample draws one set of row indices and applies it to all columns, so columns
+    of the same images (I and U; a baseline and a candidate) stay paired.
+    """
+    n = len(columns[0])
+    sums = [np.empty(resamples) for _ in columns]
     rows = max(1, _DRAWS_PER_CHUNK // max(n, 1))
     # 16-bit indices are drawn about twice as fast as 64-bit ones (the dominant cost).
     dtype = np.uint16 if n <= 1 << 16 else np.int64
     for start in range(0, resamples, rows):
         stop = min(resamples, start + rows)
         index = rng.integers(0, n, size=(stop - start, n), dtype=dtype)
-        numerators[start:stop] = sample.numerator[index].sum(axis=1)
-        if not sample.unit_denominator:
-            denominators[start:stop] = sample.denominator[index].sum(axis=1)
+        for column, total in zip(columns, sums, strict=True):
+            total[start:stop] = column[index].sum(axis=1)
+    return sums
+
+
+def resample_sums(
+    sample: Sample, rng: np.random.Generator, resamples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numerator and denominator sums of `resamples` bootstrap resamples of `sample`."""
+    if sample.unit_denominator:
+        (numerators,) = resampled_sums([sample.numerator], rng, resamples)
+        return numerators, np.full(resamples, float(sample.n))
+    numerators, denominators = resampled_sums([sample.numerator, sample.denominator], rng,
+                                              resamples)
     return numerators, denominators
 
 

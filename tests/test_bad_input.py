@@ -437,7 +437,7 @@ OPTION_CASES: dict[str, Callable[[Corpus, Path, object], tuple[list[object], str
     # Rank 3 ([1, 256, 256]) where the model's convolutions need rank 4.
     "model of the wrong input rank": lambda c, out, m: (
         ["--model", _patched_model(c.folder, m, (1, 256, 256, 3), (1, 256, 256))],
-        "patched.tflite", "not a loadable TFLite model"),
+        "patched.tflite", "input tensor is [1, 256, 256]; expected [1, height, width, 3]"),
     "model path that does not exist": lambda c, out, m: (
         ["--model", c.folder / "absent.tflite"], "--model",
         "neither a registered model"),

@@ -81,7 +81,8 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
                 f"{_interval(figures.get('ci')):<16} {a:<14} {b}"
                 + (f"  ({', '.join(marks)})" if marks else "")
             )
-        note = attribute.get("criteria", {}).get("a", {}).get("note")
-        if note:
-            lines.append(f"  note: {note}")
+        for criterion in ("a", "b"):
+            note = (attribute.get("criteria", {}).get(criterion) or {}).get("note")
+            if note:
+                lines.append(f"  ({criterion}) {note}")
     return lines

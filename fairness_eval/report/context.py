@@ -417,7 +417,8 @@ def _criterion_cell(verdicts: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _reference_label(kind: str | None) -> str:
     return {
-        "overall": "the image-level mean over all images (the card's “average”)",
+        "overall": ("the image-level mean over the images annotated for this attribute "
+                    "(the card's “average” when every image is annotated)"),
         "group-mean": "the unweighted mean of the group means",
     }.get(kind or "", kind or DASH)
 
@@ -499,8 +500,10 @@ def _definitions(results: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Pooled IoU", "Sum of intersections over sum of unions across images: large people "
                        "weigh more."),
         ("Reference (“average”)", "The figure the criteria measure deviations from: the "
-                                  "image-level mean over all images, or with --reference "
-                                  "group-mean the unweighted mean of group means."),
+                                  "image-level mean over the images annotated for the "
+                                  "attribute (over all images when all are annotated, as in "
+                                  "the MediaPipe card), or with --reference group-mean the "
+                                  "unweighted mean of the gated groups' means."),
         ("Deviation", "A group's IoU minus the reference, in percentage points (pt)."),
         ("Criterion (a)", "A group performs poorly if it lies more than 3 standard deviations "
                           "(of the group means) from the reference. With k groups no group can "

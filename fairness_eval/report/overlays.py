@@ -83,7 +83,8 @@ def _samples(results: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _overlay_uri(sample: Any, predicted_path: Path) -> str | None:
-    image = cv2.imread(str(sample.image), cv2.IMREAD_COLOR)
+    # Stored pixel order, as the pipeline read it: masks carry no EXIF orientation.
+    image = cv2.imread(str(sample.image), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     truth = cv2.imread(str(sample.mask), cv2.IMREAD_GRAYSCALE)
     predicted = cv2.imread(str(predicted_path), cv2.IMREAD_GRAYSCALE)
     if image is None or truth is None or predicted is None:

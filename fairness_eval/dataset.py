@@ -173,6 +173,11 @@ def _load_folder(root: Path) -> Dataset:
     samples: list[Sample] = []
     seen: dict[str, int] = {}
     attribute_columns = table.columns if table else []
+    # One listing per folder, not a stat per candidate file name.
+    masks_by_stem = _index_by_stem(root / "masks")
+    ignore_by_stem = _index_by_stem(root / "ignore")
+    annotator_masks = {folder.name.removeprefix("masks_"): _index_by_stem(folder)
+                       for folder in annotator_dirs}
     for row, image in enumerate(images, start=1):
         stem = image.stem
         if stem in seen:
@@ -181,16 +186,13 @@ def _load_folder(root: Path) -> Dataset:
             )
             continue
         seen[stem] = row
-        mask = _find_by_stem(root / "masks", stem)
+        mask = masks_by_stem.get(stem)
         if mask is None:
             problems.append(Problem(str(root / "masks" / f"{stem}.png"), "missing mask", row, stem))
             continue
-        ignore = _find_by_stem(root / "ignore", stem)
-        annotators = {}
-        for folder in annotator_dirs:
-            found = _find_by_stem(folder, stem)
-            if found is not None:
-                annotators[folder.name.removeprefix("masks_")] = found
+        ignore = ignore_by_stem.get(stem)
+        annotators = {name: found[stem] for name, found in annotator_masks.items()
+                      if stem in found}
         values = table.rows.get(stem, {}) if table else {}
         samples.append(
             Sample(row, stem, image, mask, ignore, annotators,
@@ -223,14 +225,16 @@ def _load_folder(root: Path) -> Dataset:
     )
 
 
-def _find_by_stem(folder: Path, stem: str) -> Path | None:
+def _index_by_stem(folder: Path) -> dict[str, Path]:
+    """Files of a mask folder by stem; where several share a stem, .png comes first."""
     if not folder.is_dir():
-        return None
-    for ext in MASK_EXTENSIONS + IMAGE_EXTENSIONS:
-        candidate = folder / f"{stem}{ext}"
-        if candidate.exists() or candidate.is_symlink():
-            return candidate
-    return None
+        return {}
+    preference = {ext: rank for rank, ext in enumerate(MASK_EXTENSIONS + IMAGE_EXTENSIONS)}
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir(), key=lambda p: preference.get(p.suffix.lower(), 99)):
+        if path.suffix.lower() in preference:
+            found.setdefault(path.stem, path)
+    return found
 
 
 @dataclass

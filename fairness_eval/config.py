@@ -136,8 +136,9 @@ class Settings:
         return gated_criteria({"per_attribute": self.per_attribute}, attribute)
 
 
-# Settings whose change changes a per-image number: the resume key covers these.
-PER_IMAGE_SETTINGS = ("threshold",)
+# Settings whose change may change a per-image number: the resume key covers these.
+# (XNNPack's thread count can reorder float sums, so it is kept to be safe.)
+PER_IMAGE_SETTINGS = ("threshold", "threads", "model")
 
 # Settings that say where and how fast a run goes, never what it computes (results are
 # identical whatever --workers): left out of the configuration hash so that the same

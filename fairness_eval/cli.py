@@ -40,6 +40,9 @@ class Progress:
         now = time.monotonic()
         if self.first_done is None:
             self.first_done, self.start = done, now
+            if not self.live and done < total:  # nothing to say about the rate yet
+                self.last = now
+                return
         if not self.live and now - self.last < self.interval and done < total:
             return
         self.last = now

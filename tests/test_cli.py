@@ -96,3 +96,21 @@ def test_report_renders_a_run_folder_again(voc_run, tmp_path):
     refused = cli("report", str(run_dir), "--format", "md")
     assert refused.returncode == 2 and "--overwrite" in refused.stderr
     assert (run_dir / "summary.md").read_text() == "my own notes\n"
+
+
+def test_progress_off_a_terminal_is_a_line_every_few_seconds(monkeypatch):
+    import io
+
+    import fairness_eval.cli as cli_module
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(cli_module.time, "monotonic", lambda: clock["now"])
+    stream = io.StringIO()
+    progress = cli_module.Progress(stream=stream, interval=5.0)
+    for done in range(0, 101):
+        clock["now"] = done * 0.1  # 10 images a second
+        progress(done, 100)
+    assert stream.getvalue().splitlines() == [
+        "50/100 images, 10.0 img/s, ETA     5s",
+        "100/100 images, 10.0 img/s, ETA     0s",
+    ]

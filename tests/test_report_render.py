@@ -146,3 +146,10 @@ def test_missing_run_folder_and_examples_without_masks(tmp_path):
 def test_formats_accept_a_comma_separated_string(tmp_path):
     paths = render_reports(fixture_run(tmp_path), formats="md,json,md")
     assert [p.name for p in paths] == ["summary.md", "model_card.json"]
+
+
+def test_breakable_names_escape_and_break_only_at_underscores():
+    from fairness_eval.report.html import breakable
+
+    assert str(breakable("bourdev_subcategory")) == "bourdev_<wbr>subcategory"
+    assert str(breakable("<b>_x")) == "&lt;b&gt;_<wbr>x"

@@ -20,6 +20,11 @@ TEMPLATE = "card.html.j2"
 STYLESHEET = "card.css"
 
 
+def breakable(name: object) -> Markup:
+    """`name` escaped, with a line-break opportunity after each underscore (narrow columns)."""
+    return Markup("_<wbr>").join(Markup.escape(part) for part in str(name).split("_"))
+
+
 def render_html(
     context: Mapping[str, Any],
     charts: Mapping[str, Mapping[str, str | None]] | None = None,
@@ -33,6 +38,7 @@ def render_html(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["breakable"] = breakable
     css = resources.files("fairness_eval").joinpath(f"templates/{STYLESHEET}").read_text("utf-8")
     safe_charts = {
         name: {kind: Markup(svg) for kind, svg in kinds.items() if svg}

@@ -198,7 +198,7 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, form
         intersect: tuple[str, ...], workers: int | None, **options: Any) -> int:
     """Evaluate a model on an annotated dataset and write the run folder and the card."""
     from .config import config_entry, load_config, merge_run_settings, resolve_dataset
-    from .pipeline import cpu_count, run_evaluation
+    from .pipeline import run_evaluation
 
     file_config = load_config(config_path)
     given = _given(ctx, options)
@@ -208,8 +208,6 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, form
         given["intersect"] = _intersections(intersect)
     if workers is not None:
         given["workers"] = workers
-    elif "workers" not in file_config.run:
-        given["workers"] = cpu_count()
     settings = merge_run_settings(file_config, given)
     dataset = resolve_dataset(file_config, dataset)
     _check_report_options(settings)

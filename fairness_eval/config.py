@@ -56,6 +56,12 @@ CONFIG_FILE_NAME = "fairness-eval.toml"
 PYPROJECT_TABLE = "fairness-eval"
 
 
+def cpu_count() -> int:
+    """The cores this process may run on (the default number of workers)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
 @dataclass
 class Settings:
     """Everything `fairness-eval run` needs besides the dataset path."""
@@ -69,7 +75,7 @@ class Settings:
     skip_invalid: bool = False
     threshold: float = 0.5
     threads: int = 1
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=lambda: cpu_count())
     save_masks: bool = False
     # statistics
     bootstrap: int = 10_000

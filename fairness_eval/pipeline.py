@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -357,8 +356,3 @@ def _evaluate_with_store(dataset: Dataset, store: ProgressStore, model: ModelFil
 def _skipped_row(problem: Problem) -> dict[str, Any]:
     return {"row": problem.row, "image": problem.image, "status": "skipped",
             "reason": str(problem), "source_file": problem.file}
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)

@@ -34,12 +34,12 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from fairness_eval.dataset import load_dataset  # noqa: E402
+from fairness_eval.data.dataset import load_dataset  # noqa: E402
 from fairness_eval.errors import UsageError  # noqa: E402
-from fairness_eval.inference import Segmenter  # noqa: E402
-from fairness_eval.metrics import iou_from_counts  # noqa: E402
-from fairness_eval.models import REGISTRY, sha256_of  # noqa: E402
-from fairness_eval.pipeline import read_rgb  # noqa: E402
+from fairness_eval.evaluation.pipeline import read_rgb  # noqa: E402
+from fairness_eval.metrics.masks import iou_from_counts  # noqa: E402
+from fairness_eval.models.registry import REGISTRY, sha256_of  # noqa: E402
+from fairness_eval.models.segmenter import Segmenter  # noqa: E402
 
 DEFAULT_DATASETS = (
     PROJECT_ROOT.parent / "shared" / "datasets" / "voc2012_person",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from replicated_dataset import DEFAULT_DATASET, ChildRun, run_child, write_replicated_manifest
 
-from fairness_eval.config import cpu_count  # path set by replicated_dataset
+from fairness_eval.config.settings import cpu_count  # path set by replicated_dataset
 
 MIB = 1024 * 1024
 

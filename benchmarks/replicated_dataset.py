@@ -20,7 +20,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from fairness_eval.dataset import load_dataset  # noqa: E402
+from fairness_eval.data.dataset import load_dataset  # noqa: E402
 
 DEFAULT_DATASET = PROJECT_ROOT.parent / "shared" / "datasets" / "voc2012_person"
 # The console script's own code, run by this interpreter: no dependence on PATH.

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from fairness_eval import fairness
+from fairness_eval.fairness import assess as fairness
 
 SKIN_TONE_SHARES = [0.0502, 0.1581, 0.3356, 0.2723, 0.1330, 0.0508]
 ATTRIBUTES = ["region", "skin_tone", "gender"]

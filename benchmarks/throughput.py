@@ -38,12 +38,12 @@ from pathlib import Path
 import cv2
 from replicated_dataset import DEFAULT_DATASET, run_child, write_replicated_manifest
 
-from fairness_eval.config import cpu_count
-from fairness_eval.dataset import Sample, load_dataset  # path set by replicated_dataset
-from fairness_eval.inference import Segmenter
-from fairness_eval.metrics import mask_counts
-from fairness_eval.models import resolve_model
-from fairness_eval.pipeline import read_mask, read_rgb
+from fairness_eval.config.settings import cpu_count
+from fairness_eval.data.dataset import Sample, load_dataset  # path set by replicated_dataset
+from fairness_eval.evaluation.pipeline import read_mask, read_rgb
+from fairness_eval.metrics.masks import mask_counts
+from fairness_eval.models.registry import resolve_model
+from fairness_eval.models.segmenter import Segmenter
 
 THRESHOLD = 0.5
 

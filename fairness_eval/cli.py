@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import CI_METHODS, GATE_ON, REFERENCES, REPORT_FORMATS, STATISTICS
+from .config.settings import CI_METHODS, GATE_ON, REFERENCES, REPORT_FORMATS, STATISTICS
 from .errors import UsageError
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
@@ -66,7 +66,7 @@ def _fraction(ctx: click.Context, param: click.Parameter, value: float | None) -
     """Accept 0.9874 or 98.74 for the same thing."""
     if value is None:
         return None
-    from .table import parse_fraction
+    from .fairness.table import parse_fraction
 
     try:
         return parse_fraction(value, f"--{param.name.replace('_', '-')}")
@@ -197,8 +197,8 @@ def _with_options(options: list) -> Any:
 def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, formats: str,
         intersect: tuple[str, ...], workers: int | None, **options: Any) -> int:
     """Evaluate a model on an annotated dataset and write the run folder and the card."""
-    from .config import config_entry, load_config, merge_run_settings, resolve_dataset
-    from .pipeline import run_evaluation
+    from .config.settings import config_entry, load_config, merge_run_settings, resolve_dataset
+    from .evaluation.pipeline import run_evaluation
 
     file_config = load_config(config_path)
     given = _given(ctx, options)
@@ -216,7 +216,7 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, form
                              config=config_entry(file_config, settings))
     for row in outcome.failed_rows:
         _err(f"skipped: {row['reason']}")
-    from .console import summary_lines
+    from .report.console import summary_lines
 
     for line in summary_lines(outcome.document):
         click.echo(line)
@@ -231,8 +231,8 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, form
         raise UsageError(f"{len(outcome.failed_rows)} row(s) could not be evaluated (listed "
                          "above, recorded in results.json); pass --skip-invalid to accept that")
     if settings.gate:
-        from .ci_outputs import check_run
-        from .config import CheckOptions
+        from .ci.outputs import check_run
+        from .config.settings import CheckOptions
 
         return check_run(outcome.run_dir, CheckOptions(strict=settings.strict,
                                                        gate_on=settings.gate_on), echo=click.echo)
@@ -256,7 +256,7 @@ def _check_report_options(settings: Any) -> None:
 @click.option("--attribute", "attributes", multiple=True, help="Attribute column to check.")
 def validate(dataset: Path, attributes: tuple[str, ...]) -> None:
     """Validate a dataset without running the model; print the counts of each attribute value."""
-    from .dataset import load_dataset
+    from .data.dataset import load_dataset
 
     loaded = load_dataset(dataset, attributes)
     click.echo(f"{loaded.source}: {loaded.rows} rows, {len(loaded.samples)} valid, "
@@ -318,10 +318,10 @@ def card(table: Path, average: str | None, inter_annotator_iou: str | None, unit
     """Apply the card's criteria to published per-group figures and render the card."""
     from datetime import datetime, timezone
 
-    from .console import summary_lines
-    from .pipeline import prepare_run_dir
-    from .results import build_table_document, write_run
-    from .table import evaluate_table
+    from .evaluation.pipeline import prepare_run_dir
+    from .fairness.table import evaluate_table
+    from .report.console import summary_lines
+    from .results.document import build_table_document, write_run
 
     if not table.is_file():
         raise UsageError(f"--from-table: {table} does not exist")
@@ -347,8 +347,8 @@ def card(table: Path, average: str | None, inter_annotator_iou: str | None, unit
         for path in render_reports(out, chosen_formats, card=card, overwrite=overwrite):
             click.echo(f"wrote {path}")
     if gate:
-        from .ci_outputs import check_run
-        from .config import CheckOptions
+        from .ci.outputs import check_run
+        from .config.settings import CheckOptions
 
         if gate_on is None:
             bases = {a.get("verdict_basis") for a in document.get("attributes", {}).values()}
@@ -370,8 +370,8 @@ def card(table: Path, average: str | None, inter_annotator_iou: str | None, unit
 def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
           config_path: Path | None) -> int:
     """Gate a run: exit 1 when a gated criterion is violated; write junit.xml."""
-    from .ci_outputs import check_run
-    from .config import load_config, merge_check_options
+    from .ci.outputs import check_run
+    from .config.settings import load_config, merge_check_options
 
     options = merge_check_options(load_config(config_path), _given(ctx, ["strict", "gate_on"]))
     return check_run(run_dir, options, echo=click.echo)
@@ -392,8 +392,8 @@ def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
 def compare(ctx: click.Context, baseline: Path, candidate: Path, max_drop: float | None,
             out: Path | None, gate_on: str, config_path: Path | None) -> int:
     """Compare two runs over the same images: paired change in IoU per group."""
-    from .compare import run_compare
-    from .config import load_config, merge_compare_options
+    from .comparison import run_compare
+    from .config.settings import load_config, merge_compare_options
 
     options = merge_compare_options(load_config(config_path),
                                     _given(ctx, ["max_drop", "out", "gate_on"]))
@@ -411,7 +411,7 @@ def models() -> None:
 @models.command("list")
 def models_list() -> None:
     """List the registered models and whether each is cached."""
-    from .models import REGISTRY, cache_dir, cached_path
+    from .models.registry import REGISTRY, cache_dir, cached_path
 
     click.echo(f"cache: {cache_dir()}")
     for model in REGISTRY.values():
@@ -425,7 +425,7 @@ def models_list() -> None:
               default=None, help="Use an already downloaded mediapipe 0.10.21 wheel.")
 def models_pull(names: tuple[str, ...], wheel: Path | None) -> None:
     """Download and verify the registered models (default: all)."""
-    from .models import REGISTRY, pull_models
+    from .models.registry import REGISTRY, pull_models
 
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
@@ -438,7 +438,7 @@ def models_pull(names: tuple[str, ...], wheel: Path | None) -> None:
 
 def main() -> None:
     """Console entry point: click in standalone mode, our errors as one line and exit 2."""
-    from .dataset import InvalidDataset
+    from .data.dataset import InvalidDataset
 
     try:
         code = cli.main(standalone_mode=False)

@@ -38,7 +38,7 @@ def ccp_dataset() -> Path:
 @pytest.fixture(scope="session")
 def model_file():
     """The real MediaPipe selfie model, pulled into the user cache on first use."""
-    from fairness_eval.models import resolve_model
+    from fairness_eval.models.registry import resolve_model
 
     return resolve_model("selfie")
 
@@ -46,8 +46,8 @@ def model_file():
 @pytest.fixture(scope="session")
 def voc_run(tmp_path_factory: pytest.TempPathFactory, voc_dataset: Path, model_file):
     """A real run over the 300 VOC images with saved masks: (run_dir, RunOutcome)."""
-    from fairness_eval.config import Settings
-    from fairness_eval.pipeline import run_evaluation
+    from fairness_eval.config.settings import Settings
+    from fairness_eval.evaluation.pipeline import run_evaluation
 
     run_dir = tmp_path_factory.mktemp("voc_run") / "run"
     settings = Settings(out=run_dir, attributes=("bourdev_subcategory",), save_masks=True,
@@ -98,8 +98,8 @@ def voc_property_run(tmp_path_factory: pytest.TempPathFactory, voc_property_mani
                      voc_dataset: Path, model_file):
     """run(attribute, threshold=0.5, keep=None) -> run folder of a real run over the VOC
     property manifest evaluating that one attribute; each distinct run is made once."""
-    from fairness_eval.config import Settings
-    from fairness_eval.pipeline import run_evaluation
+    from fairness_eval.config.settings import Settings
+    from fairness_eval.evaluation.pipeline import run_evaluation
 
     made: dict[tuple, Path] = {}
 

@@ -31,8 +31,8 @@ def fixture_results() -> dict:
 
 def mediapipe_table_results() -> dict:
     """The published MediaPipe 2021 tables through the statistics stage (kind "table")."""
-    from fairness_eval.results import SCHEMA_VERSION
-    from fairness_eval.table import evaluate_table
+    from fairness_eval.fairness.table import evaluate_table
+    from fairness_eval.results.document import SCHEMA_VERSION
 
     if not MEDIAPIPE_TABLE.is_file():
         pytest.fail(f"shared reference missing: {MEDIAPIPE_TABLE}")

@@ -37,13 +37,14 @@ import cv2
 import numpy as np
 import pytest
 
-from fairness_eval import cli, results
-from fairness_eval.config import load_config
-from fairness_eval.dataset import load_dataset
+from fairness_eval import cli
+from fairness_eval.config.settings import load_config
+from fairness_eval.data.dataset import load_dataset
 from fairness_eval.errors import UsageError
-from fairness_eval.pipeline import evaluate_samples
-from fairness_eval.store import ProgressStore
-from fairness_eval.table import read_table
+from fairness_eval.evaluation.pipeline import evaluate_samples
+from fairness_eval.evaluation.store import ProgressStore
+from fairness_eval.fairness.table import read_table
+from fairness_eval.results import document as results
 
 CLI = [sys.executable, "-c",
        "import sys; sys.argv[0] = 'fairness-eval'; from fairness_eval.cli import main; main()"]

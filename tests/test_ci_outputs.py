@@ -11,16 +11,16 @@ import xml.etree.ElementTree as ET
 import pytest
 from gate_helpers import attribute, group, results
 
-from fairness_eval import ci_outputs
-from fairness_eval.ci_outputs import (
+from fairness_eval.ci import outputs as ci_outputs
+from fairness_eval.ci.gate import FAIL, SKIP, WARN, evaluate_gate
+from fairness_eval.ci.outputs import (
     check_run,
     gate_markdown,
     github_annotations,
     write_github_outputs,
     write_junit,
 )
-from fairness_eval.config import CheckOptions
-from fairness_eval.gate import FAIL, SKIP, WARN, evaluate_gate
+from fairness_eval.config.settings import CheckOptions
 
 V, INC, P = "violation", "inconclusive", "pass"
 

@@ -11,16 +11,16 @@ import pytest
 import scipy.stats
 from gate_helpers import attribute, group, results
 
-from fairness_eval import stats
-from fairness_eval.compare import (
+from fairness_eval.comparison import (
     COMPARISON_JSON,
     COMPARISON_MD,
     compare_runs,
     paired_change,
     run_compare,
 )
-from fairness_eval.config import CompareOptions
+from fairness_eval.config.settings import CompareOptions
 from fairness_eval.errors import UsageError
+from fairness_eval.stats import bootstrap as stats
 
 # --------------------------------------------------------------------------- the interval
 
@@ -293,7 +293,7 @@ def test_run_compare_writes_markdown_and_json(runs, tmp_path):
 @pytest.mark.real_run
 def test_real_runs_at_two_thresholds_report_per_group_change_with_intervals(
         voc_property_run, tmp_path):
-    from fairness_eval.results import read_per_image
+    from fairness_eval.results.document import read_per_image
 
     # The model's probabilities are confident: only a far lower threshold changes much.
     base_dir = voc_property_run("person_share", threshold=0.5)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fairness_eval.config import (
+from fairness_eval.config.settings import (
     Settings,
     config_entry,
     config_sha256,

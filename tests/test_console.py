@@ -1,6 +1,6 @@
 """The stdout summary reads results.json and labels each figure with what it is."""
 
-from fairness_eval.console import summary_lines
+from fairness_eval.report.console import summary_lines
 
 
 def document(statistic: str) -> dict:

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairness_eval import fairness
 from fairness_eval.errors import UsageError
-from fairness_eval.fairness import GroupFigures, assess_attribute, evaluate, parse_fraction
+from fairness_eval.fairness import assess as fairness
+from fairness_eval.fairness.assess import GroupFigures, assess_attribute, evaluate, parse_fraction
 
 
 def per_image_table(groups, *, seed=0, column="region", extra=None):

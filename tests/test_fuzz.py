@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fairness_eval.dataset import Dataset, load_dataset
+from fairness_eval.data.dataset import Dataset, load_dataset
 from fairness_eval.errors import UsageError
 
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True,

@@ -7,8 +7,8 @@ import json
 import pytest
 from gate_helpers import attribute, group, results
 
+from fairness_eval.ci.gate import FAIL, PASS, SKIP, WARN, evaluate_gate, read_results
 from fairness_eval.errors import UsageError
-from fairness_eval.gate import FAIL, PASS, SKIP, WARN, evaluate_gate, read_results
 
 V, INC, P = "violation", "inconclusive", "pass"
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fairness_eval.imageheader import UnreadableImage, read_image_info
+from fairness_eval.data.imageheader import UnreadableImage, read_image_info
 
 
 def write(path: Path, image: np.ndarray) -> Path:

@@ -8,7 +8,7 @@ import pytest
 from scipy.special import softmax
 
 from fairness_eval.errors import UsageError
-from fairness_eval.inference import Segmenter, _read_spec, person_probability
+from fairness_eval.models.segmenter import Segmenter, _read_spec, person_probability
 
 
 def test_one_channel_output_is_taken_as_probability():
@@ -77,7 +77,7 @@ def test_real_model_spec_and_prediction(model_file, voc_dataset):
 
 
 def test_landscape_model_takes_144_by_256(voc_dataset):
-    from fairness_eval.models import resolve_model
+    from fairness_eval.models.registry import resolve_model
 
     segmenter = Segmenter(resolve_model("selfie-landscape").path)
     assert segmenter.spec.input_size == (144, 256)

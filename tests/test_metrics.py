@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from fairness_eval.metrics import annotator_ious, iou_from_counts, mask_counts, mask_iou, to_binary
+from fairness_eval.metrics.masks import (
+    annotator_ious,
+    iou_from_counts,
+    mask_counts,
+    mask_iou,
+    to_binary,
+)
 
 
 def masks(*rows: str) -> np.ndarray:

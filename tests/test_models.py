@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from fairness_eval import models
 from fairness_eval.errors import UsageError
+from fairness_eval.models import registry as models
 
 
 def test_cache_honours_xdg_cache_home(monkeypatch, tmp_path):

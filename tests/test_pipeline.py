@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairness_eval.config import Settings
-from fairness_eval.dataset import load_dataset
+from fairness_eval.config.settings import Settings
+from fairness_eval.data.dataset import load_dataset
 from fairness_eval.errors import UsageError
-from fairness_eval.pipeline import InvalidDataset, evaluate_samples, run_evaluation
-from fairness_eval.results import read_per_image, read_results
+from fairness_eval.evaluation.pipeline import InvalidDataset, evaluate_samples, run_evaluation
+from fairness_eval.results.document import read_per_image, read_results
 
 
 def test_saved_masks_reproduce_every_per_image_number(voc_run, voc_dataset):
@@ -140,7 +140,7 @@ def test_overwrite_leaves_no_stale_masks_or_reports(voc_dataset, tmp_path):
 
 def test_an_image_the_model_cannot_take_is_skipped_not_fatal(voc_dataset, model_file,
                                                              monkeypatch):
-    import fairness_eval.pipeline as pipeline
+    import fairness_eval.evaluation.pipeline as pipeline
 
     samples = load_dataset(voc_dataset).samples[:3]
 

@@ -1,4 +1,4 @@
-"""Geometry of fairness_eval.preprocessing: the MediaPipe-identical stretch and resize back.
+"""Geometry of fairness_eval.models.preprocessing: the MediaPipe-identical stretch and resize back.
 
 Expected values are derived from the geometry MediaPipe's ImageToTensorCalculator uses
 (image corners onto tensor corners, 1/32-pixel positions, integer bilinear weights, zero
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairness_eval.preprocessing import (
+from fairness_eval.models.preprocessing import (
     FRACTION_BITS,
     corner_matrix,
     fixed_point_positions,

@@ -15,7 +15,7 @@ from fairness_eval.report.charts import (
     forest_plot_svg,
     group_labels,
 )
-from fairness_eval.results import read_per_image
+from fairness_eval.results.document import read_per_image
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -92,7 +92,7 @@ def test_group_labels_match_the_statistics_stage():
 
 
 def test_distribution_of_an_intersection_matches_its_groups():
-    from fairness_eval.fairness import evaluate
+    from fairness_eval.fairness.assess import evaluate
 
     per_image = read_per_image(FIXTURE_RUN)
     statistics = evaluate(per_image, attributes=["scene"], resamples=200, seed=0,

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from fairness_eval.errors import UsageError
-from fairness_eval.results import read_per_image, read_results, to_jsonable
+from fairness_eval.results.document import read_per_image, read_results, to_jsonable
 
 
 def test_per_image_table_with_a_non_number_names_the_line(tmp_path):

@@ -224,7 +224,7 @@ def test_resume_under_another_opencv_release_is_refused(uninterrupted, voc_datas
 
 def test_a_run_killed_before_its_first_write_starts_afresh_on_resume(tmp_path):
     """A store without a resume key holds nothing: --resume begins the run anew."""
-    from fairness_eval.store import ProgressStore
+    from fairness_eval.evaluation.store import ProgressStore
 
     ProgressStore(tmp_path / "progress.sqlite").close()  # tables made, key not yet written
     store = ProgressStore.reopen(tmp_path, {"threshold": 0.5})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from fairness_eval import stats
+from fairness_eval.stats import bootstrap as stats
 
 SCIPY_METHOD = {"bca": "BCa", "percentile": "percentile"}
 

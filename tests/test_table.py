@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fairness_eval.errors import UsageError
-from fairness_eval.table import evaluate_table, parse_fraction
+from fairness_eval.fairness.table import evaluate_table, parse_fraction
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 CARD = REFERENCE / "mediapipe_selfie_2021_card.csv"

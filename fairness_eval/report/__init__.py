@@ -45,7 +45,7 @@ def render_reports(
     missing or unreadable run folder, an unknown format, a bad card file, or an existing
     file fairness-eval did not write (unless overwrite).
     """
-    from ..results import PER_IMAGE_NAME, RESULTS_NAME, read_per_image, read_results
+    from ..results.document import PER_IMAGE_NAME, RESULTS_NAME, read_per_image, read_results
 
     run_dir = Path(run_dir)
     wanted = _check_formats(formats)

@@ -178,7 +178,7 @@ def attribute_columns(name: str, attribute: Mapping[str, Any]) -> list[str]:
 def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """Each row's group name, exactly as the statistics stage names it (value, values
     joined by "×", or "(not annotated)"), so rows and the document's groups always match."""
-    from ..fairness import group_labels as statistics_labels
+    from ..fairness.assess import group_labels as statistics_labels
 
     return pd.Series(statistics_labels(frame, list(columns)), index=frame.index)
 

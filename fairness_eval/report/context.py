@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..dataset import NOT_ANNOTATED
-from ..vocabularies import standard_vocabularies
+from ..data.dataset import NOT_ANNOTATED
+from ..data.vocabularies import standard_vocabularies
 from .card_text import CardText
 
 DASH = "—"

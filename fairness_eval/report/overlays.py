@@ -73,7 +73,7 @@ def example_overlays(
 
 
 def _samples(results: Mapping[str, Any]) -> dict[str, Any]:
-    from ..dataset import load_dataset
+    from ..data.dataset import load_dataset
 
     path = (results.get("dataset") or {}).get("path")
     if not path or not Path(path).exists():

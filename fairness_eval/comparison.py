@@ -6,7 +6,7 @@ For the overall set and every group of every attribute, the change in the statis
 (candidate - baseline) gets a paired bootstrap interval: the images of the group are
 resampled with the same indices for both runs, so the interval reflects the change on the
 same photographs, not two independent samples. Random streams, BCa and percentile
-intervals come from `fairness_eval.stats`, with the baseline's bootstrap settings.
+intervals come from `fairness_eval.stats.bootstrap`, with the baseline's bootstrap settings.
 
 Gate: exit 1 when a gated group's drop exceeds `--max-drop` with confidence (the whole
 interval of the change lies below -max_drop), or when the candidate violates a gated
@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import results as results_module
-from . import stats
-from .config import CompareOptions
+from .ci.gate import NOT_ANNOTATED, evaluate_gate
+from .config.settings import CompareOptions
 from .errors import UsageError
-from .fairness import group_labels
-from .gate import NOT_ANNOTATED, evaluate_gate
+from .fairness.assess import group_labels
+from .results import document as results_module
+from .stats import bootstrap as stats
 
 OVERALL = "(overall)"
 COMPARISON_JSON = "comparison.json"

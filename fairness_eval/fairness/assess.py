@@ -41,10 +41,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from . import stats
-from .dataset import NOT_ANNOTATED
-from .errors import UsageError
-from .jsonvalues import to_jsonable
+from ..data.dataset import NOT_ANNOTATED
+from ..errors import UsageError
+from ..results.jsonvalues import to_jsonable
+from ..stats import bootstrap as stats
 
 INTERSECTION_JOINER = "×"
 IAA_COLUMN = "inter_annotator_iou"

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import UsageError
+from .. import __version__
+from ..errors import UsageError
 from .jsonvalues import to_jsonable
 
 SCHEMA_VERSION = "2.0"

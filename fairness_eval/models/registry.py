@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 WHEEL_REQUIREMENT = "mediapipe==0.10.21"
 WHEEL_PLATFORM = "manylinux_2_28_x86_64"

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import results as results_module
-from .config import CRITERIA, GATE_ON, gated_criteria
-from .dataset import NOT_ANNOTATED
-from .errors import UsageError
+from ..config.settings import CRITERIA, GATE_ON, gated_criteria
+from ..data.dataset import NOT_ANNOTATED
+from ..errors import UsageError
+from ..results import document as results_module
 
 PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
 EXIT_PASS, EXIT_FAIL = 0, 1

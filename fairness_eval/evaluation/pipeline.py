@@ -21,14 +21,14 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from . import results as results_module
-from .config import PER_IMAGE_SETTINGS, Settings
-from .dataset import Dataset, InvalidDataset, Problem, Sample, load_dataset
-from .errors import UsageError
-from .fairness import evaluate
-from .inference import Segmenter
-from .metrics import annotator_ious, mask_counts, to_binary
-from .models import ModelFile, resolve_model
+from ..config.settings import PER_IMAGE_SETTINGS, Settings
+from ..data.dataset import Dataset, InvalidDataset, Problem, Sample, load_dataset
+from ..errors import UsageError
+from ..fairness.assess import evaluate
+from ..metrics.masks import annotator_ious, mask_counts, to_binary
+from ..models.registry import ModelFile, resolve_model
+from ..models.segmenter import Segmenter
+from ..results import document as results_module
 from .store import ProgressStore
 
 Log = Callable[[str], None]

@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 from .imageheader import ImageInfo, UnreadableImage, read_image_info
 from .vocabularies import standard_vocabularies
 

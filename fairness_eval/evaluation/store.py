@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 STORE_NAME = "progress.sqlite"
 COMMIT_EVERY_ROWS = 16

@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .stats import CI_METHODS, REFERENCES, STATISTICS
+from ..errors import UsageError
+from ..stats.bootstrap import CI_METHODS, REFERENCES, STATISTICS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 from .preprocessing import to_image_size, to_model_input
 
 OUTPUT_LAYOUTS = {1: "probability", 2: "two_class_logits"}

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from . import stats
-from .errors import UsageError
-from .fairness import (
+from ..errors import UsageError
+from ..stats import bootstrap as stats
+from .assess import (
     NOT_ANNOTATED,
     GroupFigures,
     assess_attribute,

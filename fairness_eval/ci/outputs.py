@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from .config import CheckOptions
+from ..config.settings import CheckOptions
 from .gate import FAIL, SKIP, WARN, Check, GateReport, evaluate_gate, read_results
 
 JUNIT_FILE = "junit.xml"

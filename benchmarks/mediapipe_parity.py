@@ -36,7 +36,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from fairness_eval.data.dataset import load_dataset  # noqa: E402
 from fairness_eval.errors import UsageError  # noqa: E402
-from fairness_eval.evaluation.pipeline import read_rgb  # noqa: E402
+from fairness_eval.evaluation.images import read_rgb  # noqa: E402
 from fairness_eval.metrics.masks import iou_from_counts  # noqa: E402
 from fairness_eval.models.registry import REGISTRY, sha256_of  # noqa: E402
 from fairness_eval.models.segmenter import Segmenter  # noqa: E402

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
+from fairness_eval.config.settings import StatisticsSettings
 from fairness_eval.fairness import assess as fairness
 
 SKIN_TONE_SHARES = [0.0502, 0.1581, 0.3356, 0.2723, 0.1330, 0.0508]
@@ -62,7 +63,8 @@ def seconds(run: Callable[[], object]) -> float:
 
 
 def ours(table: pd.DataFrame, attributes: list[str] = ATTRIBUTES) -> None:
-    fairness.evaluate(table, attributes=attributes, resamples=10_000, ci_method="bca", seed=0)
+    fairness.evaluate(table, attributes, StatisticsSettings(bootstrap=10_000, ci_method="bca",
+                                                            seed=0))
 
 
 def scipy_per_group(table: pd.DataFrame, attributes: list[str]) -> None:

@@ -4,7 +4,7 @@ Prints, in one run over the same images (medians over --repeats, measurements in
 so that noise from other work on the machine falls on all of them alike):
 
 (i)   the limit: decode + preprocess + invoke + IoU per image, measured alone in this
-      process with the library's own functions (pipeline.read_rgb / read_mask,
+      process with the library's own functions (evaluation.images read_rgb / read_mask,
       Segmenter.predict, metrics.mask_counts), one thread, no orchestration;
 (ii)  `fairness-eval run` end to end (a child process: start-up, validation, hashing, the
       durable store, statistics, writing results) with 1 worker and with all cores, over
@@ -39,8 +39,9 @@ import cv2
 from replicated_dataset import DEFAULT_DATASET, run_child, write_replicated_manifest
 
 from fairness_eval.config.settings import cpu_count
-from fairness_eval.data.dataset import Sample, load_dataset  # path set by replicated_dataset
-from fairness_eval.evaluation.pipeline import read_mask, read_rgb
+from fairness_eval.data.dataset import load_dataset  # path set by replicated_dataset
+from fairness_eval.data.samples import Sample
+from fairness_eval.evaluation.images import read_mask, read_rgb
 from fairness_eval.metrics.masks import mask_counts
 from fairness_eval.models.registry import resolve_model
 from fairness_eval.models.segmenter import Segmenter

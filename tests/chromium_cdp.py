@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,8 +141,14 @@ class _Pipe:
 
 
 def load_page(html_file: Path, expressions: dict[str, str], width: int = 1100,
-              browser: str | None = None) -> PageReport:
-    """Load `html_file`, evaluate each JavaScript expression, take a full-page screenshot."""
+              browser: str | None = None, scripts: Sequence[str] = ()) -> PageReport:
+    """Load `html_file`, evaluate each JavaScript expression, take a full-page screenshot.
+
+    `scripts` (JavaScript source, such as a test library) run in the page after it loads
+    and before the expressions; the protocol evaluates them past the page's own
+    Content-Security-Policy, which forbids scripts. An expression may return a promise;
+    its settled value is reported (None when it throws).
+    """
     browser = browser or find_chromium()
     if browser is None:
         raise FileNotFoundError("no Chromium found")
@@ -160,10 +167,15 @@ def load_page(html_file: Path, expressions: dict[str, str], width: int = 1100,
             pipe.send("Page.navigate", {"url": html_file.resolve().as_uri()}, session=session)
             pipe.wait_for("Page.loadEventFired")
             report = PageReport()
+            for source in scripts:
+                result = pipe.send("Runtime.evaluate", {"expression": source}, session=session)
+                if "exceptionDetails" in result:
+                    raise RuntimeError(f"injected script failed: {result['exceptionDetails']}")
             for name, expression in expressions.items():
                 result = pipe.send("Runtime.evaluate",
-                                   {"expression": expression, "returnByValue": True},
-                                   session=session)
+                                   {"expression": expression, "returnByValue": True,
+                                    "awaitPromise": True},
+                                   session=session, timeout=120.0)
                 report.values[name] = result.get("result", {}).get("value")
             metrics = pipe.send("Page.getLayoutMetrics", session=session)
             height = int(metrics["cssContentSize"]["height"])

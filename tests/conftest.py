@@ -110,7 +110,7 @@ def voc_property_run(tmp_path_factory: pytest.TempPathFactory, voc_property_mani
             manifest = voc_property_manifest if keep is None else _write_voc_property_manifest(
                 folder / "voc_properties_subset.csv", voc_dataset, keep)
             settings = Settings(out=folder / "run", attributes=(attribute,),
-                                threshold=threshold, workers=2, formats=())
+                                mask_threshold=threshold, workers=2, formats=())
             run_evaluation(manifest, settings, command=f"pytest {attribute} {threshold}")
             made[key] = folder / "run"
         return made[key]

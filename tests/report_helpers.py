@@ -31,12 +31,14 @@ def fixture_results() -> dict:
 
 def mediapipe_table_results() -> dict:
     """The published MediaPipe 2021 tables through the statistics stage (kind "table")."""
+    from fairness_eval.config.settings import TableSettings
     from fairness_eval.fairness.table import evaluate_table
     from fairness_eval.results.document import SCHEMA_VERSION
 
     if not MEDIAPIPE_TABLE.is_file():
         pytest.fail(f"shared reference missing: {MEDIAPIPE_TABLE}")
-    document = evaluate_table(MEDIAPIPE_TABLE, average=96.57, inter_annotator_iou=98.74)
+    document = evaluate_table(MEDIAPIPE_TABLE,
+                              TableSettings(average=96.57, inter_annotator_iou=98.74))
     document["schema_version"] = SCHEMA_VERSION
     document["command"] = ("fairness-eval card --from-table mediapipe_selfie_2021_card.csv "
                            "--average 96.57 --inter-annotator-iou 98.74")
@@ -50,6 +52,14 @@ def table_run(tmp_path: Path) -> Path:
     (run_dir / "results.json").write_text(json.dumps(mediapipe_table_results()),
                                           encoding="utf-8")
     return run_dir
+
+
+def dataset_images(run_dir: Path) -> dict:
+    """Image id -> its source, from the dataset the run recorded: what the workflow hands
+    render_reports for example overlays (reporters never load a dataset)."""
+    from fairness_eval.workflow import dataset_images as images_of
+
+    return images_of(run_dir)
 
 
 def require_tool(name: str) -> str:

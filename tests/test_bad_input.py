@@ -38,11 +38,11 @@ import numpy as np
 import pytest
 
 from fairness_eval import cli
-from fairness_eval.config.settings import load_config
+from fairness_eval.config.files import load_config
 from fairness_eval.data.dataset import load_dataset
 from fairness_eval.errors import UsageError
-from fairness_eval.evaluation.pipeline import evaluate_samples
 from fairness_eval.evaluation.store import ProgressStore
+from fairness_eval.evaluation.workers import evaluate_samples
 from fairness_eval.fairness.table import read_table
 from fairness_eval.results import document as results
 
@@ -458,7 +458,7 @@ OPTION_CASES: dict[str, Callable[[Corpus, Path, object], tuple[list[object], str
     "--threshold out of range": lambda c, out, m: (
         ["--threshold", "1.5"], "--threshold", "must lie in (0, 1)"),
     "--threshold that is not a number": lambda c, out, m: (
-        ["--threshold", "high"], "--threshold", "is not a valid float"),
+        ["--threshold", "high"], "--threshold", "'high' is not a number"),
     "--workers 0": lambda c, out, m: (["--workers", "0"], "--workers", "must be at least 1"),
     "--bootstrap too small": lambda c, out, m: (
         ["--bootstrap", "5"], "--bootstrap", "must be at least 100"),

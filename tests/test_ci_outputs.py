@@ -5,13 +5,11 @@ from __future__ import annotations
 import io
 import json
 import sys
-import types
 import xml.etree.ElementTree as ET
 
 import pytest
 from gate_helpers import attribute, group, results
 
-from fairness_eval.ci import outputs as ci_outputs
 from fairness_eval.ci.gate import FAIL, SKIP, WARN, evaluate_gate
 from fairness_eval.ci.outputs import (
     check_run,
@@ -65,7 +63,8 @@ def test_junit_counts_match_the_gate(tmp_path, strict):
     assert int(root.get("tests")) == 14
     # failing: south/b (+ east/b under --strict); skipped: tiny x2, gender/a x3, (n.a.)/b
     assert int(root.get("failures")) == (2 if strict else 1)
-    assert int(root.get("skipped")) == 6
+    assert root.get("skipped") is None  # junit-10.xsd allows it on <testsuite> only
+    assert sum(int(s.get("skipped")) for s in suites.values()) == 6
     assert int(root.get("errors")) == 0
 
 
@@ -90,20 +89,19 @@ def test_junit_failure_names_the_group_and_carries_the_numbers(tmp_path):
     assert "inconclusive" in inconclusive.find("system-out").text
 
 
-def test_github_outputs_written_only_under_github_actions(tmp_path, monkeypatch):
-    monkeypatch.setattr(ci_outputs, "_MARKDOWN_MODULE", "fairness_eval._no_such_module")
-    report = evaluate_gate(mixed_results())
+def test_github_outputs_written_only_under_github_actions(tmp_path):
+    doc = mixed_results()
+    report = evaluate_gate(doc)
     summary = tmp_path / "step_summary.md"
     summary.write_text("earlier step\n")
-    (tmp_path / "summary.md").write_text("# Run summary\n\nmean IoU 0.80\n")
     quiet = io.StringIO()
-    assert not write_github_outputs(report, {}, tmp_path,
-                                    env={"GITHUB_STEP_SUMMARY": str(summary)}, stream=quiet)
+    assert not write_github_outputs(report, doc, env={"GITHUB_STEP_SUMMARY": str(summary)},
+                                    stream=quiet)
     assert quiet.getvalue() == "" and summary.read_text() == "earlier step\n"
 
     stream = io.StringIO()
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-    assert write_github_outputs(report, {}, tmp_path, env=env, stream=stream)
+    assert write_github_outputs(report, doc, env=env, stream=stream)
     lines = stream.getvalue().splitlines()
     errors = [line for line in lines if line.startswith("::error ")]
     warnings = [line for line in lines if line.startswith("::warning ")]
@@ -113,20 +111,32 @@ def test_github_outputs_written_only_under_github_actions(tmp_path, monkeypatch)
     assert "region / east" in warnings[0]
     text = summary.read_text()
     assert text.startswith("earlier step\n")  # appended, not replaced
-    assert "# Run summary" in text and "### Fairness gate" in text
+    assert "## Fairness: " in text and " on synthetic\n" in text  # the run's summary.md
+    assert "### Fairness gate" in text
     assert "| FAIL | region | south | (b) | violation | 0.6800 | 64 |" in text
 
 
-def test_summary_uses_the_report_package_renderer_when_present(tmp_path, monkeypatch):
-    fake = types.ModuleType("fake_markdown")
-    fake.render_markdown = lambda doc: f"# rendered for {doc['dataset']['name']}\n"
-    monkeypatch.setitem(sys.modules, "fake_markdown", fake)
-    monkeypatch.setattr(ci_outputs, "_MARKDOWN_MODULE", "fake_markdown")
+def test_step_summary_is_the_run_summary_then_the_gate(tmp_path):
+    from fairness_eval.report.markdown import render_markdown
+
     doc = mixed_results()
+    report = evaluate_gate(doc)
     summary = tmp_path / "s.md"
-    write_github_outputs(evaluate_gate(doc), doc, tmp_path, stream=io.StringIO(),
+    write_github_outputs(report, doc, stream=io.StringIO(),
                          env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
-    assert summary.read_text().startswith("# rendered for synthetic\n")
+    assert summary.read_text() == (render_markdown(doc).rstrip() + "\n\n"
+                                   + gate_markdown(report) + "\n")
+
+
+def test_gate_markdown_keeps_user_text_inside_its_cell():
+    doc = results({"site|a": attribute({
+        "new\nline *b* \x07": group(0.6, -0.2, (-0.3, -0.1), b=(V, V)),
+    })})
+    text = gate_markdown(evaluate_gate(doc))
+    row = next(line for line in text.splitlines() if line.startswith("| FAIL"))
+    assert row.startswith("| FAIL | site\\|a | new line \\*b\\* \\\\x07 | (b) |")
+    # One row, ten cells: the escaped pipe does not open a new one.
+    assert len(row.replace("\\|", "").split("|")) == 12
 
 
 def test_annotation_data_and_properties_are_escaped():
@@ -203,7 +213,7 @@ def test_real_person_share_split_fails_the_gate_naming_the_small_group(voc_prope
     assert f"n {small['n']}" in message
     # criterion (a) cannot fire with two groups: skipped, not passed.
     assert cases[("person_share", "criterion (a): small")].find("skipped") is not None
-    assert root.get("tests") == "4" and root.get("skipped") == "2"
+    assert root.get("tests") == "4" and root.find("testsuite").get("skipped") == "2"
     assert echoed[-2].startswith("FAIL person_share / small: criterion (b) violation")
 
 

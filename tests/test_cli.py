@@ -46,7 +46,8 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path):
     [
         (("run", "--dataset", "/nonexistent/data"), "--dataset: /nonexistent/data does not exist"),
         (("run", "--dataset", ".", "--threshold", "1.5"), "--threshold: 1.5 must lie in (0, 1)"),
-        (("run", "--dataset", ".", "--ci-method", "magic"), "Invalid value for '--ci-method'"),
+        (("run", "--dataset", ".", "--ci-method", "magic"),
+         "--ci-method: 'magic' is not one of bca, percentile"),
         (("models", "pull", "nosuchmodel"), "unknown model(s) nosuchmodel"),
         # refused before any image is evaluated, not after
         (("run", "--dataset", ".", "--examples", "2"), "--examples 2 needs --save-masks"),
@@ -101,12 +102,12 @@ def test_report_renders_a_run_folder_again(voc_run, tmp_path):
 def test_progress_off_a_terminal_is_a_line_every_few_seconds(monkeypatch):
     import io
 
-    import fairness_eval.cli as cli_module
+    import fairness_eval.terminal as terminal
 
     clock = {"now": 0.0}
-    monkeypatch.setattr(cli_module.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(terminal.time, "monotonic", lambda: clock["now"])
     stream = io.StringIO()
-    progress = cli_module.Progress(stream=stream, interval=5.0)
+    progress = terminal.Progress(stream=stream, interval=5.0)
     for done in range(0, 101):
         clock["now"] = done * 0.1  # 10 images a second
         progress(done, 100)
@@ -114,3 +115,73 @@ def test_progress_off_a_terminal_is_a_line_every_few_seconds(monkeypatch):
         "50/100 images, 10.0 img/s, ETA     5s",
         "100/100 images, 10.0 img/s, ETA     0s",
     ]
+
+
+# --- exit codes: 3 for a crash, never 1 (which CI reads as a violated criterion) ----------
+
+
+def _main(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None
+          ) -> tuple[int, list[str]]:
+    """Exit code and stderr lines of cli.main() run in-process with `args`."""
+    from fairness_eval import cli as cli_module
+
+    monkeypatch.setattr(sys, "argv", ["fairness-eval", *args])
+    monkeypatch.delenv("FAIRNESS_EVAL_DEBUG", raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    return exited.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+def _crash_validate(monkeypatch, error: BaseException) -> None:
+    from fairness_eval import workflow
+
+    def crash(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(workflow, "validate", crash)
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_3(monkeypatch, capsys, tmp_path):
+    _crash_validate(monkeypatch, RuntimeError("the bug\x1b[2J\n::error::forged"))
+    code, lines = _main(monkeypatch, capsys, "validate", "--dataset", str(tmp_path))
+    assert code == 3
+    assert lines == ["fairness-eval: internal error: RuntimeError: the bug\\x1b[2J "
+                     "(run with --debug for the traceback)"]
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_debug_prints_the_traceback_and_still_exits_3(monkeypatch, capsys, tmp_path, how):
+    _crash_validate(monkeypatch, RuntimeError("the bug"))
+    args = ("validate", "--dataset", str(tmp_path))
+    if how == "flag":
+        code, lines = _main(monkeypatch, capsys, "--debug", *args)
+    else:
+        code, lines = _main(monkeypatch, capsys, *args, env={"FAIRNESS_EVAL_DEBUG": "1"})
+    assert code == 3
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "RuntimeError: the bug" in lines
+    assert lines[-1].startswith("fairness-eval: internal error: RuntimeError: the bug")
+
+
+def test_running_out_of_memory_is_exit_3_with_a_reason(monkeypatch, capsys, tmp_path):
+    _crash_validate(monkeypatch, MemoryError())
+    code, lines = _main(monkeypatch, capsys, "validate", "--dataset", str(tmp_path))
+    assert code == 3
+    assert len(lines) == 1 and "internal error: out of memory" in lines[0]
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_a_device_as_dataset_is_refused_not_read_until_memory_runs_out():
+    done = cli("validate", "--dataset", "/dev/zero")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("fairness-eval: error: --dataset: /dev/zero is neither a "
+                                   "folder nor a regular file")
+
+
+def test_mask_threshold_is_an_alias_of_threshold_with_the_same_rule(tmp_path):
+    for flag in ("--threshold", "--mask-threshold"):
+        done = cli("run", "--dataset", ".", flag, "1.5", cwd=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr.strip().endswith("--threshold: 1.5 must lie in (0, 1)"), done.stderr

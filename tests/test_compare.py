@@ -14,13 +14,14 @@ from gate_helpers import attribute, group, results
 from fairness_eval.comparison import (
     COMPARISON_JSON,
     COMPARISON_MD,
+    closing_lines,
     compare_runs,
-    paired_change,
     run_compare,
 )
 from fairness_eval.config.settings import CompareOptions
 from fairness_eval.errors import UsageError
 from fairness_eval.stats import bootstrap as stats
+from fairness_eval.stats.paired import paired_change
 
 # --------------------------------------------------------------------------- the interval
 
@@ -168,7 +169,7 @@ def runs(tmp_path):
 def test_identical_runs_show_zero_change_and_pass(runs):
     base, cand = runs()
     comparison = compare_runs(base, cand, CompareOptions(max_drop=0.0))
-    doc = comparison.document
+    doc = comparison.to_json()
     assert comparison.exit_code == 0 and doc["verdict_changes"] == []
     assert doc["images"] == 100
     for g in [doc["overall"], *doc["attributes"]["region"]["groups"].values()]:
@@ -181,19 +182,19 @@ def test_identical_runs_show_zero_change_and_pass(runs):
 def test_a_drop_beyond_tolerance_fails_and_names_the_group(runs):
     base, cand = runs(candidate_table=degrade(base_table(), "south", 0.05))
     comparison = compare_runs(base, cand, CompareOptions(max_drop=0.01))
-    south = comparison.document["attributes"]["region"]["groups"]["south"]
+    south = comparison.to_json()["attributes"]["region"]["groups"]["south"]
     table = base_table()
     expected = degrade(table, "south", 0.05)["iou"][40:80].mean() - table["iou"][40:80].mean()
     assert south["change"] == pytest.approx(expected)
     assert south["change_ci"][1] < -0.01 and south["drop_beyond_tolerance"]
-    north = comparison.document["attributes"]["region"]["groups"]["north"]
+    north = comparison.to_json()["attributes"]["region"]["groups"]["north"]
     assert north["change"] == 0 and not north["drop_beyond_tolerance"]
     assert comparison.exit_code == 1
     assert any(f.startswith("region / south: IoU dropped by 0.05") for f in comparison.failures)
-    assert comparison.closing_lines()[-1].startswith("comparison gate: FAILED")
+    assert closing_lines(comparison)[-1].startswith("comparison gate: FAILED")
     # Without a tolerance the drop is reported, not gated; a wide tolerance passes it.
     assert compare_runs(base, cand).exit_code == 0
-    assert compare_runs(base, cand).document["attributes"]["region"]["groups"]["south"][
+    assert compare_runs(base, cand).to_json()["attributes"]["region"]["groups"]["south"][
         "direction"] == "worse"
     assert compare_runs(base, cand, CompareOptions(max_drop=0.2)).exit_code == 0
 
@@ -201,7 +202,7 @@ def test_a_drop_beyond_tolerance_fails_and_names_the_group(runs):
 def test_a_drop_in_not_annotated_images_is_reported_not_gated(runs):
     base, cand = runs(candidate_table=degrade(base_table(), "", 0.05))
     comparison = compare_runs(base, cand, CompareOptions(max_drop=0.03))
-    group_ = comparison.document["attributes"]["region"]["groups"]["(not annotated)"]
+    group_ = comparison.to_json()["attributes"]["region"]["groups"]["(not annotated)"]
     assert group_["drop_beyond_tolerance"] and not group_["gated"]
     assert comparison.exit_code == 0
 
@@ -209,7 +210,7 @@ def test_a_drop_in_not_annotated_images_is_reported_not_gated(runs):
 def test_verdict_changes_are_listed_and_a_new_violation_fails(runs):
     base, cand = runs(candidate_doc=region_results(south_b=("violation", "inconclusive")))
     comparison = compare_runs(base, cand)
-    changes = comparison.document["verdict_changes"]
+    changes = comparison.to_json()["verdict_changes"]
     assert {(c["group"], c["kind"], c["baseline"], c["candidate"]) for c in changes} == {
         ("south", "point", "pass", "violation"), ("south", "statistical", "pass", "inconclusive")}
     assert comparison.exit_code == 0  # the statistical verdict is not a violation
@@ -223,7 +224,7 @@ def test_verdict_changes_are_listed_and_a_new_violation_fails(runs):
 def test_pooled_statistic_follows_the_baseline(runs):
     doc = region_results(statistic="pooled")
     base, cand = runs(candidate_table=degrade(base_table(), "north", 0.02), baseline_doc=doc)
-    overall = compare_runs(base, cand).document["overall"]
+    overall = compare_runs(base, cand).to_json()["overall"]
     b, c = base_table(), degrade(base_table(), "north", 0.02)
     assert overall["baseline"] == pytest.approx(b["intersection"].sum() / b["union"].sum())
     assert overall["candidate"] == pytest.approx(c["intersection"].sum() / c["union"].sum())
@@ -349,3 +350,19 @@ def test_real_runs_over_different_images_are_refused(voc_property_run):
     assert "not runs over the same images" in message
     assert "50 image(s) only in the baseline" in message
     assert "dataset hash differs" in message
+
+
+def test_markdown_rows_keep_user_group_names_inside_their_cell(runs, tmp_path):
+    def renamed(doc):
+        groups = doc["attributes"]["region"]["groups"]
+        groups["so|uth *x*"] = groups.pop("south")
+        return doc
+
+    table = base_table()
+    table["region"] = table["region"].replace("south", "so|uth *x*")
+    base = write_run(tmp_path / "b2", table, renamed(region_results()))
+    cand = write_run(tmp_path / "c2", table, renamed(region_results()))
+    run_compare(base, cand, echo=lambda _: None)
+    rows = [line for line in (cand / COMPARISON_MD).read_text().splitlines()
+            if line.startswith("| so")]
+    assert len(rows) == 1 and rows[0].startswith("| so\\|uth \\*x\\* | 40 |")

@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from fairness_eval.config.settings import (
-    Settings,
+from fairness_eval.config.files import find_config_file, load_config
+from fairness_eval.config.merge import (
     config_entry,
-    config_sha256,
-    effective_config,
-    find_config_file,
-    load_config,
     merge_check_options,
     merge_compare_options,
     merge_run_settings,
     resolve_dataset,
 )
+from fairness_eval.config.settings import Settings, config_sha256, effective_config
 from fairness_eval.errors import UsageError
 
 FULL = """
@@ -68,7 +65,7 @@ def test_full_file_is_read_converted_and_resolved_relative_to_its_folder(tmp_pat
     settings = merge_run_settings(config, {})
     assert settings.model == str(tmp_path / "models" / "mine.tflite")
     assert settings.attributes == ("region", "skin_tone")
-    assert settings.threshold == 0.4 and settings.seed == 7 and settings.bootstrap == 2000
+    assert settings.mask_threshold == 0.4 and settings.seed == 7 and settings.bootstrap == 2000
     assert settings.ci_method == "percentile" and settings.min_group_size == 40
     assert settings.inter_annotator_iou == pytest.approx(0.9874)  # percentage accepted
     assert settings.formats == ("html", "md") and settings.gate and settings.gate_on == "point"
@@ -87,7 +84,7 @@ def test_cli_values_override_file_values_and_file_overrides_defaults(tmp_path):
     config = load_config(write(tmp_path, "fairness-eval.toml", FULL))
     settings = merge_run_settings(config, {"threshold": 0.6, "attribute": ("gender",),
                                            "intersect": ()})
-    assert settings.threshold == 0.6  # CLI
+    assert settings.mask_threshold == 0.6  # CLI
     assert settings.attributes == ("gender",)  # CLI, by option name
     assert settings.intersect == ()  # --intersect given: replaces the file's crossings
     assert settings.seed == 7  # file
@@ -100,7 +97,7 @@ def test_without_a_file_everything_is_default(tmp_path):
     config = load_config(cwd=tmp_path)
     assert config.source is None and config.label is None
     settings = merge_run_settings(config, {"seed": 3})
-    assert settings.seed == 3 and settings.threshold == Settings().threshold
+    assert settings.seed == 3 and settings.mask_threshold == Settings().mask_threshold
     with pytest.raises(UsageError, match="--dataset"):
         resolve_dataset(config, None)
     assert resolve_dataset(config, "x") == Path("x")
@@ -143,18 +140,25 @@ def test_explicit_file_of_any_name(tmp_path):
         ("bootstrap = true\n", "bootstrap", "must be an integer, got boolean True"),
         ("gate = 'yes'\n", "gate", "must be true or false"),
         ("attribute = [1, 2]\n", "attribute", "must be a list of strings"),
-        ("intersect = ['region']\n", "intersect", "at least two attributes"),
+        ("intersect = ['region']\n", "intersect", "crosses fewer than two attributes"),
+        ("intersect = [1]\n", "intersect", "must be a list such as"),
         ("dataset = 3\n", "dataset", "must be a path"),
         ("check = 3\n", "check", "must be a table"),
         ("attributes = ['region']\n", "attributes", "must be a table"),
         ("[attributes]\nregion = 1\n", "attributes.region", "must be a table"),
         ("[attributes.region]\ngate = ['c']\n", "attributes.region.gate", "criteria are"),
         ("[attributes.region]\nmin-group-size = 0\n", "attributes.region.min-group-size",
-         "must be >= 1"),
+         "0 must be at least 1"),
         ("threshold = 2\n", "threshold", "must lie in (0, 1)"),
-        ("ci-method = 'studentized'\n", "ci-method", "is one of"),
-        ("[check]\ngate-on = 'vibes'\n", "check.gate-on", "is one of"),
-        ("[compare]\nmax-drop = -0.1\n", "compare.max-drop", "must be >= 0"),
+        ("ci-method = 'studentized'\n", "ci-method", "is not one of bca, percentile"),
+        ("[check]\ngate-on = 'vibes'\n", "check.gate-on", "is not one of statistical, point"),
+        ("[compare]\nmax-drop = -0.1\n", "compare.max-drop", "must be at least 0"),
+        ("mask-threshold = 0\n", "mask-threshold", "must lie in (0, 1)"),
+        ("threshold = 0.4\nmask-threshold = 0.5\n", "mask-threshold", "given twice"),
+        ("bootstrap = 2000000\n", "bootstrap", "must be at most 1000000"),
+        ("sd-ddof = 2\n", "sd-ddof", "must be 0 (population SD) or 1"),
+        ("inter-annotator-iou = 0\n", "inter-annotator-iou", "must be above 0"),
+        ("format = ['docx']\n", "format", "unknown format(s) docx"),
         ("seed = 1\nseed_ = 2\n", "seed_", "unknown key"),
         ("min-group-size = 1\nmin_group_size = 2\n", "min_group_size", "given twice"),
     ],
@@ -232,3 +236,32 @@ def test_per_attribute_settings_are_recorded_in_the_settings_dict(tmp_path):
     assert recorded["per_attribute"]["region"] == {"gate": ["b"], "min_group_size": 50}
     assert recorded["per_attribute"]["gender"] == {"gate": []}
     json.dumps(recorded)  # JSON-ready
+
+
+def test_mask_threshold_key_is_an_alias_and_is_recorded_as_threshold(tmp_path):
+    config = load_config(write(tmp_path, "fairness-eval.toml", "mask-threshold = 0.3\n"))
+    settings = merge_run_settings(config, {})
+    assert settings.mask_threshold == 0.3
+    recorded = config_entry(config, settings)["effective"]
+    assert recorded["threshold"] == 0.3 and "mask_threshold" not in recorded
+    # The command line may name it by field, option or alias; the CLI value wins.
+    for key in ("threshold", "mask_threshold", "mask-threshold"):
+        assert merge_run_settings(config, {key: "0.7"}).mask_threshold == 0.7
+
+
+def test_command_line_text_is_converted_by_the_same_rules(tmp_path):
+    config = load_config(cwd=tmp_path)
+    settings = merge_run_settings(config, {"bootstrap": "2000", "intersect": ("a,b",),
+                                           "format": "html,md", "inter_annotator_iou": "98.74"})
+    assert settings.bootstrap == 2000 and settings.intersect == (("a", "b"),)
+    assert settings.formats == ("html", "md")
+    assert settings.inter_annotator_iou == pytest.approx(0.9874)
+    with pytest.raises(UsageError, match=r"^--bootstrap: 'many' is not an integer$"):
+        merge_run_settings(config, {"bootstrap": "many"})
+
+
+def test_per_attribute_crossings_are_added_unless_intersect_is_given(tmp_path):
+    config = load_config(write(tmp_path, "fairness-eval.toml", FULL))
+    assert merge_run_settings(config, {}).intersect == (("region", "skin_tone"),)
+    assert merge_run_settings(config, {"intersect": ("region,gender",)}).intersect == (
+        ("region", "gender"),)

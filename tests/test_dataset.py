@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from fairness_eval.data.dataset import NOT_ANNOTATED, load_dataset
+from fairness_eval.data.dataset import load_dataset
 from fairness_eval.errors import UsageError
+from fairness_eval.results.names import NOT_ANNOTATED
 
 
 def make_folder(root: Path, n: int = 3, attributes: str | None = None) -> Path:
@@ -83,7 +84,7 @@ def test_every_row_problem_is_reported_at_once(tmp_path):
 
 
 def test_attribute_table_problems_stop_the_dataset_all_listed(tmp_path):
-    from fairness_eval.data.dataset import InvalidDataset
+    from fairness_eval.data.samples import InvalidDataset
 
     root = make_folder(tmp_path / "d", n=2,
                        attributes="image,site\nimg0,a\nimg0,b\nghost,c\n,d\nimg1.jpg,e\n")
@@ -104,8 +105,8 @@ def test_attribute_names_clashing_with_per_image_columns_are_refused(tmp_path, c
 
 
 def test_every_per_image_column_is_reserved():
-    from fairness_eval.data.dataset import PER_IMAGE_COLUMNS
     from fairness_eval.results.document import BASE_COLUMNS
+    from fairness_eval.results.names import PER_IMAGE_COLUMNS
 
     assert set(BASE_COLUMNS) <= set(PER_IMAGE_COLUMNS)
 

@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fairness_eval.data.dataset import Dataset, load_dataset
+from fairness_eval.data.dataset import load_dataset
+from fairness_eval.data.samples import Dataset
 from fairness_eval.errors import UsageError
 
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True,

@@ -145,7 +145,7 @@ def test_read_results_errors(tmp_path):
         read_results(tmp_path)
     doc = results({"r": attribute({"x": group(0.8, 0.0, (0, 0))})})
     (tmp_path / "results.json").write_text(json.dumps(doc))
-    assert read_results(tmp_path)["attributes"]["r"]["groups"]["x"]["n"] == 50
+    assert read_results(tmp_path).attributes["r"].groups["x"].n == 50
 
 
 def test_statuses_are_exhaustive_for_every_group_and_criterion():

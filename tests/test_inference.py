@@ -8,7 +8,10 @@ import pytest
 from scipy.special import softmax
 
 from fairness_eval.errors import UsageError
-from fairness_eval.models.segmenter import Segmenter, _read_spec, person_probability
+from fairness_eval.models.runtimes import TensorInfo
+from fairness_eval.models.segmenter import Segmenter, person_probability
+from fairness_eval.models.spec import default_model_spec
+from fairness_eval.models.tensors import plan_tensors
 
 
 def test_one_channel_output_is_taken_as_probability():
@@ -29,35 +32,34 @@ def test_other_channel_counts_are_refused():
         person_probability(np.zeros((2, 2, 3), np.float32))
 
 
-class FakeInterpreter:
-    def __init__(self, in_shape, out_shape, in_dtype=np.float32, out_dtype=np.float32):
-        self.inputs = [{"shape": np.array(in_shape), "dtype": in_dtype, "index": 0}]
-        self.outputs = [{"shape": np.array(out_shape), "dtype": out_dtype, "index": 1}]
-
-    def get_input_details(self):
-        return self.inputs
-
-    def get_output_details(self):
-        return self.outputs
+def plan(in_shape, out_shape, in_dtype="float32", out_dtype="float32", spec=None):
+    spec = spec or default_model_spec(Path("m.tflite"))
+    return plan_tensors(spec, TensorInfo("in", tuple(in_shape), in_dtype),
+                        TensorInfo("out", tuple(out_shape), out_dtype))
 
 
 @pytest.mark.parametrize(
     ("in_shape", "out_shape", "in_dtype", "message"),
     [
-        ((1, 256, 256), (1, 256, 256, 1), np.float32, r"input tensor is \[1, 256, 256\]"),
-        ((1, 256, 256, 4), (1, 256, 256, 1), np.float32, "expected.*RGB"),
-        ((1, 256, 256, 3), (1, 256, 256, 3), np.float32, r"output tensor is \[1, 256, 256, 3\]"),
-        ((1, 256, 256, 3), (1, 256, 256, 1), np.uint8, "input tensor is uint8"),
+        ((1, 256, 256), (1, 256, 256, 1), "float32",
+         r"input tensor is \[1, 256, 256\]; expected \[1, height, width, 3\]"),
+        ((1, 256, 256, 4), (1, 256, 256, 1), "float32", "expected.*RGB"),
+        ((1, 256, 256, 3), (1, 256, 256, 3), "float32", r"output tensor is \[1, 256, 256, 3\]"),
+        ((1, 256, 256, 3), (1, 256, 256, 1), "uint8", "input tensor is uint8"),
     ],
 )
 def test_tensor_shapes_that_do_not_fit_are_refused(in_shape, out_shape, in_dtype, message):
-    with pytest.raises(UsageError, match=message):
-        _read_spec(FakeInterpreter(in_shape, out_shape, in_dtype), Path("m.tflite"))
+    """Without a spec: an RGB input, a 1- or 2-channel output, float or quantised input."""
+    with pytest.raises(UsageError, match=message) as refused:
+        plan(in_shape, out_shape, in_dtype)
+    assert "m.tflite" in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_two_channel_layout_is_read_from_the_shape():
-    spec = _read_spec(FakeInterpreter((1, 144, 256, 3), (1, 144, 256, 2)), Path("m.tflite"))
-    assert spec.output_layout == "two_class_logits" and spec.input_size == (144, 256)
+    planned = plan((1, 144, 256, 3), (1, 144, 256, 2))
+    assert planned.output_layout == "two_class_logits"
+    assert (planned.height, planned.width) == (144, 256)
+    assert (planned.kind, planned.person, planned.layout) == ("softmax", 1, "NHWC")
 
 
 def test_real_model_spec_and_prediction(model_file, voc_dataset):
@@ -90,3 +92,30 @@ def test_a_file_that_is_not_tflite_is_refused(tmp_path):
     bogus.write_text("definitely not a flatbuffer")
     with pytest.raises(UsageError, match="not a loadable TFLite model"):
         Segmenter(bogus)
+
+
+def test_named_selfie_spec_is_todays_behaviour(model_file, voc_dataset):
+    from fairness_eval.models.spec import named_model_spec
+
+    by_name = Segmenter(named_model_spec("selfie"))
+    by_path = Segmenter(model_file.path)
+    image = cv2.cvtColor(cv2.imread(str(voc_dataset / "images/2008_000359.jpg")),
+                         cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(by_name.predict(image), by_path.predict(image))
+    described = by_name.describe()
+    assert described["name"] == "selfie" and described["runtime"] == "litert-xnnpack"
+    assert described["input"] == {"layout": "NHWC", "channels": "RGB", "mean": [0.0] * 3,
+                                  "std": [1.0] * 3, "resize": "mediapipe", "prior": "none"}
+    assert described["output"] == {"kind": "probability", "person": 0}
+
+
+def test_segment_returns_the_model_resolution_probability(model_file, voc_dataset):
+    segmenter = Segmenter(model_file.path)
+    image = cv2.cvtColor(cv2.imread(str(voc_dataset / "images/2008_000359.jpg")),
+                         cv2.COLOR_BGR2RGB)
+    prediction = segmenter.segment(image)
+    assert prediction.model_probability.shape == (256, 256)
+    np.testing.assert_array_equal(prediction.probability, segmenter.predict(image))
+    # a prior is ignored by a model without a prior channel
+    np.testing.assert_array_equal(segmenter.predict(image, prior=prediction.model_probability),
+                                  prediction.probability)

@@ -1,6 +1,6 @@
 """A real run end to end: the model over the shared VOC images, the run folder it writes."""
 
-import json
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -11,8 +11,10 @@ import pytest
 
 from fairness_eval.config.settings import Settings
 from fairness_eval.data.dataset import load_dataset
+from fairness_eval.data.samples import InvalidDataset
 from fairness_eval.errors import UsageError
-from fairness_eval.evaluation.pipeline import InvalidDataset, evaluate_samples, run_evaluation
+from fairness_eval.evaluation.pipeline import run_evaluation
+from fairness_eval.evaluation.workers import evaluate_samples
 from fairness_eval.results.document import read_per_image, read_results
 
 
@@ -35,23 +37,23 @@ def test_saved_masks_reproduce_every_per_image_number(voc_run, voc_dataset):
 def test_results_document_has_the_promised_keys(voc_run):
     run_dir, outcome = voc_run
     document = read_results(run_dir)
-    assert document == json.loads(json.dumps(outcome.document))
-    assert document["model"]["sha256"].startswith("9ee168ec")
-    assert document["model"]["input_shape"] == [1, 256, 256, 3]
-    assert document["dataset"]["rows"] == 300 and document["dataset"]["evaluated"] == 300
-    assert document["dataset"]["skipped"] == []
-    assert set(document["versions"]) >= {"fairness_eval", "litert", "numpy", "opencv", "python"}
+    assert document == outcome.document  # what was written reads back as what was built
+    assert document.model.sha256.startswith("9ee168ec")
+    assert document.model.input_shape == (1, 256, 256, 3)
+    assert document.dataset.rows == 300 and document.dataset.evaluated == 300
+    assert document.dataset.skipped == ()
+    assert set(document.versions) >= {"fairness_eval", "litert", "numpy", "opencv", "python"}
     table = read_per_image(run_dir)
-    overall = document["overall"]
-    assert overall["n"] == 300
-    assert overall["mean_iou"] == pytest.approx(table["iou"].mean())
-    assert overall["pooled_iou"] == pytest.approx(table["intersection"].sum()
-                                                  / table["union"].sum())
-    groups = document["attributes"]["bourdev_subcategory"]["groups"]
-    assert {g: v["n"] for g, v in groups.items()} == {
+    overall = document.overall
+    assert overall.n == 300
+    assert overall.mean_iou == pytest.approx(table["iou"].mean())
+    assert overall.pooled_iou == pytest.approx(table["intersection"].sum()
+                                               / table["union"].sum())
+    groups = document.attributes["bourdev_subcategory"].groups
+    assert {g: v.n for g, v in groups.items()} == {
         "(not annotated)": 238, "Child": 8, "Female": 20, "Male": 32, "Unknown": 1, "mixed": 1}
     male = table[table["bourdev_subcategory"] == "Male"]
-    assert groups["Male"]["mean_iou"] == pytest.approx(male["iou"].mean())
+    assert groups["Male"].mean_iou == pytest.approx(male["iou"].mean())
 
 
 def test_inter_annotator_iou_comes_from_the_second_annotator(voc_run):
@@ -59,11 +61,11 @@ def test_inter_annotator_iou_comes_from_the_second_annotator(voc_run):
     table = read_per_image(run_dir)
     assert table["iou_annotator2"].notna().sum() == 61
     assert np.allclose(table["inter_annotator_iou"].dropna(), table["iou_annotator2"].dropna())
-    iaa = read_results(run_dir)["inter_annotator_iou"]
-    assert iaa["source"] == "dataset" and iaa["annotators"] == ["annotator2"]
+    iaa = read_results(run_dir).inter_annotator_iou
+    assert iaa.source == "dataset" and iaa.annotators == ("annotator2",)
     # SOURCE.md measured 0.955 for VOC vs annotator 2 with void ignored
-    assert iaa["value"] == pytest.approx(0.955, abs=0.001)
-    assert iaa["ci"][0] < iaa["value"] < iaa["ci"][1]
+    assert iaa.value == pytest.approx(0.955, abs=0.001)
+    assert iaa.ci[0] < iaa.value < iaa.ci[1]
 
 
 def test_one_and_two_workers_give_identical_rows(voc_dataset, model_file):
@@ -94,10 +96,10 @@ def test_invalid_rows_stop_the_run_unless_skipped(voc_dataset, tmp_path):
     assert not (tmp_path / "a").exists()  # nothing evaluated, nothing written
     outcome = run_evaluation(data, Settings(out=tmp_path / "b", workers=1, bootstrap=200,
                                             skip_invalid=True, formats=()))
-    dataset = outcome.document["dataset"]
-    assert dataset["rows"] == 12 and dataset["evaluated"] == 10 and len(dataset["skipped"]) == 2
-    assert {s["row"] for s in dataset["skipped"]} == {1, 2}
-    assert "empty file" in dataset["skipped"][0]["reason"]
+    dataset = outcome.document.dataset
+    assert dataset.rows == 12 and dataset.evaluated == 10 and len(dataset.skipped) == 2
+    assert {s.row for s in dataset.skipped} == {1, 2}
+    assert "empty file" in dataset.skipped[0].reason
     table = pd.read_csv(tmp_path / "b" / "per_image.csv")
     assert list(table["status"]).count("skipped") == 2 and len(table) == 12
 
@@ -110,8 +112,7 @@ def test_a_non_empty_out_is_not_overwritten_unless_asked(voc_dataset, tmp_path):
     settings = Settings(out=out, workers=1, bootstrap=200, skip_invalid=True, formats=())
     with pytest.raises(UsageError, match="not empty; pass --overwrite"):
         run_evaluation(data, settings)
-    settings.overwrite = True
-    run_evaluation(data, settings)
+    run_evaluation(data, dataclasses.replace(settings, overwrite=True))
     assert (out / "notes.txt").read_text() == "mine" and (out / "results.json").exists()
 
 
@@ -140,14 +141,14 @@ def test_overwrite_leaves_no_stale_masks_or_reports(voc_dataset, tmp_path):
 
 def test_an_image_the_model_cannot_take_is_skipped_not_fatal(voc_dataset, model_file,
                                                              monkeypatch):
-    import fairness_eval.evaluation.pipeline as pipeline
+    from fairness_eval.models.segmenter import Segmenter
 
     samples = load_dataset(voc_dataset).samples[:3]
 
     def refuse(self, image):
         raise cv2.error("image too large for the warp")
 
-    monkeypatch.setattr(pipeline.Segmenter, "predict", refuse)
+    monkeypatch.setattr(Segmenter, "predict", refuse)
     rows = list(evaluate_samples(samples, model_file.path, workers=1))
     assert [r["status"] for r in rows] == ["skipped"] * 3
     assert "could not be segmented (image too large for the warp)" in rows[0]["reason"]

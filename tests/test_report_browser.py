@@ -1,9 +1,11 @@
 """The card in a real browser (headless Chromium, DevTools protocol) and from real runs.
 
 Each page must load with no console error, no uncaught exception, no dialog and no request
-beyond the file itself, and must show the results tables. The tests marked `real_run` run
+beyond the file itself, and must show the results tables; and must pass axe-core's WCAG 2.1
+A/AA rules with zero violations (tests/axe_helpers.py). The tests marked `real_run` run
 the real model over images of ../shared/datasets/voc2012_person first. Skipped only when
-Chromium is not installed (.ci/run installs it: apt-get install chromium).
+Chromium is not installed (.ci/run installs it: apt-get install chromium) or, for the
+accessibility checks, axe-core (.ci/run: npm install --prefix .node axe-core@4).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_helpers import assert_accessible, axe_results
 from chromium_cdp import find_chromium, load_page
 from PIL import Image
 from report_helpers import (
     SCRIPT_GROUP,
+    dataset_images,
     fixture_results,
     fixture_run,
     pdf_pages,
@@ -44,6 +48,19 @@ DOM = {
     "examples": "[...document.querySelectorAll('figure.example img')]"
                 ".filter(i => i.src.startsWith('data:image/jpeg') && i.naturalWidth > 0).length",
     "verdict": "document.querySelector('.stamp-value').textContent.trim()",
+}
+# What a screen reader gets: landmarks, each chart's name and the figures it shows.
+A11Y = {
+    "main": "document.querySelectorAll('main').length",
+    "chart_names": "[...document.querySelectorAll('svg.chart')]"
+                   ".map(s => s.querySelector(':scope > title').textContent)",
+    "chart_tables": "[...document.querySelectorAll('figure.chart')]"
+                    ".map(f => f.querySelectorAll('.visually-hidden tbody tr').length)",
+    "hidden_width": "Math.max(...[...document.querySelectorAll('.visually-hidden')]"
+                    ".map(t => t.getBoundingClientRect().width))",
+    "overflow": "document.documentElement.scrollWidth - window.innerWidth",
+    "version_headers": "[...document.querySelectorAll('table.versions thead th')]"
+                       ".map(th => th.textContent)",
 }
 
 
@@ -75,6 +92,18 @@ def test_harness_sees_scripts_errors_and_requests(tmp_path):
     assert "http://127.0.0.1:9/x.png" in report.requests
 
 
+def test_axe_check_finds_what_the_cards_once_had(tmp_path):
+    """The accessibility check can fail: a chart without a name, muted text below 4.5:1
+    on the violation-row red and no <main> are each reported."""
+    page = tmp_path / "inaccessible.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>'
+        '<svg role="img" viewBox="0 0 10 10"><path d="M0 0h10v10z"/></svg>'
+        '<p style="background:#fbe3e4;color:#5f6b7a">z = -1.54</p></body></html>')
+    ids = {v["id"] for v in axe_results(page, rules=("landmark-one-main",))["violations"]}
+    assert {"svg-img-alt", "color-contrast", "landmark-one-main"} <= ids
+
+
 def test_fixture_card_loads_cleanly_and_shows_the_results(tmp_path):
     run_dir = fixture_run(tmp_path)
     (html,) = render_reports(run_dir, formats=("html",))
@@ -88,6 +117,33 @@ def test_fixture_card_loads_cleanly_and_shows_the_results(tmp_path):
     assert report.values["charts"] == 4 and report.values["chart_width"] > 500
     assert report.values["verdict"] == "violation"
     assert_real_screenshot(report.screenshot)
+
+
+def test_fixture_card_is_accessible(tmp_path):
+    run_dir = fixture_run(tmp_path)
+    (html,) = render_reports(run_dir, formats=("html",))
+    assert_accessible(html)
+    values = load_page(html, A11Y).values
+    results = fixture_results()
+    assert values["main"] == 1
+    assert values["chart_names"] == [
+        name + suffix for name in results["attributes"]
+        for suffix in (": IoU per group with 95% interval", ": per-image IoU per group")]
+    # Each chart's text alternative: a row per group, in a table clipped to 1 px that
+    # widens nothing.
+    assert values["chart_tables"] == [len(a["groups"]) for a in results["attributes"].values()
+                                      for _ in range(2)]
+    assert values["hidden_width"] <= 1 and values["overflow"] <= 0
+
+
+def test_published_table_card_is_accessible(tmp_path):
+    (html,) = render_reports(table_run(tmp_path), formats=("html",))
+    assert_accessible(html)
+    values = load_page(html, A11Y).values
+    assert values["main"] == 1
+    assert values["chart_names"] == ["region: IoU per group", "skin_tone: IoU per group",
+                                     "gender: IoU per group"]
+    assert values["chart_tables"] == [17, 6, 2]
 
 
 def test_published_table_card_loads_cleanly(tmp_path):
@@ -104,11 +160,11 @@ def test_published_table_card_loads_cleanly(tmp_path):
 def test_card_from_a_real_voc_run(voc_run, tmp_path):
     run_dir, outcome = voc_run
     paths = render_reports(run_dir, formats=("html", "pdf", "md", "json"), examples=2,
-                           overwrite=True)
+                           overwrite=True, images=dataset_images(run_dir))
     html, pdf = paths[0], paths[1]
     report = load_page(html, DOM)
     assert_clean_load(report, html)
-    attribute = outcome.document["attributes"]["bourdev_subcategory"]
+    attribute = outcome.document.to_json()["attributes"]["bourdev_subcategory"]
     assert report.values["group_cells"] == list(attribute["groups"])
     assert report.values["charts"] == 2
     # Lowest-IoU overlays: two per group (fewer where a group is smaller), all decoded.
@@ -123,6 +179,22 @@ def test_card_from_a_real_voc_run(voc_run, tmp_path):
         row = re.escape(group[:12]) + rf"\S*\s+{g['n']}\s+{100 * g['value']:.2f}"
         assert any(re.search(row, page) for page in pages), row
     assert "voc2012_person" in text
+
+
+@pytest.mark.real_run
+def test_voc_quick_start_card_is_accessible(voc_run, tmp_path):
+    """The card of a real VOC run, re-rendered as `fairness-eval report --examples 2` does,
+    with its lowest-IoU overlays and the versions table."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(voc_run[0], run_dir)
+    (html,) = render_reports(run_dir, formats=("html",), examples=2, overwrite=True,
+                             images=dataset_images(run_dir))
+    assert_accessible(html)
+    values = load_page(html, {**A11Y, **DOM}).values
+    assert values["main"] == 1 and values["examples"] > 0
+    assert values["chart_names"] == ["bourdev_subcategory: IoU per group with 95% interval",
+                                     "bourdev_subcategory: per-image IoU per group"]
+    assert values["version_headers"] == ["Component", "Version"]
 
 
 @pytest.mark.real_run

@@ -92,11 +92,12 @@ def test_group_labels_match_the_statistics_stage():
 
 
 def test_distribution_of_an_intersection_matches_its_groups():
+    from fairness_eval.config.settings import StatisticsSettings
     from fairness_eval.fairness.assess import evaluate
 
     per_image = read_per_image(FIXTURE_RUN)
-    statistics = evaluate(per_image, attributes=["scene"], resamples=200, seed=0,
-                          intersections=[("bourdev_subcategory", "scene")])
+    statistics = evaluate(per_image, ["scene"], StatisticsSettings(
+        bootstrap=200, seed=0, intersect=[("bourdev_subcategory", "scene")]))
     name = "bourdev_subcategory×scene"
     attribute = statistics["attributes"][name]
     columns = attribute_columns(name, attribute)
@@ -105,3 +106,12 @@ def test_distribution_of_an_intersection_matches_its_groups():
     counts = group_labels(ok, columns).value_counts().to_dict()
     assert counts == {g: data["n"] for g, data in attribute["groups"].items()}
     ET.fromstring(distribution_svg(name, attribute, per_image, columns))
+
+
+def test_legend_states_the_recorded_factor_of_criterion_a():
+    from fairness_eval.report.charts import _forest_legend
+
+    labels = [h.get_label() for h in _forest_legend(0.8, 0.02, 0.09, 2.0)]
+    assert "± 2 SD, criterion (a)" in labels and "± 2(1 − IAA), criterion (b)" in labels
+    labels = [h.get_label() for h in _forest_legend(0.8, 0.03, None, 3.0)]
+    assert "± 3 SD, criterion (a)" in labels

@@ -93,3 +93,15 @@ def test_published_table_context_reads_the_table_block_and_shares():
     assert skin["rows"][0]["b"]["main"]["label"] == "pass (point)"
     ranges = {r["name"]: r["range"] for r in context["verdict_rows"]}
     assert ranges == {"region": "1.75 pt", "skin_tone": "1.10 pt", "gender": "0.61 pt"}
+
+
+def test_criterion_a_is_described_with_the_recorded_factor():
+    results = copy.deepcopy(fixture_results())
+    for attribute in results["attributes"].values():
+        attribute["criteria"]["a"]["factor"] = 2.0
+    context = build_context(results, CardText())
+    glossary = dict(context["definitions"])["Criterion (a)"]
+    assert "more than 2 standard deviations" in glossary and "for k ≤ 5 it cannot fire" in glossary
+    assert {a["sd_factor"] for a in context["results"]} == {"2"}
+    default = dict(build_context(fixture_results(), CardText())["definitions"])["Criterion (a)"]
+    assert "more than 3 standard deviations" in default and "k ≤ 10" in default

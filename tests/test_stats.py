@@ -5,6 +5,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from fairness_eval.stats import bootstrap as stats
+from fairness_eval.stats import intervals
 
 SCIPY_METHOD = {"bca": "BCa", "percentile": "percentile"}
 
@@ -102,7 +103,7 @@ def test_acceleration_of_the_mean_has_its_closed_form():
     loo = (x.sum() - x) / (len(x) - 1)
     centred = x - x.mean()
     expected = (centred**3).sum() / (6 * ((centred**2).sum()) ** 1.5)
-    assert stats.jackknife_acceleration([loo[None, :]])[0] == pytest.approx(expected, rel=1e-9)
+    assert intervals.jackknife_acceleration([loo[None, :]])[0] == pytest.approx(expected, rel=1e-9)
 
 
 def coverage_by_simulation(seed, replicates, resamples=1_000):
@@ -201,8 +202,8 @@ def test_all_groups_constant_give_zero_sd_and_no_standardised_deviation():
 
 def test_bca_falls_back_to_percentile_when_undefined():
     theta_b = np.linspace(0.0, 1.0, 1001)[None, :]
-    bca = stats.bca_interval(np.array([5.0]), theta_b, np.array([0.0]), 0.95)
-    percentile = stats.percentile_interval(theta_b, 0.95)
+    bca = intervals.bca_interval(np.array([5.0]), theta_b, np.array([0.0]), 0.95)
+    percentile = intervals.percentile_interval(theta_b, 0.95)
     assert bca.bca_fallback.tolist() == [True]
     assert bca.low[0] == pytest.approx(percentile.low[0])
     assert bca.high[0] == pytest.approx(percentile.high[0])
@@ -210,7 +211,7 @@ def test_bca_falls_back_to_percentile_when_undefined():
 
 def test_percentile_interval_matches_numpy_linear_quantiles():
     theta_b = np.random.default_rng(0).normal(size=(3, 999))
-    result = stats.percentile_interval(theta_b, 0.9)
+    result = intervals.percentile_interval(theta_b, 0.9)
     np.testing.assert_allclose(result.low, np.quantile(theta_b, 0.05, axis=1))
     np.testing.assert_allclose(result.high, np.quantile(theta_b, 0.95, axis=1))
 

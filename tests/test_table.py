@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from fairness_eval.config.settings import TableSettings
 from fairness_eval.errors import UsageError
-from fairness_eval.fairness.table import evaluate_table, parse_fraction
+from fairness_eval.fairness.table import evaluate_table
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 CARD = REFERENCE / "mediapipe_selfie_2021_card.csv"
@@ -21,7 +22,7 @@ def write(tmp_path, text, name="table.csv"):
 
 @needs_card
 def test_reproduces_every_statement_of_the_mediapipe_card():
-    result = evaluate_table(CARD, average=96.57, inter_annotator_iou=98.74)
+    result = evaluate_table(CARD, TableSettings(average=96.57, inter_annotator_iou=98.74))
     json.dumps(result, allow_nan=False)
     assert result["kind"] == "table"
     assert result["bootstrap"] is None
@@ -66,7 +67,7 @@ def test_reproduces_every_statement_of_the_mediapipe_card():
 
 @needs_card
 def test_without_inter_annotator_iou_criterion_b_is_not_evaluated():
-    result = evaluate_table(CARD, average=0.9657)
+    result = evaluate_table(CARD, TableSettings(average=0.9657))
     assert result["inter_annotator_iou"]["source"] is None
     for block in result["attributes"].values():
         assert block["criteria"]["b"]["evaluated"] is False
@@ -77,8 +78,8 @@ def test_without_inter_annotator_iou_criterion_b_is_not_evaluated():
 def test_fractions_and_percentages_give_the_same_result(tmp_path):
     percent = write(tmp_path, "attribute,group,value,n\nx,a,96.0,100\nx,b,94.0,50\n", "p.csv")
     fraction = write(tmp_path, "attribute,group,value,n\nx,a,0.96,100\nx,b,0.94,50\n", "f.csv")
-    a = evaluate_table(percent, average=95.5, inter_annotator_iou=0.99)
-    b = evaluate_table(fraction, average=0.955, inter_annotator_iou=99)
+    a = evaluate_table(percent, TableSettings(average=95.5, inter_annotator_iou=0.99))
+    b = evaluate_table(fraction, TableSettings(average=0.955, inter_annotator_iou=99))
     assert a["table"]["units"] == "percent" and b["table"]["units"] == "fraction"
     assert a["attributes"]["x"]["groups"]["b"]["deviation"] == pytest.approx(-0.015)
     assert rounded(a["attributes"]) == rounded(b["attributes"])
@@ -98,7 +99,7 @@ def test_average_absent_uses_the_weighted_mean_and_says_so(tmp_path):
     block = evaluate_table(path)["attributes"]["x"]
     assert block["reference"] == pytest.approx((0.96 * 300 + 0.90 * 100) / 400)
     assert "n-weighted" in block["notes"][0]
-    plain = evaluate_table(path, reference="group-mean")["attributes"]["x"]
+    plain = evaluate_table(path, TableSettings(reference="group-mean"))["attributes"]["x"]
     assert plain["reference"] == pytest.approx(0.93)
 
 
@@ -106,7 +107,8 @@ def test_intervals_in_the_table_give_statistical_verdicts(tmp_path):
     path = write(tmp_path, "attribute,group,value,n,ci_low,ci_high\n"
                            "x,a,96,100,95.6,96.2\nx,b,91,100,90.0,92.0\nx,c,95.6,100,94,97\n")
     # Threshold of (b): 2 x (1 - 0.995) = 1 point.
-    block = evaluate_table(path, average=95.5, inter_annotator_iou=99.5)["attributes"]["x"]
+    settings = TableSettings(average=95.5, inter_annotator_iou=99.5)
+    block = evaluate_table(path, settings)["attributes"]["x"]
     assert block["verdict_basis"] == "statistical"
     b = block["groups"]["b"]
     assert b["deviation_ci"] == pytest.approx([-0.055, -0.035])
@@ -120,7 +122,8 @@ def test_intervals_in_the_table_give_statistical_verdicts(tmp_path):
 
 def test_small_groups_are_not_gated(tmp_path):
     path = write(tmp_path, "attribute,group,value,n\nx,a,96,100\nx,b,80,10\nx,c,95,100\n")
-    block = evaluate_table(path, average=95.5, inter_annotator_iou=98.5)["attributes"]["x"]
+    settings = TableSettings(average=95.5, inter_annotator_iou=98.5)
+    block = evaluate_table(path, settings)["attributes"]["x"]
     assert block["groups"]["b"]["small_group"] is True
     assert block["groups"]["b"]["verdicts"]["b"]["point"] == "not gated"
     assert block["verdict"] == "pass" and block["k"] == 2
@@ -150,16 +153,23 @@ def test_bad_tables_raise_usage_errors_naming_file_and_line(tmp_path, text, mess
 def test_bad_options_and_missing_file(tmp_path):
     path = write(tmp_path, "attribute,group,value,n\nx,a,96,100\n")
     with pytest.raises(UsageError, match="--average"):
-        evaluate_table(path, average=120)
+        TableSettings(average=120)
     with pytest.raises(UsageError, match="--inter-annotator-iou"):
-        evaluate_table(path, inter_annotator_iou="n/a")
+        TableSettings(inter_annotator_iou="n/a")
     with pytest.raises(UsageError, match="--units"):
-        evaluate_table(path, units="permille")
+        TableSettings(units="permille")
     with pytest.raises(UsageError, match="valid IoU in fraction"):
-        evaluate_table(path, units="fraction")
+        evaluate_table(path, TableSettings(units="fraction"))
     with pytest.raises(UsageError, match="no such file"):
         evaluate_table(tmp_path / "absent.csv")
 
 
-def test_parse_fraction_is_available_from_the_table_module():
-    assert parse_fraction("96.57", "--average") == pytest.approx(0.9657)
+def test_settings_are_recorded_as_given_and_used_as_fractions():
+    settings = TableSettings(average="96.57", inter_annotator_iou="98.74%", sd_factor="2")
+    assert settings.average == pytest.approx(0.9657)
+    assert settings.inter_annotator_iou == pytest.approx(0.9874)
+    assert settings.sd_factor == 2.0
+    recorded = settings.as_dict()
+    assert recorded["average"] == "96.57" and recorded["inter_annotator_iou"] == "98.74%"
+    assert "confidence" not in recorded
+    assert TableSettings(confidence=0.9).as_dict()["confidence"] == 0.9

@@ -1,6 +1,6 @@
 """The fairness gate: which gated criteria a results document violates, and the exit code.
 
-Reads a results.json document (docs/results-schema.md) and never recomputes a number. Each
+Reads the typed results document (docs/results-schema.md) and never recomputes a number. Each
 (attribute, group, criterion) becomes one `Check`: `fail` (violation; or inconclusive with
 --strict), `warn` (inconclusive without --strict), `pass`, or `skip` with the reason (small
 group, "(not annotated)", a criterion that cannot fire or was not evaluated, a criterion not
@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.settings import CRITERIA, GATE_ON, gated_criteria
-from ..data.dataset import NOT_ANNOTATED
+from ..config.settings import GATE_ON
 from ..errors import UsageError
 from ..results import document as results_module
+from ..results.assessment import AttributeAssessment, CriterionA, CriterionB, GroupResult
+from ..results.names import CRITERIA, NOT_EVALUATED, NOT_GATED, VIOLATION
+from ..results.schema import ResultsDocument, as_document
 
 PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
 EXIT_PASS, EXIT_FAIL = 0, 1
@@ -116,16 +118,13 @@ class GateReport:
         return lines
 
 
-def read_results(run_dir: Path | str) -> dict[str, Any]:
+def read_results(run_dir: Path | str) -> ResultsDocument:
     """results.json of a run folder (or the file itself); UsageError if it cannot be gated."""
-    results = results_module.read_results(run_dir)
-    if not isinstance(results.get("attributes"), dict):
-        raise UsageError(f"{run_dir}: results document has no 'attributes' to gate")
-    return results
+    return results_module.read_results(run_dir)
 
 
 def evaluate_gate(
-    results: Mapping[str, Any],
+    results: ResultsDocument | Mapping[str, Any],
     *,
     gate_on: str = "statistical",
     strict: bool = False,
@@ -139,86 +138,83 @@ def evaluate_gate(
     """
     if gate_on not in GATE_ON:
         raise UsageError(f"--gate-on: {gate_on!r} is one of {GATE_ON}")
-    settings = results.get("settings") or {}
-    confidence = float((results.get("bootstrap") or {}).get("confidence", 0.95))
-    report = GateReport(checks=[], gate_on=gate_on, strict=strict, confidence=confidence)
-    for attribute, block in results["attributes"].items():
+    results = as_document(results)
+    report = GateReport(checks=[], gate_on=gate_on, strict=strict,
+                        confidence=results.confidence)
+    for attribute, block in results.attributes.items():
         if gated is not None and attribute in gated:
             criteria = tuple(gated[attribute])
         else:
-            criteria = gated_criteria(settings, attribute)
-        checks = list(_attribute_checks(attribute, block, criteria, gate_on, strict))
+            criteria = results.gated_criteria(attribute)
+        checks = list(_attribute_checks(block, criteria, gate_on, strict))
         if checks and all(c.status == SKIP for c in checks):
             reasons = {c.reason for c in checks}
             why = f" ({reasons.pop()})" if len(reasons) == 1 else ""
             report.notes.append(f"{attribute}: no criterion could be gated{why}")
         report.checks.extend(checks)
+    if results.conditions is not None and results.settings.values.get("gate_on_conditions"):
+        from .condition_checks import degradation_checks  # it imports this module
+
+        report.checks.extend(degradation_checks(results.conditions, gate_on, strict))
     return report
 
 
 def _attribute_checks(
-    attribute: str, block: Mapping[str, Any], criteria: Iterable[str], gate_on: str, strict: bool
+    block: AttributeAssessment, criteria: Iterable[str], gate_on: str, strict: bool
 ) -> Iterable[Check]:
     criteria = tuple(criteria)
-    criteria_info = block.get("criteria") or {}
-    for group, stats in (block.get("groups") or {}).items():
+    rules = {"a": block.criterion_a, "b": block.criterion_b}
+    for group, figures in block.groups.items():
+        ci = figures.deviation_ci
         for criterion in CRITERIA:
-            info = criteria_info.get(criterion) or {}
-            verdicts = (stats.get("verdicts") or {}).get(criterion) or {}
-            ci = stats.get("deviation_ci")
+            rule = rules[criterion]
+            verdicts = figures.verdict(criterion)
             common = dict(
-                attribute=attribute,
+                attribute=block.name,
                 group=group,
                 criterion=criterion,
-                n=stats.get("n"),
-                value=stats.get("value", stats.get("mean_iou")),
-                deviation=stats.get("deviation"),
-                deviation_ci=tuple(ci) if ci is not None else None,
-                threshold=info.get("threshold"),
-                point_verdict=verdicts.get("point"),
-                statistical_verdict=verdicts.get("statistical"),
+                n=figures.n,
+                value=figures.value,
+                deviation=figures.deviation,
+                deviation_ci=ci if ci is not None and None not in ci else None,
+                threshold=rule.threshold,
+                point_verdict=verdicts.point,
+                statistical_verdict=verdicts.statistical,
             )
-            verdict = verdicts.get(gate_on)
-            reason = _skip_reason(group, stats, criterion, info, criteria, verdict)
+            verdict = verdicts.form(gate_on)
+            reason = _skip_reason(figures, criterion, rule, criteria, verdict)
             if reason is not None:
                 yield Check(status=SKIP, verdict=verdict, reason=reason, **common)
-            elif verdict == "violation":
+            elif verdict == VIOLATION:
                 yield Check(status=FAIL, verdict=verdict, **common)
             elif verdict == "inconclusive":
                 yield Check(status=FAIL if strict else WARN, verdict=verdict, **common)
-            elif verdict == "pass":
+            else:  # the contract admits no other verdict that is not skipped above
                 yield Check(status=PASS, verdict=verdict, **common)
-            else:
-                raise UsageError(
-                    f"results.json: attributes.{attribute}.groups.{group}.verdicts.{criterion}."
-                    f"{gate_on} is {verdict!r}; expected pass, violation, inconclusive, "
-                    f"not evaluated or not gated"
-                )
 
 
 def _skip_reason(
-    group: str,
-    stats: Mapping[str, Any],
+    group: GroupResult,
     criterion: str,
-    info: Mapping[str, Any],
+    rule: CriterionA | CriterionB,
     criteria: tuple[str, ...],
     verdict: str | None,
 ) -> str | None:
     """Why this check is not gated, or None when it is."""
-    if stats.get("not_annotated") or group == NOT_ANNOTATED:
+    if group.is_not_annotated:
         return "not annotated: reported, never gated"
-    if stats.get("small_group"):
-        return f"small group (n = {stats.get('n')}): reported, not gated"
-    if stats.get("gated") is False:
+    if group.small_group:
+        return f"small group (n = {group.n}): reported, not gated"
+    if not group.gated:
         return "group not gated"
     if criterion not in criteria:
         return f"criterion ({criterion}) not gated for this attribute by configuration"
-    if criterion == "a" and info.get("can_fire") is False:
-        return info.get("note") or "criterion (a) cannot fire with this few groups"
-    if criterion == "b" and info.get("evaluated") is False:
-        return info.get("note") or "criterion (b) not evaluated (no inter-annotator IoU)"
+    if isinstance(rule, CriterionA) and not rule.can_fire:
+        return rule.note or "criterion (a) cannot fire with this few groups"
+    if isinstance(rule, CriterionB) and not rule.evaluated:
+        return rule.note or "criterion (b) not evaluated (no inter-annotator IoU)"
     if verdict is None:
         return "no verdict recorded"
-    if verdict in ("not evaluated", "not gated"):
-        return stats.get("note") or info.get("note") or verdict
+    if verdict in (NOT_EVALUATED, NOT_GATED):
+        return group.note or rule.note or verdict
     return None

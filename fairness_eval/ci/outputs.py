@@ -7,9 +7,8 @@ does, so `run --gate` and `check` behave the same.
 
 from __future__ import annotations
 
-import html
-import importlib
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
@@ -17,14 +16,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config.settings import CheckOptions
+from ..report.markdown import render_markdown
+from ..report.text import markdown_text
+from ..results.names import JUNIT_FILE
+from ..results.schema import ResultsDocument, as_document
 from .gate import FAIL, SKIP, WARN, Check, GateReport, evaluate_gate, read_results
-
-JUNIT_FILE = "junit.xml"
-SUMMARY_FILE = "summary.md"
-# The report package's Markdown renderer (summary.md), used when it can be imported.
-_MARKDOWN_MODULE = "fairness_eval.report.markdown"
-_MARKDOWN_FUNCTION = "render_markdown"
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"})
 
 
 def junit_tree(report: GateReport) -> ET.ElementTree:
@@ -34,9 +30,13 @@ def junit_tree(report: GateReport) -> ET.ElementTree:
     numbers; small groups, "(not annotated)", criteria that cannot fire or were not
     evaluated are <skipped> with the reason; an inconclusive result without --strict
     passes with the numbers in <system-out>.
+
+    Valid against the JUnit schema Jenkins' xUnit plugin checks (junit-10.xsd), which
+    skips a file that fails it: <testsuites> carries no `skipped` count (only each
+    <testsuite> does), and user text is made legal XML 1.0 (see `_xml_text`).
     """
     root = ET.Element("testsuites", name="fairness-eval")
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0}
     for attribute in report.attributes():
         checks = report.for_attribute(attribute)
         counts = {
@@ -45,7 +45,7 @@ def junit_tree(report: GateReport) -> ET.ElementTree:
             "skipped": sum(c.status == SKIP for c in checks),
         }
         suite = ET.SubElement(
-            root, "testsuite", name=attribute, errors="0", time="0",
+            root, "testsuite", name=_xml_text(attribute), errors="0", time="0",
             **{k: str(v) for k, v in counts.items()},
         )
         for key in totals:
@@ -55,7 +55,6 @@ def junit_tree(report: GateReport) -> ET.ElementTree:
     root.set("tests", str(totals["tests"]))
     root.set("failures", str(totals["failures"]))
     root.set("errors", "0")
-    root.set("skipped", str(totals["skipped"]))
     root.set("time", "0")
     ET.indent(root)
     return ET.ElementTree(root)
@@ -63,28 +62,38 @@ def junit_tree(report: GateReport) -> ET.ElementTree:
 
 def _add_testcase(suite: ET.Element, check: Check, report: GateReport) -> None:
     case = ET.SubElement(
-        suite, "testcase", classname=f"fairness.{check.attribute}",
-        name=f"criterion ({check.criterion}): {check.group}", time="0",
+        suite, "testcase", classname=_xml_text(f"fairness.{check.attribute}"),
+        name=_xml_text(f"criterion ({check.criterion}): {check.group}"), time="0",
     )
     numbers = check.numbers(report.confidence)
     if check.status == FAIL:
         failure = ET.SubElement(
             case, "failure", type=check.verdict or "violation",
-            message=check.describe(report.confidence, report.gate_on),
+            message=_xml_text(check.describe(report.confidence, report.gate_on)),
         )
-        failure.text = (
+        failure.text = _xml_text(
             f"{check.attribute} / {check.group}: criterion ({check.criterion}) is "
             f"'{check.verdict}' on the {report.gate_on} verdict "
             f"(point: {check.point_verdict}, statistical: {check.statistical_verdict}).\n"
             f"{numbers}\n"
         )
     elif check.status == SKIP:
-        ET.SubElement(case, "skipped", message=check.reason or "not gated")
+        ET.SubElement(case, "skipped", message=_xml_text(check.reason or "not gated"))
     elif check.status == WARN:
         out = ET.SubElement(case, "system-out")
         out.text = (
             f"inconclusive (passes without --strict): {numbers}\n"
         )
+
+
+# XML 1.0 allows tab, newline, carriage return and these ranges; anything else (a control
+# character or a lone surrogate in a group name) would make the whole file unparseable.
+_XML_ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 forbids written as a visible escape (\\x01)."""
+    return _XML_ILLEGAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def write_junit(report: GateReport, path: Path | str) -> Path:
@@ -147,7 +156,8 @@ def gate_markdown(report: GateReport) -> str:
             mark = "FAIL" if c.status == FAIL else "warn"
             ci = f"[{c.deviation_ci[0]:+.4f}, {c.deviation_ci[1]:+.4f}]" if c.deviation_ci else ""
             lines.append(
-                f"| {mark} | {_md(c.attribute)} | {_md(c.group)} | ({c.criterion}) | {c.verdict} "
+                f"| {mark} | {markdown_text(c.attribute)} | {markdown_text(c.group)} "
+                f"| ({c.criterion}) | {c.verdict} "
                 f"| {_fmt(c.value)} | {c.n if c.n is not None else ''} | {_fmt(c.deviation, '+')} "
                 f"| {ci} | {_fmt(c.threshold)} |"
             )
@@ -156,33 +166,18 @@ def gate_markdown(report: GateReport) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md(text: str) -> str:
-    # Attribute and group names are user data: shown as written, never as Markdown or HTML.
-    return html.escape(text, quote=False).translate(_MD_SPECIAL)
-
-
 def _fmt(value: float | None, sign: str = "") -> str:
     return "" if value is None else f"{value:{sign}.4f}"
 
 
-def results_markdown(results: Mapping[str, Any], run_dir: Path | None) -> str | None:
-    """The run's Markdown summary: the report package's renderer, else the run's summary.md."""
-    try:
-        module = importlib.import_module(_MARKDOWN_MODULE)
-    except ImportError:
-        module = None
-    render: Callable[..., str] | None = getattr(module, _MARKDOWN_FUNCTION, None)
-    if callable(render):
-        return render(results)
-    if run_dir is not None and (run_dir / SUMMARY_FILE).is_file():
-        return (run_dir / SUMMARY_FILE).read_text(encoding="utf-8")
-    return None
+def results_markdown(results: ResultsDocument | Mapping[str, Any]) -> str:
+    """The run's Markdown summary (as summary.md holds it), for the CI step summary."""
+    return render_markdown(as_document(results))
 
 
 def write_github_outputs(
     report: GateReport,
-    results: Mapping[str, Any],
-    run_dir: Path | None,
+    results: ResultsDocument | Mapping[str, Any],
     *,
     env: Mapping[str, str] | None = None,
     stream: TextIO | None = None,
@@ -197,9 +192,7 @@ def write_github_outputs(
         print(line, file=stream)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        summary = results_markdown(results, run_dir)
-        parts = [summary.rstrip() + "\n"] if summary else []
-        parts.append(gate_markdown(report))
+        parts = [results_markdown(results).rstrip() + "\n", gate_markdown(report)]
         with open(summary_path, "a", encoding="utf-8") as handle:
             handle.write("\n".join(parts) + "\n")
     return True
@@ -226,7 +219,7 @@ def check_run(
     )
     folder = run_dir if run_dir.is_dir() else run_dir.parent
     write_junit(report, folder / JUNIT_FILE)
-    write_github_outputs(report, results, folder, env=env, stream=stream)
+    write_github_outputs(report, results, env=env, stream=stream)
     for line in report.closing_lines():
         echo(line)
     return report.exit_code

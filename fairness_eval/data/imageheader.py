@@ -3,7 +3,9 @@
 Validation must check every file before inference starts, yet decoding each image twice
 would cost as much as the inference itself. PNG and JPEG (nearly every dataset) are read
 from their headers, with a check that the file is not truncated; any other format falls
-back to a full decode with OpenCV.
+back to a full decode with OpenCV, except above a pixel cap, where BMP and WebP sizes are
+read from their headers so that an oversized image is refused without being decoded. The
+EXIF orientation of JPEG and PNG files is read too (orientation.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .orientation import UPRIGHT, orientation_from_tiff, png_orientation
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -35,10 +39,19 @@ class ImageInfo:
     channels: int
     bit_depth: int
     palette: bool = False
+    orientation: int = UPRIGHT  # EXIF orientation (1: stored as displayed)
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
 
 
-def read_image_info(path: Path) -> ImageInfo:
-    """Header facts of ``path``; raises UnreadableImage with a reason when it is not readable."""
+def read_image_info(path: Path, max_pixels: int | None = None) -> ImageInfo:
+    """Header facts of ``path``; raises UnreadableImage with a reason when it is not readable.
+
+    With `max_pixels`, a file OpenCV would have to decode to learn its size (BMP, WebP) is
+    not decoded when its header says it is larger: the caller refuses it by `pixels`.
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as error:
@@ -49,6 +62,10 @@ def read_image_info(path: Path) -> ImageInfo:
         return _png_info(data)
     if data.startswith(b"\xff\xd8"):
         return _jpeg_info(data)
+    if max_pixels is not None:
+        size = _bmp_or_webp_size(data)
+        if size is not None and size[0] * size[1] > max_pixels:
+            return ImageInfo(size[0], size[1], 0, 0)
     return _decoded_info(data)
 
 
@@ -61,13 +78,14 @@ def _png_info(data: bytes) -> ImageInfo:
     if PNG_IEND not in data[-256:]:
         raise UnreadableImage("truncated PNG (no IEND chunk)")
     channels, palette = PNG_COLOUR_TYPES[colour_type]
-    return ImageInfo(width, height, channels, bit_depth, palette)
+    return ImageInfo(width, height, channels, bit_depth, palette, png_orientation(data))
 
 
 def _jpeg_info(data: bytes) -> ImageInfo:
     offset = 2
     info: ImageInfo | None = None
     scan_start = None
+    orientation = UPRIGHT
     while offset + 4 <= len(data):
         if data[offset] != 0xFF:
             raise UnreadableImage("corrupt JPEG (bad marker)")
@@ -76,6 +94,8 @@ def _jpeg_info(data: bytes) -> ImageInfo:
             offset += 1
             continue
         (length,) = struct.unpack(">H", data[offset + 2 : offset + 4])
+        if marker == 0xE1 and data[offset + 4 : offset + 10] == b"Exif\0\0":  # APP1: EXIF
+            orientation = orientation_from_tiff(data[offset + 4 : offset + 2 + length])
         if marker in JPEG_SOF_MARKERS and offset + 10 <= len(data):
             precision, height, width, components = struct.unpack(
                 ">BHHB", data[offset + 4 : offset + 10]
@@ -92,7 +112,28 @@ def _jpeg_info(data: bytes) -> ImageInfo:
     # Entropy-coded data cannot contain FF D9 except as the end-of-image marker.
     if data.rfind(b"\xff\xd9", scan_start) < 0:
         raise UnreadableImage("truncated JPEG (no end-of-image marker)")
-    return info
+    return ImageInfo(info.width, info.height, info.channels, info.bit_depth,
+                     orientation=orientation)
+
+
+def _bmp_or_webp_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a BMP or WebP header, None for other formats or odd headers."""
+    if data[:2] == b"BM" and len(data) >= 26:
+        width, height = struct.unpack("<ii", data[18:26])
+        return abs(width), abs(height)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
+        chunk = data[12:16]
+        if chunk == b"VP8X":
+            width = int.from_bytes(data[24:27], "little") + 1
+            height = int.from_bytes(data[27:30], "little") + 1
+            return width, height
+        if chunk == b"VP8L":
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if chunk == b"VP8 ":
+            width, height = struct.unpack("<HH", data[26:30])
+            return width & 0x3FFF, height & 0x3FFF
+    return None
 
 
 def _decoded_info(data: bytes) -> ImageInfo:

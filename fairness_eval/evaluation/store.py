@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..results.names import PROGRESS_FILE
 
-STORE_NAME = "progress.sqlite"
+STORE_NAME = PROGRESS_FILE
 COMMIT_EVERY_ROWS = 16
 COMMIT_EVERY_SECONDS = 0.5
 

@@ -26,21 +26,14 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from ..config.settings import TableSettings
 from ..errors import UsageError
-from ..stats import bootstrap as stats
-from .assess import (
-    NOT_ANNOTATED,
-    GroupFigures,
-    assess_attribute,
-    criterion_b_threshold,
-    is_small,
-    parse_fraction,
-    to_jsonable,
-)
+from ..results.jsonvalues import to_jsonable
+from ..results.names import NOT_ANNOTATED
+from .criteria import GroupFigures, assess_attribute, criterion_b_threshold, is_small
 
-__all__ = ["UNITS", "TableRow", "evaluate_table", "parse_fraction", "read_table"]
+__all__ = ["TableRow", "evaluate_table", "read_table"]
 
-UNITS = ("auto", "percent", "fraction")
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "attribute": ("attribute",),
     "group": ("group",),
@@ -168,8 +161,6 @@ def _replace(row: TableRow, **changes: Any) -> TableRow:
 
 def _resolve_units(rows: Sequence[TableRow], units: str, path: Path) -> tuple[str, float]:
     """The table's units and the divisor that turns its values into fractions."""
-    if units not in UNITS:
-        raise UsageError(f"--units: {units!r} is not one of {', '.join(UNITS)}")
     values = [r.value for r in rows]
     if units == "auto":
         above = [v > 1 for v in values]
@@ -218,46 +209,19 @@ def _reference(
     return value, "overall", [f"no --average: the reference is {how}"]
 
 
-def evaluate_table(
-    path: str | Path,
-    *,
-    average: float | str | None = None,
-    inter_annotator_iou: float | str | None = None,
-    units: str = "auto",
-    reference: str = "overall",
-    min_group_size: int = 30,
-    sd_factor: float = 3.0,
-    sd_ddof: int = 0,
-    confidence: float = 0.95,
-) -> dict[str, Any]:
+def evaluate_table(path: str | Path, settings: TableSettings | None = None) -> dict[str, Any]:
     """The criteria applied to a published table: results.json parts, kind "table".
 
-    `average` and `inter_annotator_iou` accept a fraction (0.9874) or a percentage (98.74).
-    Without `inter_annotator_iou`, criterion (b) is not evaluated. `confidence` is the level
-    of the table's intervals (used for n_needed).
+    Without `settings.inter_annotator_iou`, criterion (b) is not evaluated;
+    `settings.confidence` is the level of the table's intervals (used for n_needed).
     """
     path = Path(path)
-    if reference not in stats.REFERENCES:
-        choices = ", ".join(stats.REFERENCES)
-        raise UsageError(f"--reference: {reference!r} is not one of {choices}")
-    for option, number in (("--min-group-size", min_group_size), ("--sd-ddof", sd_ddof)):
-        least = 1 if option == "--min-group-size" else 0
-        if isinstance(number, bool) or not isinstance(number, int) or number < least:
-            raise UsageError(f"{option}: {number!r} must be an integer >= {least}")
-    if not (isinstance(sd_factor, (int, float)) and math.isfinite(sd_factor) and sd_factor > 0):
-        raise UsageError(f"--sd-factor: {sd_factor!r} must be a positive number")
-    level = parse_fraction(confidence, "--confidence")
-    if not 0 < level < 1:
-        raise UsageError(f"--confidence: {confidence!r} must lie strictly between 0 and 1")
-    mean = None if average is None else parse_fraction(average, "--average")
-    iaa_value = None
-    if inter_annotator_iou is not None:
-        iaa_value = parse_fraction(inter_annotator_iou, "--inter-annotator-iou")
-        if iaa_value <= 0:
-            raise UsageError(f"--inter-annotator-iou: {inter_annotator_iou!r} must be above 0")
+    settings = TableSettings() if settings is None else settings
+    mean, iaa_value, level = settings.average, settings.inter_annotator_iou, settings.confidence
+    min_group_size = settings.min_group_size
 
     rows, _ = read_table(path)
-    resolved_units, scale = _resolve_units(rows, units, path)
+    resolved_units, scale = _resolve_units(rows, settings.units, path)
     rows = [
         _replace(r, value=r.value / scale,
                  ci=None if r.ci is None else (r.ci[0] / scale, r.ci[1] / scale))
@@ -269,7 +233,7 @@ def evaluate_table(
     attributes: dict[str, Any] = {}
     for attribute in dict.fromkeys(r.attribute for r in rows):
         members = [r for r in rows if r.attribute == attribute]
-        ref, ref_kind, notes = _reference(members, mean, reference, min_group_size)
+        ref, ref_kind, notes = _reference(members, mean, settings.reference, min_group_size)
         figures = []
         for r in members:
             spread = None
@@ -287,7 +251,7 @@ def evaluate_table(
             ))
         attributes[attribute] = assess_attribute(
             figures, reference=ref, reference_kind=ref_kind, threshold_b=threshold_b,
-            sd_factor=float(sd_factor), sd_ddof=sd_ddof, min_group_size=min_group_size,
+            sd_factor=settings.sd_factor, sd_ddof=settings.sd_ddof, min_group_size=min_group_size,
             confidence=level, notes=notes,
         )
 

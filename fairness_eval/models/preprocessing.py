@@ -108,6 +108,13 @@ def to_model_input(image_rgb: np.ndarray, height: int, width: int) -> np.ndarray
     Bit-identical to the tensor MediaPipe's ImageToTensorCalculator (CPU, OpenCV converter,
     ``keep_aspect_ratio: false``, ``BORDER_ZERO``, range [0, 1]) feeds the model.
     """
+    # ImageToTensor's convertTo multiplies by the float scale 1/255 (no division).
+    return warp_to_model_size(image_rgb, height, width).astype(np.float32) * np.float32(
+        1.0 / 255.0)
+
+
+def warp_to_model_size(image_rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """MediaPipe's stretch of an RGB uint8 image to ``height x width``, still uint8."""
     if image_rgb.dtype != np.uint8 or image_rgb.ndim != 3 or image_rgb.shape[2] != 3:
         raise ValueError(
             f"expected an RGB uint8 image of shape HxWx3, got {image_rgb.dtype} "
@@ -116,7 +123,7 @@ def to_model_input(image_rgb: np.ndarray, height: int, width: int) -> np.ndarray
     if height < 1 or width < 1:
         raise ValueError(f"model input size must be positive, got {height}x{width}")
     pixel, fraction = _remap_tables(image_rgb.shape[0], image_rgb.shape[1], height, width)
-    warped = cv2.remap(
+    return cv2.remap(
         np.ascontiguousarray(image_rgb),
         pixel,
         fraction,
@@ -124,8 +131,6 @@ def to_model_input(image_rgb: np.ndarray, height: int, width: int) -> np.ndarray
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
     )
-    # ImageToTensor's convertTo multiplies by the float scale 1/255 (no division).
-    return warped.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
 def to_image_size(probability: np.ndarray, height: int, width: int) -> np.ndarray:

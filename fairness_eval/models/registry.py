@@ -89,9 +89,20 @@ def cached_path(model: RegisteredModel) -> Path:
     return cache_dir() / model.filename
 
 
+def cache_state(model: RegisteredModel) -> str:
+    """'cached' (present and passing its SHA-256 check), 'not pulled', or 'corrupt'."""
+    path = cached_path(model)
+    if not path.exists():
+        return "not pulled"
+    try:
+        return "cached" if sha256_of(path) == model.sha256 else "corrupt"
+    except OSError:
+        return "corrupt"
+
+
 def resolve_model(name_or_path: str, pull: bool = True,
                   log: Callable[[str], None] = lambda _: None) -> ModelFile:
-    """A registered name (pulled on first use) or a path to a .tflite file."""
+    """A registered name (pulled on first use) or a path to a .tflite or .onnx file."""
     if name_or_path in REGISTRY:
         model = REGISTRY[name_or_path]
         path = cached_path(model)
@@ -107,7 +118,7 @@ def resolve_model(name_or_path: str, pull: bool = True,
     if not path.is_file():
         known = ", ".join(REGISTRY)
         raise UsageError(f"--model {name_or_path}: neither a registered model ({known}) "
-                         "nor an existing .tflite file")
+                         "nor an existing .tflite or .onnx file")
     return ModelFile(path.name, path, sha256_of(path), path.stat().st_size)
 
 

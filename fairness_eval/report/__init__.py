@@ -1,9 +1,10 @@
 """Reporters: the model card (HTML, PDF), summary.md and model_card.json, from a run folder.
 
 `render_reports` reads `results.json` (and `per_image.csv` when present) and writes the
-requested formats into the same folder. Reporters never recompute a statistic. A file the
-user wrote (or edited after fairness-eval wrote it) is never replaced unless `overwrite`;
-the SHA-256 of each file written is kept in `.fairness-eval-reports.json` to tell them apart.
+requested formats into the same folder. Reporters never recompute a statistic and never
+load a dataset: example overlays get the image files from the caller. A file the user
+wrote (or edited after fairness-eval wrote it) is never replaced unless `overwrite`; the
+SHA-256 of each file written is kept in `.fairness-eval-reports.json` to tell them apart.
 """
 
 from __future__ import annotations
@@ -13,19 +14,33 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..results.document import read_per_image, read_results
+from ..results.names import (
+    MODEL_CARD_HTML,
+    MODEL_CARD_JSON,
+    MODEL_CARD_PDF,
+    PER_IMAGE_FILE,
+    RENDERED_REPORTS_FILE,
+    RESULTS_FILE,
+    SUMMARY_FILE,
+)
+from ..results.schema import ResultsDocument
 from .card_text import CardText, load_card_text
+
+if TYPE_CHECKING:
+    from .overlays import ImageFiles
 
 FORMATS = ("html", "pdf", "md", "json")
 FILE_NAMES = {
-    "html": "model_card.html",
-    "pdf": "model_card.pdf",
-    "md": "summary.md",
-    "json": "model_card.json",
+    "html": MODEL_CARD_HTML,
+    "pdf": MODEL_CARD_PDF,
+    "md": SUMMARY_FILE,
+    "json": MODEL_CARD_JSON,
 }
-LEDGER_NAME = ".fairness-eval-reports.json"
+LEDGER_NAME = RENDERED_REPORTS_FILE
 
 __all__ = ["FILE_NAMES", "FORMATS", "load_card_text", "render_reports"]
 
@@ -36,27 +51,26 @@ def render_reports(
     card: Path | None = None,
     examples: int = 0,
     overwrite: bool = False,
+    images: Mapping[str, ImageFiles] | None = None,
 ) -> list[Path]:
     """Write the requested reports into `run_dir`; returns their paths in `formats` order.
 
     formats: any of "html", "pdf", "md", "json". card: a TOML card file whose fields
     override the default card text. examples: per group, that many lowest-IoU images as
-    overlays in the HTML/PDF (needs a run made with --save-masks). Raises UsageError for a
+    overlays in the HTML/PDF (needs a run made with --save-masks, and `images`: image id
+    -> its files, e.g. {s.image_id: s for s in dataset.samples}). Raises UsageError for a
     missing or unreadable run folder, an unknown format, a bad card file, or an existing
     file fairness-eval did not write (unless overwrite).
     """
-    from ..results.document import PER_IMAGE_NAME, RESULTS_NAME, read_per_image, read_results
-
     run_dir = Path(run_dir)
     wanted = _check_formats(formats)
     if examples < 0:
         raise UsageError(f"--examples: {examples} must be >= 0")
     results = read_results(run_dir)
     per_image = None
-    if results.get("kind", "run") == "run" and (run_dir / PER_IMAGE_NAME).is_file():
+    if not results.is_table and (run_dir / PER_IMAGE_FILE).is_file():
         per_image = read_per_image(run_dir)
-    model_name = (results.get("model") or {}).get("name")
-    card_text = load_card_text(model_name, card)
+    card_text = load_card_text(results.model_name, card)
     targets = {fmt: run_dir / FILE_NAMES[fmt] for fmt in wanted}
     ledger = _read_ledger(run_dir)
     if not overwrite:
@@ -64,9 +78,9 @@ def render_reports(
 
     contents: dict[str, bytes] = {}
     if "html" in wanted or "pdf" in wanted:
-        html = _card_html(results, card_text, per_image, run_dir, examples,
-                          _sha256_file(run_dir / RESULTS_NAME),
-                          _sha256_file(run_dir / PER_IMAGE_NAME) if per_image is not None
+        html = _card_html(results, card_text, per_image, run_dir, examples, images,
+                          _sha256_file(run_dir / RESULTS_FILE),
+                          _sha256_file(run_dir / PER_IMAGE_FILE) if per_image is not None
                           else None)
         if "html" in wanted:
             contents["html"] = html.encode("utf-8")
@@ -93,28 +107,30 @@ def render_reports(
 
 
 def _card_html(
-    results: Mapping[str, Any],
+    results: ResultsDocument,
     card_text: CardText,
     per_image: Any,
     run_dir: Path,
     examples: int,
+    images: Mapping[str, ImageFiles] | None,
     results_sha256: str | None,
     per_image_sha256: str | None,
 ) -> str:
-    from .charts import attribute_columns, distribution_svg, forest_plot_svg
+    from .charts import distribution_svg, forest_plot_svg
     from .context import build_context
     from .html import render_html
     from .overlays import example_overlays
 
     context = build_context(results, card_text, per_image, results_sha256, per_image_sha256)
     charts: dict[str, dict[str, str | None]] = {}
-    for name, attribute in (results.get("attributes") or {}).items():
+    for name, attribute in results.attributes.items():
         charts[name] = {"forest": forest_plot_svg(name, attribute, context["confidence"])}
         if per_image is not None:
             charts[name]["distribution"] = distribution_svg(
-                name, attribute, per_image, attribute_columns(name, attribute)
+                name, attribute, per_image, list(attribute.per_image_columns)
             )
-    overlays = example_overlays(results, per_image, run_dir, examples) if examples else []
+    overlays = (example_overlays(results, per_image, run_dir, examples, images)
+                if examples else [])
     return render_html(context, charts, overlays)
 
 

@@ -1,15 +1,19 @@
 """The card's charts, drawn with matplotlib as SVG text ready to inline into the HTML.
 
 Per attribute: a forest plot (each group's IoU and interval against the reference line,
-the criterion (b) band reference +- 2(1 - IAA) and the criterion (a) band reference +- 3 SD)
+the criterion (b) band reference +- 2(1 - IAA) and the criterion (a) band reference +- the
+recorded factor x SD)
 and, where the per-image table is at hand, the distribution of per-image IoU per group.
 The SVGs carry no text nodes (glyphs are paths), no comments and ids made unique per chart,
 so that several can sit in one HTML page and user-supplied group names never become markup.
+The one exception is each chart's <title> (its accessible name, escaped), which names the
+attribute and what is drawn; the figures themselves are in the card's tables.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -24,6 +28,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+
+from ..results.assessment import AttributeAssessment, GroupResult, as_attribute  # noqa: E402
+from ..results.labels import group_labels as label_rows  # noqa: E402
 
 # Verdict colours, shared with the CSS (card.css): pass, inconclusive, violation, not gated.
 COLOURS = {
@@ -56,13 +63,14 @@ _STYLE = {
 }
 
 
-def forest_plot_svg(name: str, attribute: Mapping[str, Any], confidence: str = "95%") -> str:
+def forest_plot_svg(name: str, attribute: AttributeAssessment | Mapping[str, Any],
+                    confidence: str = "95%") -> str:
     """Forest plot of one attribute's groups: IoU (%) with interval against the criteria bands."""
-    groups = list((attribute.get("groups") or {}).items())
-    reference = attribute.get("reference")
-    criteria = attribute.get("criteria") or {}
-    threshold_b = (criteria.get("b") or {}).get("threshold")
-    threshold_a = (criteria.get("a") or {}).get("threshold")
+    attribute = as_attribute(name, attribute)
+    groups = list(attribute.groups.items())
+    reference = attribute.reference
+    threshold_b = attribute.criterion_b.threshold
+    threshold_a = attribute.criterion_a.threshold
     height = 1.45 + 0.26 * len(groups)
     with plt.rc_context(_STYLE):
         figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
@@ -83,8 +91,8 @@ def forest_plot_svg(name: str, attribute: Mapping[str, Any], confidence: str = "
         for row, (_, group) in enumerate(groups):
             y = len(groups) - 1 - row
             colour = COLOURS[_group_verdict(group)]
-            value = group.get("value")
-            ci = group.get("ci")
+            value = group.value
+            ci = group.ci
             if ci and all(_number(v) for v in ci):
                 low, high = 100 * ci[0], 100 * ci[1]
                 axes.plot([low, high], [y, y], color=colour, lw=1.8, solid_capstyle="butt",
@@ -93,7 +101,7 @@ def forest_plot_svg(name: str, attribute: Mapping[str, Any], confidence: str = "
                 axes.plot([high, high], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
                 extent += [low, high]
             if _number(value):
-                hollow = not group.get("gated", True)
+                hollow = not group.gated
                 axes.plot(100 * value, y, marker="o", ms=5.5, zorder=4, gid=f"marker-{row}",
                           color=colour, mfc="white" if hollow else colour, mew=1.4)
                 extent.append(100 * value)
@@ -104,19 +112,21 @@ def forest_plot_svg(name: str, attribute: Mapping[str, Any], confidence: str = "
             low, high = min(extent), max(extent)
             pad = max(0.08 * (high - low), 0.25)
             axes.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
-        has_ci = any(g.get("ci") for _, g in groups)
+        has_ci = any(g.ci for _, g in groups)
         axes.set_xlabel(f"IoU (%) with {confidence} interval" if has_ci else "IoU (%)")
         axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
         axes.tick_params(axis="y", length=0)
-        handles = _forest_legend(reference, threshold_a, threshold_b)
+        handles = _forest_legend(reference, threshold_a, threshold_b,
+                                 attribute.criterion_a.factor)
         figure.legend(handles=handles, loc="outside lower center", ncol=(len(handles) + 1) // 2,
                       frameon=False, fontsize=7.5, handlelength=1.8, columnspacing=1.2)
-        return _svg(figure, f"forest-{name}")
+        title = f"{name}: IoU per group" + (f" with {confidence} interval" if has_ci else "")
+        return _svg(figure, f"forest-{name}", title)
 
 
 def distribution_svg(
     name: str,
-    attribute: Mapping[str, Any],
+    attribute: AttributeAssessment | Mapping[str, Any],
     per_image: pd.DataFrame,
     column: str | Sequence[str],
 ) -> str | None:
@@ -126,6 +136,7 @@ def distribution_svg(
     Rows are matched to groups by the attribute's values (an intersection's group names
     join the values with "×"); groups with no matching rows are drawn empty.
     """
+    attribute = as_attribute(name, attribute)
     frame = per_image
     if "status" in frame:
         frame = frame[frame["status"].astype(str) == "ok"]
@@ -134,7 +145,7 @@ def distribution_svg(
         return None
     labels = group_labels(frame, columns)
     iou = pd.to_numeric(frame["iou"], errors="coerce") * 100
-    groups = list((attribute.get("groups") or {}).items())
+    groups = list(attribute.groups.items())
     values = [iou[labels == group].dropna().to_numpy() for group, _ in groups]
     if not any(len(v) for v in values):
         return None
@@ -165,25 +176,23 @@ def distribution_svg(
         axes.set_xlabel("per-image IoU (%)")
         axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
         axes.tick_params(axis="y", length=0)
-        return _svg(figure, f"distribution-{name}")
+        return _svg(figure, f"distribution-{name}", f"{name}: per-image IoU per group")
 
 
-def attribute_columns(name: str, attribute: Mapping[str, Any]) -> list[str]:
+def attribute_columns(name: str, attribute: AttributeAssessment | Mapping[str, Any]
+                      ) -> list[str]:
     """The per-image columns an attribute's groups come from."""
-    if attribute.get("kind") == "intersection" and attribute.get("columns"):
-        return [str(c) for c in attribute["columns"]]
-    return [name]
+    return list(as_attribute(name, attribute).per_image_columns)
 
 
 def group_labels(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """Each row's group name, exactly as the statistics stage names it (value, values
     joined by "×", or "(not annotated)"), so rows and the document's groups always match."""
-    from ..fairness.assess import group_labels as statistics_labels
-
-    return pd.Series(statistics_labels(frame, list(columns)), index=frame.index)
+    return pd.Series(label_rows(frame, list(columns)), index=frame.index)
 
 
-def _forest_legend(reference: Any, threshold_a: Any, threshold_b: Any) -> list[Any]:
+def _forest_legend(reference: Any, threshold_a: Any, threshold_b: Any,
+                   sd_factor: Any) -> list[Any]:
     handles: list[Any] = [
         Line2D([], [], color=COLOURS["pass"], marker="o", lw=1.8, label="pass"),
         Line2D([], [], color=COLOURS["inconclusive"], marker="o", lw=1.8, label="inconclusive"),
@@ -196,27 +205,28 @@ def _forest_legend(reference: Any, threshold_a: Any, threshold_b: Any) -> list[A
     if _number(threshold_b):
         handles.append(Patch(color=BAND_B_COLOUR, label="± 2(1 − IAA), criterion (b)"))
     if _number(threshold_a):
+        # The band is drawn at the recorded threshold (factor x SD): say which factor.
+        factor = f"{sd_factor:g}" if _number(sd_factor) else "k"
         handles.append(Line2D([], [], color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)),
-                              label="± 3 SD, criterion (a)"))
+                              label=f"± {factor} SD, criterion (a)"))
     return handles
 
 
-def _group_verdict(group: Mapping[str, Any]) -> str:
+def _group_verdict(group: GroupResult) -> str:
     """The colour key of a group: its worst statistical verdict, or point where none."""
-    if not group.get("gated", True):
+    if not group.gated:
         return "not gated"
-    verdicts = group.get("verdicts") or {}
-    found = [v.get("statistical") for v in verdicts.values()]
+    found = [v.statistical for v in group.verdicts.values()]
     if all(f in (None, "not evaluated") for f in found):
-        found = [v.get("point") for v in verdicts.values()]  # published tables: no intervals
+        found = [v.point for v in group.verdicts.values()]  # published tables: no intervals
     for key in ("violation", "inconclusive", "pass"):
         if key in found:
             return key
     return "not evaluated"
 
 
-def _label(group: str, data: Mapping[str, Any]) -> str:
-    n = data.get("n")
+def _label(group: str, data: GroupResult) -> str:
+    n = data.n
     text = str(group)
     if len(text) > 32:
         text = text[:31] + "…"
@@ -224,7 +234,7 @@ def _label(group: str, data: Mapping[str, Any]) -> str:
     text = text.replace("$", r"\$")
     if isinstance(n, int):
         return f"{text}  (n={n})"
-    share = data.get("share")
+    share = data.share
     return f"{text}  ({100 * share:.1f}%)" if _number(share) else text
 
 
@@ -232,8 +242,9 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
-def _svg(figure: Any, key: str) -> str:
-    """The figure as an <svg> element for inlining: no prolog, no comments, unique ids."""
+def _svg(figure: Any, key: str, title: str) -> str:
+    """The figure as an <svg> element for inlining: no prolog, no comments, unique ids,
+    and `title` as its accessible name (the <title> child; a PDF's Figure /Alt text)."""
     buffer = io.StringIO()
     # The salt seeds matplotlib's id hashes: fixed per chart, so output is reproducible.
     with plt.rc_context({"svg.hashsalt": key}):
@@ -251,4 +262,6 @@ def _svg(figure: Any, key: str) -> str:
     text = re.sub(r'(href="#|url\(#)', rf"\g<1>{prefix}", text)
     # Scale with the page: keep the viewBox, let CSS set the size.
     text = re.sub(r'(<svg[^>]*?)\s+width="[^"]+"\s+height="[^"]+"', r"\1", text, count=1)
-    return text.replace("<svg ", '<svg class="chart" role="img" ', 1)
+    text = text.replace("<svg ", '<svg class="chart" role="img" ', 1)
+    opening = text.index(">") + 1
+    return f"{text[:opening]}\n<title>{html.escape(title)}</title>{text[opening:]}"

@@ -1,30 +1,33 @@
 """summary.md: the verdict table in GitHub-flavoured Markdown, for pull-request comments and
 CI step summaries. Read from results.json through context.py; nothing is recomputed.
 
-User-supplied text (attribute and group names) is escaped so that it shows as written and
-cannot inject Markdown or HTML into the page that displays the summary.
+User-supplied text (attribute and group names) is escaped (text.py) so that it shows as
+written and cannot inject Markdown or HTML into the page that displays the summary.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
+from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText, load_card_text
-from .context import DASH, build_context
+from .context import build_context
+from .formatting import DASH
+from .text import markdown_text as _text
 
 _ICONS = {"bad": "❌", "warn": "⚠️", "ok": "✅", "na": "➖"}
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"})
 
 
-def render_markdown(results: Mapping[str, Any], card: CardText | None = None) -> str:
+def render_markdown(results: ResultsDocument | Mapping[str, Any],
+                    card: CardText | None = None) -> str:
     """The Markdown summary of a results document (title, headline, verdict table, flags).
 
     Without `card`, the model's built-in card text (if any) names the model.
     """
+    results = as_document(results)
     if card is None:
-        card = load_card_text((results.get("model") or {}).get("name"))
+        card = load_card_text(results.model_name)
     context = build_context(results, card)
     headline = context["headline"]
     level = context["confidence"]
@@ -103,8 +106,3 @@ def _cell(cell: Mapping[str, Any]) -> str:
 def _icon(verdict: Mapping[str, str]) -> str:
     return _ICONS.get(verdict.get("css", "na"), "")
 
-
-def _text(value: object) -> str:
-    """Literal text inside Markdown (and the HTML GitHub renders it into)."""
-    flat = " ".join(str(value).split())
-    return html.escape(flat, quote=False).translate(_MD_SPECIAL)

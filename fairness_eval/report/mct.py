@@ -12,6 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..results.names import CRITERIA
+from ..results.provenance import ModelRecord
+from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText
 
 SCHEMA_VERSION = "0.0.2"
@@ -20,25 +23,24 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _SPDX = re.compile(r"^[A-Za-z0-9.+-]+( (AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
 
 
-def model_card_document(results: Mapping[str, Any], card: CardText) -> dict[str, Any]:
+def model_card_document(results: ResultsDocument | Mapping[str, Any],
+                        card: CardText) -> dict[str, Any]:
     """The Model Card Toolkit document of a results document and its card text."""
-    model = results.get("model") or {}
-    statistic = (results.get("bootstrap") or {}).get("statistic") or (
-        (results.get("settings") or {}).get("statistic") or "mean"
-    )
+    results = as_document(results)
+    model = results.model or ModelRecord()
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "model_details": _model_details(model, card),
-        "model_parameters": _model_parameters(results, card),
+        "model_parameters": _model_parameters(results, model, card),
         "quantitative_analysis": {
-            "performance_metrics": _metrics(results, f"{statistic} IoU"),
+            "performance_metrics": _metrics(results, f"{results.statistic} IoU"),
         },
         "considerations": _considerations(card),
     }
     return _prune(document)
 
 
-def _model_details(model: Mapping[str, Any], card: CardText) -> dict[str, Any]:
+def _model_details(model: ModelRecord, card: CardText) -> dict[str, Any]:
     version: dict[str, Any] = {"name": card.version}
     if card.date and _ISO_DATE.match(card.date):
         version["date"] = card.date
@@ -47,7 +49,7 @@ def _model_details(model: Mapping[str, Any], card: CardText) -> dict[str, Any]:
         key = "identifier" if _SPDX.match(card.license) else "custom_text"
         licenses.append({key: card.license})
     return {
-        "name": card.display_name or model.get("name"),
+        "name": card.display_name or model.name,
         "overview": card.overview,
         "documentation": card.documentation,
         "owners": [{"name": author, "contact": card.contact} for author in card.authors],
@@ -55,64 +57,61 @@ def _model_details(model: Mapping[str, Any], card: CardText) -> dict[str, Any]:
         "licenses": licenses,
         "references": [{"reference": ref} for ref in card.references if _URI.match(ref)],
         "citations": [{"citation": card.citation}] if card.citation else [],
-        "path": model.get("path"),
+        "path": model.path,
     }
 
 
-def _model_parameters(results: Mapping[str, Any], card: CardText) -> dict[str, Any]:
-    model = results.get("model") or {}
-    dataset = results.get("dataset") or {}
+def _model_parameters(results: ResultsDocument, model: ModelRecord,
+                      card: CardText) -> dict[str, Any]:
+    dataset = results.dataset
     description = []
-    if dataset.get("rows") is not None:
-        description.append(f"{dataset['rows']} rows, {dataset.get('evaluated')} evaluated")
-    if dataset.get("path"):
-        description.append(f"path {dataset['path']}")
-    if dataset.get("sha256"):
-        description.append(f"sha256 {dataset['sha256']}")
-    if results.get("kind") == "table":
+    if dataset is not None and dataset.rows is not None:
+        description.append(f"{dataset.rows} rows, {dataset.evaluated} evaluated")
+    if dataset is not None and dataset.path:
+        description.append(f"path {dataset.path}")
+    if dataset is not None and dataset.sha256:
+        description.append(f"sha256 {dataset.sha256}")
+    if results.is_table:
         description.append("published per-group figures (no per-image data)")
-    data = {"name": dataset.get("name"), "description": "; ".join(description) or None}
-    if dataset.get("path") and _URI.match(str(dataset["path"])):
-        data["link"] = dataset["path"]
+    data = {"name": dataset.name if dataset else None,
+            "description": "; ".join(description) or None}
+    if dataset is not None and dataset.path and _URI.match(dataset.path):
+        data["link"] = dataset.path
     return {
         "model_architecture": card.architecture,
-        "data": [data] if dataset else [],
-        "input_format": _tensor(model.get("input_shape"), model.get("input_dtype")),
-        "output_format": _tensor(model.get("output_shape"), model.get("output_dtype"),
-                                 model.get("output_layout")),
-        "input_format_map": _pairs({"shape": model.get("input_shape"),
-                                    "dtype": model.get("input_dtype")}),
-        "output_format_map": _pairs({"shape": model.get("output_shape"),
-                                     "dtype": model.get("output_dtype"),
-                                     "layout": model.get("output_layout")}),
+        "data": [data] if dataset is not None else [],
+        "input_format": _tensor(model.input_shape, model.input_dtype),
+        "output_format": _tensor(model.output_shape, model.output_dtype, model.output_layout),
+        "input_format_map": _pairs({"shape": model.input_shape, "dtype": model.input_dtype}),
+        "output_format_map": _pairs({"shape": model.output_shape, "dtype": model.output_dtype,
+                                     "layout": model.output_layout}),
     }
 
 
-def _metrics(results: Mapping[str, Any], statistic: str) -> list[dict[str, Any]]:
-    overall = results.get("overall") or {}
-    metrics = [_metric(statistic, overall.get("value"), None, overall.get("ci"))]
-    iaa = results.get("inter_annotator_iou") or {}
-    if iaa.get("value") is not None:
-        metrics.append(_metric("inter-annotator IoU", iaa["value"], None, iaa.get("ci")))
-    for name, attr in (results.get("attributes") or {}).items():
-        rng = attr.get("range") or {}
-        criteria = attr.get("criteria") or {}
-        metrics.append(_metric("fairness verdict", attr.get("verdict"), name, None))
-        metrics.append(_metric("IoU range (max - min)", rng.get("value"), name, None))
-        for key in ("a", "b"):
-            threshold = (criteria.get(key) or {}).get("threshold")
-            metrics.append(_metric(f"criterion ({key}) threshold", threshold, name, None))
-        for group, g in (attr.get("groups") or {}).items():
+def _metrics(results: ResultsDocument, statistic: str) -> list[dict[str, Any]]:
+    overall = results.overall
+    metrics = [_metric(statistic, overall.value, None, overall.ci)]
+    iaa = results.inter_annotator_iou
+    if iaa.value is not None:
+        metrics.append(_metric("inter-annotator IoU", iaa.value, None, iaa.ci))
+    for name, attr in results.attributes.items():
+        metrics.append(_metric("fairness verdict", attr.verdict, name, None))
+        metrics.append(_metric("IoU range (max - min)",
+                               attr.range.value if attr.range else None, name, None))
+        for key, criterion in zip(CRITERIA, (attr.criterion_a, attr.criterion_b), strict=True):
+            metrics.append(_metric(f"criterion ({key}) threshold", criterion.threshold, name,
+                                   None))
+        for group, g in attr.groups.items():
             slice_name = f"{name}: {group}"
-            metrics.append(_metric(statistic, g.get("value"), slice_name, g.get("ci")))
-            if g.get("n") is not None:
-                metrics.append(_metric("images", g["n"], slice_name, None))
-            metrics.append(_metric("deviation from reference", g.get("deviation"), slice_name,
-                                   g.get("deviation_ci")))
-            for key, verdicts in (g.get("verdicts") or {}).items():
+            metrics.append(_metric(statistic, g.value, slice_name, g.ci))
+            if g.n is not None:
+                metrics.append(_metric("images", g.n, slice_name, None))
+            metrics.append(_metric("deviation from reference", g.deviation, slice_name,
+                                   g.deviation_ci))
+            for key, verdicts in g.verdicts.items():
                 for form in ("statistical", "point"):
                     metrics.append(_metric(f"fairness verdict, criterion ({key}), {form}",
-                                           verdicts.get(form), slice_name, None))
+                                           verdicts.form(form), slice_name, None))
     return [m for m in metrics if m is not None]
 
 

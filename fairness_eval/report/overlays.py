@@ -2,8 +2,9 @@
 against ground truth, as small JPEG data URIs for the card.
 
 Off by default, since the images are of people. Reads the run's saved masks
-(`run_dir/masks/<stem>.png`, written by `run --save-masks`) and the dataset's images, masks
-and ignore masks through the dataset loader, so both folder and manifest datasets work.
+(`run_dir/masks/<stem>.png`, written by `run --save-masks`) and, for each image id, the
+image and its ground truth from a source the caller hands in (`images`): the reporter never
+loads a dataset or decodes a mask format itself.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from .charts import attribute_columns, group_labels
+from ..results.labels import group_labels
+from ..results.names import IMAGE_COLUMN, IOU_COLUMN, STATUS_COLUMN, STATUS_OK
+from ..results.schema import ResultsDocument
 
 THUMBNAIL_WIDTH = 300  # pixels; shown at 150 CSS px, sharp on high-density screens
 # BGR colours: agreement, false positive (predicted person, none in truth), missed person.
@@ -28,14 +31,25 @@ MISSED = (180, 119, 31)
 IGNORED = (160, 160, 160)
 
 
+class ExampleImage(Protocol):
+    """One evaluated image as the overlay draws it (the workflow builds these)."""
+
+    def read(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(image BGR in stored pixel order, truth mask 0/255, ignore mask 0/255 or None);
+        raises ValueError or OSError when a file cannot be read."""
+        ...
+
+
 def example_overlays(
-    results: Mapping[str, Any], per_image: pd.DataFrame | None, run_dir: Path, count: int
+    results: ResultsDocument, per_image: pd.DataFrame | None, run_dir: Path, count: int,
+    images: Mapping[str, ExampleImage] | None = None,
 ) -> list[dict[str, Any]]:
     """Per attribute and group, the `count` lowest-IoU images as overlays.
 
-    Returns [{"attribute", "groups": [{"name", "images": [{"image", "iou", "data_uri"}],
-    "missing"}]}]; "missing" explains images that could not be drawn. Raises UsageError when
-    the run has no saved masks or no per-image table.
+    `images` maps an image id to its source (`ExampleImage`). Returns [{"attribute",
+    "groups": [{"name", "images": [{"image", "iou", "data_uri"}], "missing"}]}]; "missing"
+    explains images that could not be drawn. Raises UsageError when the run has no saved
+    masks or no per-image table, or no image files were given.
     """
     if count <= 0:
         return []
@@ -46,56 +60,49 @@ def example_overlays(
     if not masks_dir.is_dir():
         raise UsageError(f"--examples: {masks_dir} does not exist; run with --save-masks to "
                          "keep the predicted masks")
-    samples = _samples(results)
-    frame = per_image[per_image["status"].astype(str) == "ok"].copy()
-    frame["iou"] = pd.to_numeric(frame["iou"], errors="coerce")
+    if images is None:
+        path = results.dataset.path if results.dataset else None
+        raise UsageError(f"--examples: the images of this run's dataset ({path}) were not "
+                         "given")
+    frame = per_image[per_image[STATUS_COLUMN].astype(str) == STATUS_OK].copy()
+    frame[IOU_COLUMN] = pd.to_numeric(frame[IOU_COLUMN], errors="coerce")
     blocks = []
-    for name, attribute in (results.get("attributes") or {}).items():
-        columns = attribute_columns(name, attribute)
+    for name, attribute in results.attributes.items():
+        columns = list(attribute.per_image_columns)
         if any(c not in frame for c in columns):
             continue
-        labels = group_labels(frame, columns)
+        labels = pd.Series(group_labels(frame, columns), index=frame.index)
         groups = []
-        for group in attribute.get("groups") or {}:
-            worst = frame[labels == group].sort_values(["iou", "image"]).head(count)
-            images, missing = [], []
-            for image_id, iou in zip(worst["image"].astype(str), worst["iou"], strict=True):
-                sample = samples.get(image_id)
-                uri = _overlay_uri(sample, masks_dir / f"{image_id}.png") if sample else None
+        for group in attribute.groups:
+            worst = frame[labels == group].sort_values([IOU_COLUMN, IMAGE_COLUMN]).head(count)
+            drawn, missing = [], []
+            for image_id, iou in zip(worst[IMAGE_COLUMN].astype(str), worst[IOU_COLUMN],
+                                     strict=True):
+                files = images.get(image_id)
+                uri = _overlay_uri(files, masks_dir / f"{image_id}.png") if files else None
                 if uri is None:
                     missing.append(image_id)
                     continue
-                images.append({"image": image_id, "iou": f"{100 * iou:.1f}", "data_uri": uri})
+                drawn.append({"image": image_id, "iou": f"{100 * iou:.1f}", "data_uri": uri})
             note = f"Could not draw: {', '.join(missing)}." if missing else ""
-            groups.append({"name": group, "images": images, "missing": note})
+            groups.append({"name": group, "images": drawn, "missing": note})
         blocks.append({"attribute": name, "groups": groups})
     return blocks
 
 
-def _samples(results: Mapping[str, Any]) -> dict[str, Any]:
-    from ..data.dataset import load_dataset
-
-    path = (results.get("dataset") or {}).get("path")
-    if not path or not Path(path).exists():
-        raise UsageError(f"--examples: the dataset of this run ({path}) is not at hand")
-    dataset = load_dataset(path, check_files=False)
-    return {sample.image_id: sample for sample in dataset.samples}
-
-
-def _overlay_uri(sample: Any, predicted_path: Path) -> str | None:
-    # Stored pixel order, as the pipeline read it: masks carry no EXIF orientation.
-    image = cv2.imread(str(sample.image), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    truth = cv2.imread(str(sample.mask), cv2.IMREAD_GRAYSCALE)
+def _overlay_uri(source: ExampleImage, predicted_path: Path) -> str | None:
     predicted = cv2.imread(str(predicted_path), cv2.IMREAD_GRAYSCALE)
-    if image is None or truth is None or predicted is None:
+    try:
+        image, truth, ignore = source.read()
+    except (ValueError, OSError):
+        return None
+    if image is None or predicted is None:
         return None
     if predicted.shape != truth.shape or image.shape[:2] != truth.shape:
         return None
     ignored = np.zeros(truth.shape, dtype=bool)
-    if sample.ignore is not None:
-        ignore = cv2.imread(str(sample.ignore), cv2.IMREAD_GRAYSCALE)
-        if ignore is not None and ignore.shape == truth.shape:
-            ignored = ignore >= 128
+    if ignore is not None and ignore.shape == truth.shape:
+        ignored = ignore >= 128
     overlay = compose_overlay(image, truth >= 128, predicted >= 128, ignored)
     scale = THUMBNAIL_WIDTH / overlay.shape[1]
     if scale < 1:

@@ -2,6 +2,10 @@
 
 Print rules live in card.css (@page: A4, "Page n of N"; rows and figures never split).
 WeasyPrint is only allowed `data:` URLs, so a PDF build never reaches the network.
+The PDF is tagged (`pdf_tags`): a structure tree of headings, paragraphs, lists and tables
+(header cells marked), so screen readers and text extraction follow the reading order; the
+document language and title come from the page's `lang` and `<title>`, and viewers are asked
+to show that title. Charts are Figures whose alternative text is the SVG's `<title>`.
 WeasyPrint needs the system's Pango library (Debian/Ubuntu: `apt-get install
 libpango-1.0-0 libpangoft2-1.0-0`, plus a font such as fonts-dejavu-core).
 """
@@ -27,7 +31,7 @@ def pdf_bytes(html: str) -> bytes:
     # expected for screen-only rules and would only alarm a reader of the CLI output.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher())
-    return document.write_pdf()
+    return document.write_pdf(pdf_tags=True)
 
 
 def _data_only_fetcher():  # noqa: ANN202 - type depends on the WeasyPrint version

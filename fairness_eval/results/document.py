@@ -1,16 +1,21 @@
-"""The results of a run: the per-image table and the versioned results.json document.
+"""The results of a run: the per-image table and the results document, assembled, written, read.
 
-`docs/results-schema.md` is the contract. This module assembles the document from the
-per-image table and the statistics stage, writes the run folder atomically, and reads it
-back for the reporters, the gate and `compare`, which never recompute a number.
+`docs/results-schema.md` is the contract and `schema.py` its typed form. This module
+assembles the document from the per-image table and the statistics stage (whose blocks are
+read through the contract's checked reader, so the typed document is the one thing
+written), writes the run folder atomically, and reads it back for the reporters, the gate
+and `compare`, which never recompute a number.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import os
 import platform
+from collections.abc import Mapping
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,13 +27,33 @@ import pandas as pd
 from .. import __version__
 from ..errors import UsageError
 from .jsonvalues import to_jsonable
+from .names import (
+    ANNOTATOR_IOU_PREFIX,
+    COUNT_COLUMNS,
+    IMAGE_COLUMN,
+    INTER_ANNOTATOR_COLUMN,
+    NUMBER_COLUMNS,
+    PER_IMAGE_FILE,
+    REASON_COLUMN,
+    RESULTS_FILE,
+    ROW_COLUMN,
+    SCHEMA_VERSION,
+    STATUS_COLUMN,
+    STATUS_OK,
+)
+from .provenance import ConfigRecord, DatasetRecord, ModelRecord, SkippedRow
+from .schema import ResultsDocument, as_document
+from .settings import RecordedSettings
 
-SCHEMA_VERSION = "2.0"
-RESULTS_NAME = "results.json"
-PER_IMAGE_NAME = "per_image.csv"
-NUMBER_COLUMNS = ("intersection", "union", "iou", "gt_area", "pred_area", "ignored_pixels")
-BASE_COLUMNS = ("row", "image", "status", "reason", *NUMBER_COLUMNS, "both_empty",
-                "content_sha256")
+# Kept under their earlier names for the modules that import them from here.
+RESULTS_NAME = RESULTS_FILE
+PER_IMAGE_NAME = PER_IMAGE_FILE
+BASE_COLUMNS = (ROW_COLUMN, IMAGE_COLUMN, STATUS_COLUMN, REASON_COLUMN, *NUMBER_COLUMNS,
+                "both_empty", "content_sha256")
+
+__all__ = ["BASE_COLUMNS", "NUMBER_COLUMNS", "PER_IMAGE_NAME", "RESULTS_NAME", "SCHEMA_VERSION",
+           "build_document", "build_table_document", "per_image_table", "read_per_image",
+           "read_results", "to_jsonable", "versions", "write_run"]
 
 
 def per_image_table(rows: list[dict[str, Any]], dataset: Any) -> pd.DataFrame:
@@ -39,17 +64,19 @@ def per_image_table(rows: list[dict[str, Any]], dataset: Any) -> pd.DataFrame:
             frame[column] = None
     attributes = {s.row: s.attributes for s in dataset.samples}
     for column in dataset.attribute_columns:
-        frame[column] = [attributes.get(r, {}).get(column) if s == "ok" or r in attributes
-                         else None for r, s in zip(frame["row"], frame["status"], strict=True)]
-    annotator_columns = sorted(c for c in frame.columns if c.startswith("iou_"))
-    extra = ["inter_annotator_iou"] if "inter_annotator_iou" in frame else []
+        frame[column] = [attributes.get(r, {}).get(column) if s == STATUS_OK or r in attributes
+                         else None
+                         for r, s in zip(frame[ROW_COLUMN], frame[STATUS_COLUMN], strict=True)]
+    annotator_columns = sorted(c for c in frame.columns if c.startswith(ANNOTATOR_IOU_PREFIX))
+    extra = [INTER_ANNOTATOR_COLUMN] if INTER_ANNOTATOR_COLUMN in frame else []
     ordered = [*BASE_COLUMNS, *dataset.attribute_columns, *annotator_columns, *extra]
     frame = frame[ordered + [c for c in frame.columns if c not in ordered]]
-    frame["_missing_row"] = frame["row"].isna()
-    frame = frame.sort_values(["_missing_row", "row"], kind="stable").drop(columns="_missing_row")
-    for column in ("intersection", "union", "gt_area", "pred_area", "ignored_pixels"):
+    frame["_missing_row"] = frame[ROW_COLUMN].isna()
+    frame = frame.sort_values(["_missing_row", ROW_COLUMN], kind="stable").drop(
+        columns="_missing_row")
+    for column in COUNT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
-    frame["row"] = frame["row"].astype("Int64")
+    frame[ROW_COLUMN] = frame[ROW_COLUMN].astype("Int64")
     return frame.reset_index(drop=True)
 
 
@@ -67,75 +94,94 @@ def versions() -> dict[str, str]:
     return found
 
 
-def build_document(*, per_image: pd.DataFrame, statistics: dict[str, Any], dataset: Any,
+def _statistics_document(statistics: Mapping[str, Any]) -> ResultsDocument:
+    """The statistics stage's blocks (overall, bootstrap, inter_annotator_iou, attributes,
+    and for a table its `table` block) read through the contract's checked reader."""
+    blocks = {k: v for k, v in to_jsonable(statistics).items() if k != "schema_version"}
+    return ResultsDocument.from_json({"schema_version": SCHEMA_VERSION, **blocks},
+                                     source="the statistics stage")
+
+
+def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], dataset: Any,
                    model: Any, spec: Any, settings: Any, command: str, started: datetime,
-                   finished: datetime, config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The results.json document of an image run, from its table and its statistics."""
-    evaluated = per_image[per_image["status"] == "ok"]
-    skipped = per_image[per_image["status"] != "ok"]
-    statistics = dict(statistics)
-    annotators = sorted({name for s in dataset.samples for name in s.annotators})
-    if statistics.get("inter_annotator_iou", {}).get("source") == "dataset":
-        statistics["inter_annotator_iou"]["annotators"] = annotators
-    overall = statistics.get("overall", {})
-    overall["both_empty"] = int(evaluated["both_empty"].astype(bool).sum())
-    content = "\n".join(f"{r}:{h}" for r, h in zip(evaluated["row"], evaluated["content_sha256"],
-                                                     strict=True))
-    import hashlib
+                   finished: datetime, config: Mapping[str, Any] | None = None
+                   ) -> ResultsDocument:
+    """The results document of an image run, from its table and its statistics.
 
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "run",
-        "model": {
-            "name": model.name, "path": str(model.path), "sha256": model.sha256,
-            "size_bytes": model.size_bytes,
-            "input_shape": list(spec.input_shape), "input_dtype": spec.input_dtype,
-            "output_shape": list(spec.output_shape), "output_dtype": spec.output_dtype,
-            "output_layout": spec.output_layout,
-        },
-        "dataset": {
-            "path": str(Path(dataset.source).resolve()), "name": dataset.name,
-            "sha256": hashlib.sha256(
+    `settings` is the run's validated settings (anything with `as_dict()`, or a mapping);
+    `config` the configuration entry (source, sha256, effective) or None.
+    """
+    evaluated = per_image[per_image[STATUS_COLUMN] == STATUS_OK]
+    skipped = per_image[per_image[STATUS_COLUMN] != STATUS_OK]
+    parts = _statistics_document(statistics)
+    iaa = parts.inter_annotator_iou
+    if iaa.source == "dataset":
+        annotators = sorted({name for s in dataset.samples for name in s.annotators})
+        iaa = dataclasses.replace(iaa, annotators=tuple(annotators))
+    overall = dataclasses.replace(
+        parts.overall, both_empty=int(evaluated["both_empty"].astype(bool).sum()))
+    content = "\n".join(f"{r}:{h}" for r, h in zip(evaluated[ROW_COLUMN],
+                                                     evaluated["content_sha256"], strict=True))
+    recorded = settings.as_dict() if hasattr(settings, "as_dict") else dict(settings)
+    return dataclasses.replace(
+        parts,
+        kind="run",
+        model=ModelRecord(
+            name=model.name, path=str(model.path), sha256=model.sha256,
+            size_bytes=int(model.size_bytes),
+            input_shape=tuple(int(s) for s in spec.input_shape), input_dtype=spec.input_dtype,
+            output_shape=tuple(int(s) for s in spec.output_shape),
+            output_dtype=spec.output_dtype, output_layout=spec.output_layout,
+        ),
+        dataset=DatasetRecord(
+            path=str(Path(dataset.source).resolve()), name=dataset.name,
+            sha256=hashlib.sha256(
                 (dataset.source_sha256 + "\n" + content).encode()).hexdigest(),
-            "rows": dataset.rows, "evaluated": len(evaluated), "skipped": [
-                {"row": _plain(r), "image": _plain(i), "reason": str(why)}
-                for r, i, why in zip(skipped["row"], skipped["image"], skipped["reason"],
-                                     strict=True)
-            ],
-            "attribute_columns": list(dataset.attribute_columns),
-            "notes": list(dataset.notes),
-        },
-        "settings": settings.as_dict(),
-        "config": config or {"source": None, "sha256": None},
-        "versions": versions(),
-        "command": command,
-        "started": _timestamp(started),
-        "finished": _timestamp(finished),
-        **statistics,
-    }
-    return to_jsonable(document)
+            rows=int(dataset.rows), evaluated=len(evaluated),
+            skipped=tuple(
+                SkippedRow(row=_plain(r), image=_plain(i), reason=str(why))
+                for r, i, why in zip(skipped[ROW_COLUMN], skipped[IMAGE_COLUMN],
+                                     skipped[REASON_COLUMN], strict=True)),
+            attribute_columns=tuple(dataset.attribute_columns),
+            notes=tuple(dataset.notes),
+        ),
+        settings=RecordedSettings(to_jsonable(recorded)),
+        config=_config_record(config),
+        versions=versions(),
+        command=command,
+        started=_timestamp(started),
+        finished=_timestamp(finished),
+        overall=overall,
+        inter_annotator_iou=iaa,
+    )
 
 
-def build_table_document(statistics: dict[str, Any], *, table_path: Path,
-                         settings: dict[str, Any], command: str, started: datetime,
-                         finished: datetime) -> dict[str, Any]:
-    """The results.json document of `card --from-table`: the criteria without images."""
-    import hashlib
+def build_table_document(statistics: Mapping[str, Any], *, table_path: Path,
+                         settings: Mapping[str, Any], command: str, started: datetime,
+                         finished: datetime) -> ResultsDocument:
+    """The results document of `card --from-table`: the criteria without images."""
+    table_path = Path(table_path)
+    parts = _statistics_document(statistics)
+    return dataclasses.replace(
+        parts,
+        kind="table",
+        dataset=DatasetRecord(path=str(table_path.resolve()), name=table_path.stem,
+                              sha256=hashlib.sha256(table_path.read_bytes()).hexdigest()),
+        settings=RecordedSettings(to_jsonable(dict(settings))),
+        config=ConfigRecord(),
+        versions=versions(),
+        command=command,
+        started=_timestamp(started),
+        finished=_timestamp(finished),
+    )
 
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "table",
-        "dataset": {"path": str(Path(table_path).resolve()), "name": Path(table_path).stem,
-                    "sha256": hashlib.sha256(Path(table_path).read_bytes()).hexdigest()},
-        "settings": settings,
-        "config": {"source": None, "sha256": None},
-        "versions": versions(),
-        "command": command,
-        "started": _timestamp(started),
-        "finished": _timestamp(finished),
-        **{k: v for k, v in statistics.items() if k not in ("schema_version", "kind")},
-    }
-    return to_jsonable(document)
+
+def _config_record(config: Mapping[str, Any] | None) -> ConfigRecord:
+    if config is None:
+        return ConfigRecord()
+    return ConfigRecord(source=config.get("source"), sha256=config.get("sha256"),
+                        effective=to_jsonable(config["effective"]) if "effective" in config
+                        else None)
 
 
 def _timestamp(moment: datetime) -> str:
@@ -148,15 +194,17 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def write_run(run_dir: Path, document: dict[str, Any], per_image: pd.DataFrame | None) -> None:
+def write_run(run_dir: Path, document: ResultsDocument | Mapping[str, Any],
+              per_image: pd.DataFrame | None) -> None:
     """Write results.json (and per_image.csv) atomically into the run folder."""
+    document = as_document(document, "the results document to write")
     # An earlier results.json (--overwrite, --resume) must not outlive a failed write and
     # sit beside a per_image.csv it does not describe; results.json is written last.
-    (run_dir / RESULTS_NAME).unlink(missing_ok=True)
+    (run_dir / RESULTS_FILE).unlink(missing_ok=True)
     if per_image is not None:
-        _atomic_write(run_dir / PER_IMAGE_NAME, per_image.to_csv(index=False).encode())
-    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _atomic_write(run_dir / RESULTS_NAME, text.encode())
+        _atomic_write(run_dir / PER_IMAGE_FILE, per_image.to_csv(index=False).encode())
+    text = json.dumps(document.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    _atomic_write(run_dir / RESULTS_FILE, text.encode())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -172,34 +220,29 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def read_results(run_dir: Path | str) -> dict[str, Any]:
-    """The results document of a run folder (or a results.json path)."""
+def read_results(run_dir: Path | str) -> ResultsDocument:
+    """The results document of a run folder (or a results.json path), checked and typed."""
     path = Path(run_dir)
     if path.is_dir():
-        path = path / RESULTS_NAME
+        path = path / RESULTS_FILE
     if not path.exists():
         raise UsageError(f"{path}: not found (is this a fairness-eval run folder?)")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise UsageError(f"{path}: not a valid results document ({error})") from None
-    if not isinstance(document, dict) or "schema_version" not in document:
-        raise UsageError(f"{path}: not a fairness-eval results document (no schema_version)")
-    major = str(document["schema_version"]).split(".")[0]
-    if major != SCHEMA_VERSION.split(".")[0]:
-        raise UsageError(f"{path}: schema version {document['schema_version']} is not "
-                         f"readable by this fairness-eval (expects {SCHEMA_VERSION})")
-    return document
+    return ResultsDocument.from_json(data, str(path))
 
 
 def read_per_image(run_dir: Path | str) -> pd.DataFrame:
     """The per-image table of a run folder; attribute values stay text ("" = not annotated)."""
-    path = Path(run_dir) / PER_IMAGE_NAME
+    path = Path(run_dir) / PER_IMAGE_FILE
     if not path.exists():
         raise UsageError(f"{path}: not found (runs from --from-table have no per-image table)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    numeric = [c for c in frame.columns if c in NUMBER_COLUMNS or c == "row"
-               or c.startswith("iou_") or c == "inter_annotator_iou"]
+    numeric = [c for c in frame.columns
+               if c in (*NUMBER_COLUMNS, ROW_COLUMN, INTER_ANNOTATOR_COLUMN)
+               or c.startswith(ANNOTATOR_IOU_PREFIX)]
     for column in numeric:
         values = pd.to_numeric(frame[column].replace("", None), errors="coerce")
         bad = values.isna() & (frame[column] != "")

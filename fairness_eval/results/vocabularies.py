@@ -1,7 +1,9 @@
 """The vocabularies of the standard attributes (region, skin_tone, gender).
 
 Kept as data in `annotations/vocabularies.json`; this module loads them and maps a raw
-annotation to its canonical value, so that "Male", "male" and "M" count as one group.
+annotation to its canonical value, so that "Male", "male" and "M" count as one group. Part
+of the contract: the dataset reader canonicalises values with them and the card describes
+groups with them, so they live here, below both.
 """
 
 from __future__ import annotations

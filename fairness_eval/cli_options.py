@@ -1,0 +1,123 @@
+"""The options the commands share, declared once.
+
+Values are handed on as given (text for lists, fractions and percentages): each setting
+is converted and checked once, by its rule in config/rules.py, whoever gives it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config.rules import DEFAULT_MAX_PIXELS, EXECUTORS, EXIF_CHOICES
+from .config.settings import CI_METHODS, REFERENCES, STATISTICS
+
+
+def given_on_command_line(ctx: click.Context, names: Any) -> dict[str, Any]:
+    """The options the user typed on the command line: only these override the config file."""
+    from click.core import ParameterSource
+
+    return {name: ctx.params[name] for name in names
+            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+
+
+def with_options(options: list) -> Any:
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
+
+
+def choices_metavar(choices: tuple[str, ...]) -> str:
+    """The metavar of a choice: the settings' rule, not click, refuses any other value."""
+    return "[" + "|".join(choices) + "]"
+
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Configuration file (default: ./fairness-eval.toml, or [tool.fairness-eval] in "
+         "./pyproject.toml).")
+CRITERIA_OPTIONS = [
+    click.option("--reference", type=str, metavar=choices_metavar(REFERENCES), default="overall",
+                 show_default=True, help="The 'average' the criteria measure deviations from."),
+    click.option("--min-group-size", type=str, metavar="INTEGER", default=30, show_default=True,
+                 help="Smaller groups are shown but not gated."),
+    click.option("--sd-factor", type=str, metavar="NUMBER", default=3.0, show_default=True,
+                 help="Criterion (a): standard deviations from the reference."),
+    click.option("--sd-ddof", type=str, metavar="INTEGER", default=0, show_default=True,
+                 help="Criterion (a): 0 population SD, 1 sample SD."),
+]
+STATISTICS_OPTIONS = [
+    click.option("--bootstrap", type=str, metavar="INTEGER", default=10_000, show_default=True,
+                 help="Bootstrap resamples."),
+    click.option("--confidence", type=str, metavar="NUMBER", default=0.95, show_default=True,
+                 help="Confidence level of the intervals."),
+    click.option("--ci-method", type=str, metavar=choices_metavar(CI_METHODS), default="bca",
+                 show_default=True),
+    click.option("--seed", type=str, metavar="INTEGER", default=0, show_default=True,
+                 help="Seed of every random draw (recorded)."),
+    click.option("--statistic", type=str, metavar=choices_metavar(STATISTICS), default="mean",
+                 show_default=True,
+                 help="mean of per-image IoU (the card's) or pooled sum I / sum U."),
+    *CRITERIA_OPTIONS,
+    click.option("--inter-annotator-iou", default=None,
+                 help="Inter-annotator IoU for criterion (b), e.g. 0.9874 or 98.74; default: "
+                      "computed from the dataset's masks_<annotator>/ folders."),
+]
+REPORT_OPTIONS = [
+    click.option("--format", "formats", default="html,pdf", show_default=True,
+                 help="Report formats: html, pdf, md, json (comma-separated)."),
+    click.option("--card", type=click.Path(path_type=Path), default=None,
+                 help="Card text (TOML) overriding the default intended uses, limitations, ..."),
+]
+EXAMPLES_OPTION = click.option(
+    "--examples", type=str, metavar="INTEGER", default=0, show_default=True,
+    help="Add the N lowest-IoU images per group to the card (off by default: they are "
+         "photographs of people; needs a run with --save-masks).")
+CONDITION_OPTIONS = [
+    click.option("--conditions", type=str, metavar="LIST", default="",
+                 help="Evaluate every image again under capture conditions, each at three "
+                      "severities: dark, noise, blur, jpeg, occluder (comma-separated; each "
+                      "multiplies the model work; severities from [conditions] in the config)."),
+    click.option("--save-conditions", type=click.Path(path_type=Path), default=None,
+                 metavar="DIR",
+                 help="Also write each degraded image (and its masks) under DIR, one folder "
+                      "dataset per condition and severity."),
+    click.option("--derive", type=str, metavar="LIST", default="",
+                 help="Add attributes derived from the ground truth: person_share, people, "
+                      "brightness (comma-separated)."),
+    click.option("--adjust-for", type=str, metavar="ATTRIBUTE", default=None,
+                 help="Beside each group's figure, its figure standardised to the whole "
+                      "set's mix of this categorical attribute (e.g. person_share)."),
+    click.option("--gate-on-conditions", is_flag=True,
+                 help="With --gate, a group that degrades disparately under a condition "
+                      "fails the gate too."),
+]
+GATE_OPTIONS = [
+    click.option("--gate", is_flag=True,
+                 help="Exit 1 when a gated fairness criterion is violated."),
+    click.option("--strict", is_flag=True, help="With --gate, an inconclusive verdict fails too."),
+]
+EXECUTOR_OPTIONS = [
+    click.option("--executor", type=str, metavar=choices_metavar(EXECUTORS), default="local",
+                 show_default=True,
+                 help="Where images are evaluated: local processes, or a Dask cluster "
+                      "(needs fairness-eval[dask])."),
+    click.option("--scheduler", type=str, metavar="tcp://HOST:PORT", default=None,
+                 help="With --executor dask: the scheduler of a running cluster (default: "
+                      "start a local cluster of --workers processes)."),
+]
+# What a dataset may hold and how its images are read: `run` and `validate` alike.
+IMAGE_OPTIONS = [
+    click.option("--max-pixels", type=str, metavar="INTEGER", default=DEFAULT_MAX_PIXELS,
+                 show_default=True,
+                 help="Largest image (width x height) accepted; a larger one is a validation "
+                      "problem, never decoded."),
+    click.option("--exif", type=str, metavar=choices_metavar(EXIF_CHOICES), default="ignore",
+                 show_default=True,
+                 help="Images with an EXIF orientation: score the stored pixels (ignore) or "
+                      "turn them upright first (rotate: masks drawn on the displayed image)."),
+]

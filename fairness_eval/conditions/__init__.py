@@ -1,0 +1,1 @@
+"""Capture conditions: images (and ground truth) degraded by exactly defined perturbations."""

@@ -1,0 +1,138 @@
+"""Dataset formats teams already have, loaded as they are into the same validated samples as
+the folder layout: COCO instance annotations, the Pascal VOC devkit, the Penn-Fudan layout.
+
+A format has a *layout* (how its files are found: `detect_layout`, `load_layout`) and a
+*mask format* (how one sample's mask is read: `Sample.mask_format`, dispatched by
+`decode_mask`). Every decoder returns the same thing as the folder layout's PNGs give: a
+0/255 uint8 person mask and a 0/255 ignore mask (or None), at the image's size.
+
+    mask_format     layout        mask file                      ignore
+    "png"           folder, CSV   8-bit mask, >= 128 is person   sample.ignore (PNG)
+    "voc-palette"   voc           SegmentationClass palette PNG  label 255 (void)
+    "instances"     penn-fudan    PedMasks instance PNG          none
+    "coco"          coco          the annotations JSON           person crowds (iscrowd)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import cv2
+import numpy as np
+
+from ...errors import UsageError
+from ..samples import Dataset, Sample
+from . import coco, pennfudan, voc
+
+LAYOUTS = ("coco", "voc", "penn-fudan")
+# Mask formats read by a decoder of this package, by the part before any ":" argument
+# ("voc-palette:12" reads class 12).
+MASK_FORMATS: dict[str, ModuleType] = {
+    voc.MASK_FORMAT: voc,
+    pennfudan.MASK_FORMAT: pennfudan,
+    coco.MASK_FORMAT: coco,
+}
+PNG = "png"
+_PERSON_LEVEL = 128  # folder-layout masks: a pixel >= 128 is person (data/checks.py)
+
+
+def detect_layout(path: Path) -> str | None:
+    """The format of `--dataset PATH`, or None for the folder and manifest layouts.
+
+    A .json file is COCO; a folder is COCO when it holds annotations.json and images/ (and
+    no masks/), VOC when it holds JPEGImages/ and SegmentationClass/, Penn-Fudan when it
+    holds PNGImages/ and PedMasks/.
+    """
+    path = Path(path)
+    if path.is_file():
+        return "coco" if path.suffix.lower() == ".json" else None
+    if not path.is_dir():
+        return None
+    if coco.is_coco_folder(path):
+        return "coco"
+    if voc.is_voc(path):
+        return "voc"
+    if pennfudan.is_penn_fudan(path):
+        return "penn-fudan"
+    return None
+
+
+def load_layout(
+    path: Path,
+    layout: str | None = None,
+    *,
+    images: Path | None = None,
+    image_set: str | None = None,
+) -> Dataset:
+    """Load a dataset in one of LAYOUTS (detected when `layout` is None).
+
+    images: COCO only, the folder the `file_name`s are relative to. image_set: VOC only,
+    a list of ImageSets/Segmentation/ ("val") instead of every labelled image.
+    Row problems are in `Dataset.problems`; file checks follow with `file_problems`.
+    """
+    path = Path(path)
+    layout = layout or detect_layout(path)
+    if layout not in LAYOUTS:
+        raise UsageError(f"--dataset: {path} is not a COCO, VOC or Penn-Fudan dataset")
+    if images is not None and layout != "coco":
+        raise UsageError("--images: only for COCO annotation files")
+    if image_set is not None and layout != "voc":
+        raise UsageError("--image-set: only for VOC devkit folders")
+    if layout == "coco":
+        return coco.load_coco(path, images)
+    if layout == "voc":
+        return voc.load_voc(path, image_set)
+    return pennfudan.load_penn_fudan(path)
+
+
+def decoder(mask_format: str) -> ModuleType:
+    """The module reading `mask_format` (decode, mask_source, file_problems)."""
+    module = MASK_FORMATS.get(mask_format.partition(":")[0])
+    if module is None:
+        raise ValueError(f"unknown mask format {mask_format!r}")
+    return module
+
+
+def decode_mask(sample: Sample, source: bytes | None = None
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(mask, ignore) of a sample as 0/255 uint8 arrays (ignore may be None).
+
+    source: the bytes `mask_source(sample)` returned, when the caller has them (the bytes
+    hashed are then the bytes decoded). Raises ValueError when they cannot be decoded.
+    Any object with `image`, `mask` and `ignore` paths reads as PNG masks.
+    """
+    mask_format = getattr(sample, "mask_format", PNG)
+    if mask_format == PNG:
+        mask = _read_png(sample.mask, source)
+        return mask, (_read_png(sample.ignore) if sample.ignore is not None else None)
+    return decoder(mask_format).decode(sample, source)
+
+
+def mask_source(sample: Sample) -> bytes:
+    """The bytes a sample's mask is decoded from: the mask file, or for COCO the image's
+    entry in the annotation file (not the whole file, which every image shares)."""
+    mask_format = getattr(sample, "mask_format", PNG)
+    if mask_format == PNG:
+        return Path(sample.mask).read_bytes()
+    return decoder(mask_format).mask_source(sample)
+
+
+def file_problems(sample: Sample) -> list[tuple[str, str]]:
+    """(file, reason) for each file of a non-PNG sample that cannot be used (the header
+    checks before inference; PNG samples are checked by data/checks.py)."""
+    return decoder(sample.mask_format).file_problems(sample)
+
+
+def _read_png(path: Path, content: bytes | None = None) -> np.ndarray:
+    data = Path(path).read_bytes() if content is None else content
+    mask = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if mask is None or mask.ndim != 2 or mask.dtype != np.uint8:
+        raise ValueError(f"{path}: not a single-channel 8-bit mask")
+    return np.where(mask >= _PERSON_LEVEL, 255, 0).astype(np.uint8)
+
+
+__all__ = [
+    "LAYOUTS", "MASK_FORMATS", "decode_mask", "decoder", "detect_layout", "file_problems",
+    "load_layout", "mask_source",
+]

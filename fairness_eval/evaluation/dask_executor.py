@@ -1,0 +1,191 @@
+"""The Dask executor: tasks on a dask.distributed cluster, rows streamed back to the client.
+
+Needs the `dask` extra (`pip install 'fairness-eval[dask]'`); only `--executor dask`
+imports this module. With a scheduler address it joins that cluster; without one it
+starts a LocalCluster of `workers` processes of one thread each, and closes it at the end.
+
+A worker plugin loads the model once on every worker, also on a worker that joins or is
+restarted later, and refuses a worker whose fairness-eval, LiteRT, OpenCV or numpy differ
+from the client's (they can change a per-image number). A worker with several threads
+keeps one interpreter per thread at work. The client keeps a bounded number of tasks in
+flight and yields each task's rows as it completes, so the pipeline writes them to the
+durable store as they arrive; a worker lost mid-run has its tasks re-run by Dask. Workers
+read the dataset's files and the model file by the client's paths: on a cluster of several
+machines those paths must be shared (the same mount everywhere).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from itertools import islice
+
+import distributed
+
+from ..errors import UsageError
+from .executors import Executor
+from .memory import keep_freed_memory
+from .tasks import Row, Task, WorkerContext, WorkerSetup
+
+CONNECT_TIMEOUT_S = 5  # a scheduler that does not answer in this time is unreachable
+TASKS_AHEAD = 4  # tasks in flight per worker thread: every thread busy, memory bounded
+# Packages whose version can change a per-image number (the resume key's versions).
+PER_IMAGE_PACKAGES = {"fairness_eval": "fairness-eval", "litert": "ai-edge-litert",
+                      "opencv": "opencv-python-headless", "numpy": "numpy"}
+
+
+def per_image_versions() -> dict[str, str]:
+    """The installed versions of PER_IMAGE_PACKAGES in this process."""
+    found = {}
+    for key, package in PER_IMAGE_PACKAGES.items():
+        try:
+            found[key] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[key] = "not installed"
+    return found
+
+
+class _Contexts:
+    """A worker's loaded interpreters: one per thread at work, made once, then reused."""
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        self._setup = setup
+        self._free = [WorkerContext(setup)]  # load one now: a bad model fails at setup
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def borrow(self) -> Iterator[WorkerContext]:
+        with self._lock:
+            context = self._free.pop() if self._free else None
+        if context is None:
+            context = WorkerContext(self._setup)
+        try:
+            yield context
+        finally:
+            with self._lock:
+                self._free.append(context)
+
+
+class ModelPlugin(distributed.WorkerPlugin):
+    """Loads the model on each worker once, after checking the worker's versions."""
+
+    def __init__(self, setup: WorkerSetup, versions: dict[str, str]) -> None:
+        self.worker_setup = setup  # `setup` is the plugin hook's name
+        self.versions = versions
+        self.name = plugin_name(setup)
+        self.contexts: _Contexts | None = None
+
+    def setup(self, worker: distributed.Worker) -> None:
+        here = per_image_versions()
+        differ = [f"{key} {here[key]} (client {version})"
+                  for key, version in self.versions.items() if here.get(key) != version]
+        if differ:
+            raise RuntimeError(f"worker {worker.address} has {', '.join(differ)}: "
+                               "per-image numbers could differ; install the client's versions")
+        keep_freed_memory()
+        self.contexts = _Contexts(self.worker_setup)
+
+    def teardown(self, worker: distributed.Worker) -> None:
+        self.contexts = None
+
+
+def plugin_name(setup: WorkerSetup) -> str:
+    """One plugin per model and settings, so runs sharing a cluster do not mix them."""
+    return "fairness-eval-" + hashlib.sha256(repr(setup).encode()).hexdigest()[:16]
+
+
+def _run_on_worker(name: str, task: Task) -> list[Row]:
+    plugin = distributed.get_worker().plugins[name]
+    with plugin.contexts.borrow() as context:
+        return task.run(context)
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask cluster: the one at `scheduler`, else a LocalCluster it starts."""
+
+    def __init__(self, setup: WorkerSetup, *, workers: int = 1, scheduler: str | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT_S,
+                 log: Callable[[str], None] = lambda _: None) -> None:
+        self._cluster: distributed.LocalCluster | None = None
+        self._client: distributed.Client | None = None
+        quiet = logging.ERROR  # a restarted worker is Dask's business, not a run's warning
+        try:
+            if scheduler is None:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=quiet)
+                address = self._cluster.scheduler_address
+            else:
+                logging.getLogger("distributed").setLevel(quiet)
+                address = scheduler
+            self._client = _connect(address, scheduler, connect_timeout)
+            self._plugin = ModelPlugin(setup, per_image_versions())
+            try:
+                self._client.register_plugin(self._plugin, name=self._plugin.name)
+            except Exception as error:  # noqa: BLE001 (any worker's failure, sent back)
+                raise UsageError(f"--executor dask: a worker could not load the model: "
+                                 f"{_first_line(error)}") from None
+        except BaseException:
+            self.close()
+            raise
+        threads = sum(self._client.nthreads().values())
+        self.workers = max(1, threads)
+        where = scheduler or f"a local cluster at {address}"
+        log(f"dask: {len(self._client.nthreads())} worker(s), {threads} thread(s), {where}")
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[list[Row]]:
+        client = self._client
+        assert client is not None, "run() after close()"
+        pending = iter(tasks)
+
+        def submit(task: Task) -> distributed.Future:
+            return client.submit(_run_on_worker, self._plugin.name, task, pure=False)
+
+        running = {submit(task) for task in islice(pending, TASKS_AHEAD * self.workers)}
+        completed = distributed.as_completed(list(running), loop=client.loop)
+        try:
+            for future in completed:
+                running.discard(future)
+                try:
+                    rows = future.result()
+                except distributed.KilledWorker as error:
+                    raise RuntimeError(f"Dask workers died repeatedly running a task "
+                                       f"({_first_line(error)}); rerun with --resume") from None
+                future.release()
+                for task in islice(pending, 1):
+                    following = submit(task)
+                    running.add(following)
+                    completed.add(following)
+                yield rows
+        finally:
+            if running:
+                client.cancel(list(running))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def _connect(address: str, scheduler: str | None, timeout: float) -> distributed.Client:
+    try:
+        return distributed.Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        option = f"--scheduler {scheduler}" if scheduler else "--executor dask"
+        raise UsageError(f"{option}: cannot connect to the Dask scheduler "
+                         f"({_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+__all__ = ["CONNECT_TIMEOUT_S", "DaskExecutor", "ModelPlugin", "per_image_versions",
+           "plugin_name"]

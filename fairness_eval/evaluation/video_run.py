@@ -1,0 +1,302 @@
+"""A run over a video dataset: clips -> frames -> per-frame and per-clip tables -> statistics.
+
+The video branch of `pipeline.run_evaluation`. Clips run whole, each in one worker
+(clips.py), and are stored in the progress store as they finish, so --resume keeps every
+finished clip. The statistics stage is the one stills use, fed the per-clip table as its
+"images": a clip's figure is the mean over its scored frames, a group's figure the mean
+over its clips, and the intervals resample clips within each group (a cluster bootstrap,
+stats/clusters.py), so results.json's n counts clips.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..config.settings import Settings
+from ..data.video import VideoClip, VideoDataset
+from ..errors import UsageError
+from ..models.spec import ModelSpec
+from ..results import document as results_module
+from ..results.names import PROGRESS_FILE, RESULTS_FILE
+from ..results.video_tables import (
+    CLIP_COLUMNS,
+    PER_CLIP_FILE,
+    PER_FRAME_FILE,
+    per_frame_table,
+    write_video_tables,
+)
+from ..stats.clusters import CLIP_METRICS, per_clip_table
+from .clips import (
+    STATUS_SCORED,
+    STATUS_SKIPPED,
+    STATUS_UNANNOTATED,
+    ClipOptions,
+    clip_content_sha256,
+    clip_tasks,
+    saved_mask_path,
+)
+from .executors import open_executor
+from .predictor import ModelFacts, prepare_predictor
+from .resume import resume_key
+from .run_dir import (
+    SAVED_MASKS_DIR,
+    default_run_dir,
+    open_progress_store,
+    prepare_run_dir,
+    read_run_ledger,
+    record_outputs,
+)
+from .store import ProgressStore
+from .tasks import WorkerSetup
+
+Log = Callable[[str], None]
+ProgressCallback = Callable[..., None]
+# What a video run writes besides reports and saved masks (SQLite adds -wal and -shm).
+VIDEO_RUN_FILES = (RESULTS_FILE, PER_FRAME_FILE, PER_CLIP_FILE, PROGRESS_FILE,
+                   PROGRESS_FILE + "-wal", PROGRESS_FILE + "-shm")
+# The columns of the per-clip table that only the statistics stage reads (not per_clip.csv).
+_STATISTICS_COLUMNS = ("row", "image", "status", "reason", "intersection", "union",
+                       "both_empty", "content_sha256")
+
+
+def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: datetime,
+                         command: str = "", log: Log = lambda _: None,
+                         progress: ProgressCallback | None = None,
+                         config: dict[str, Any] | None = None) -> Any:
+    """Evaluate every clip, write per_frame.csv, per_clip.csv and results.json.
+
+    Returns the pipeline's RunOutcome; its `per_image` is the per-clip table the
+    statistics read, its `failed_rows` one entry per frame or clip that broke.
+    """
+    from .pipeline import RunOutcome
+
+    if settings.examples:
+        raise UsageError("--examples: not available for video datasets yet (the card shows "
+                         "a timeline per clip instead)")
+    if settings.predictions is not None:
+        raise UsageError(f"--predictions: not available for video datasets ({dataset.source}): "
+                         "a clip's model runs its frames in order")
+    # The model is opened once here: refused now if it cannot run, not in every worker.
+    predictor = prepare_predictor(settings, log)
+    run_dir = Path(settings.out) if settings.out else default_run_dir(dataset.name, started)
+    lock = prepare_run_dir(run_dir, settings.overwrite, settings.resume, dataset=dataset,
+                           save_masks=False, writes=VIDEO_RUN_FILES)
+    try:
+        masks_dir = _masks_dir(run_dir, dataset, settings.save_masks)
+        key = {**resume_key(predictor.facts, dataset, settings), "unit": "clip",
+               "predictor": predictor.facts.key()}
+        store = open_progress_store(run_dir, key, settings.resume)
+        options = ClipOptions(settings.mask_threshold, settings.boundary_ratio, masks_dir)
+        try:
+            results = _evaluate_with_store(dataset, store, predictor.source, settings, options,
+                                           log, progress)
+        finally:
+            store.close()
+        outcome = _write_results(run_dir, dataset, results, settings, predictor.facts,
+                                 started, command, config)
+    except BaseException:
+        lock.release()
+        raise
+    return RunOutcome(run_dir, *outcome, lock)
+
+
+def _write_results(run_dir: Path, dataset: VideoDataset, results: list[dict[str, Any]],
+                   settings: Settings, model: ModelFacts, started: datetime, command: str,
+                   config: dict[str, Any] | None) -> tuple[Any, ...]:
+    """The tables, the statistics over clips and results.json; the outcome's middle part."""
+    from .pipeline import compute_statistics
+
+    clips = dataset.clips_to_run()
+    order = {c.name: c.row for c in dataset.clips.values()}
+    per_frame = per_frame_table([f for r in results for f in r["frames"]], order)
+    table = clip_statistics_table(per_frame, clips, results, dataset)
+    judged = _judged(table, settings.metric, dataset)
+    statistics = compute_statistics(judged, dataset, settings)
+    document = results_module.build_document(
+        per_image=judged, statistics=statistics, dataset=dataset, model=model, spec=model,
+        settings=settings, command=command, started=started,
+        finished=datetime.now(timezone.utc), config=config)
+    (run_dir / RESULTS_FILE).unlink(missing_ok=True)  # never beside tables it does not describe
+    write_video_tables(run_dir, per_frame, per_clip_csv(table, dataset.attribute_columns))
+    results_module.write_run(run_dir, document, None)
+    return document, table, _failures(per_frame, results, order), dataset
+
+
+def clip_statistics_table(per_frame: pd.DataFrame, clips: list[VideoClip],
+                          results: list[dict[str, Any]], dataset: VideoDataset) -> pd.DataFrame:
+    """One row per clip, evaluated or skipped, in clip order: what the statistics read.
+
+    Columns: per_clip.csv's, the attributes, and those the statistics and the results
+    document read of an "image" (row, image = the clip, status, reason, intersection and
+    union summed over the scored frames for the pooled statistic, both_empty,
+    content_sha256).
+    """
+    by_clip = {r["image"]: r for r in results}
+    scored = per_frame[per_frame["status"] == STATUS_SCORED]
+    means = per_clip_table(per_frame, CLIP_METRICS).set_index("clip")
+    rows = []
+    for clip in clips:
+        result = by_clip[clip.name]
+        mine = scored[scored["clip"] == clip.name]
+        row = {"row": clip.row, "image": clip.name, "clip": clip.name,
+               **means.loc[clip.name, ["frames", "scored_frames", *CLIP_METRICS]].to_dict(),
+               **clip.attributes,
+               "status": result["status"], "reason": result["reason"],
+               "intersection": int(mine["intersection"].sum()),
+               "union": int(mine["union"].sum()),
+               "both_empty": bool(len(mine)) and bool((mine["union"] == 0).all()),
+               "content_sha256": result["content_sha256"]}
+        rows.append(row)
+    rows += _invalid_clips(dataset)
+    table = pd.DataFrame(rows)
+    for column in (*CLIP_COLUMNS, *dataset.attribute_columns, *_STATISTICS_COLUMNS):
+        if column not in table:
+            table[column] = None
+    table = table.sort_values("row", kind="stable", na_position="last").reset_index(drop=True)
+    for column in ("row", "frames", "scored_frames", "intersection", "union"):
+        table[column] = pd.to_numeric(table[column]).astype("Int64")
+    return table
+
+
+def per_clip_csv(table: pd.DataFrame, attribute_columns: list[str]) -> pd.DataFrame:
+    """per_clip.csv: clip, frames, scored_frames, the three means, attributes, status, reason."""
+    return table[[*CLIP_COLUMNS, *attribute_columns, "status", "reason"]]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _masks_dir(run_dir: Path, dataset: VideoDataset, save_masks: bool) -> Path | None:
+    """masks/<clip>/ for --save-masks, each frame's file recorded in the run ledger first."""
+    if not save_masks:
+        return None
+    masks = run_dir / SAVED_MASKS_DIR
+    ours = SAVED_MASKS_DIR in read_run_ledger(run_dir)["folders"]
+    if masks.exists() and not ours and (not masks.is_dir() or any(masks.iterdir())):
+        raise UsageError(f"--save-masks: {masks} exists and was not made by fairness-eval; "
+                         "move it away (it is never overwritten)")
+    clips = dataset.clips_to_run()
+    record_outputs(run_dir, [f"{SAVED_MASKS_DIR}/{c.name}/{f.index:05d}.png"
+                             for c in clips for f in c.frames],
+                   [SAVED_MASKS_DIR, *(f"{SAVED_MASKS_DIR}/{c.name}" for c in clips)])
+    masks.mkdir(exist_ok=True)
+    return masks
+
+
+def _evaluate_with_store(dataset: VideoDataset, store: ProgressStore, spec: ModelSpec,
+                         settings: Settings, options: ClipOptions, log: Log,
+                         progress: ProgressCallback | None) -> list[dict[str, Any]]:
+    clips = dataset.clips_to_run()
+    done = reusable_clips(store.done(), clips, options.masks_dir)
+    todo = [c for c in clips if c.row not in done]
+    if done:
+        log(f"resuming: {len(done)} of {len(clips)} clips already evaluated, "
+            f"{len(todo)} to go")
+    results = list(done.values())
+    total = sum(len(c.frames) for c in clips)
+    report = _progress_reporter(progress, total, len(clips))
+    frames_done = sum(len(r["frames"]) for r in results)
+    report(frames_done, len(results))
+    if not todo:
+        return results
+    setup = WorkerSetup(spec, settings.threads, options.mask_threshold,
+                        str(options.masks_dir) if options.masks_dir else None,
+                        options.boundary_ratio)
+    with open_executor(settings.executor, setup, workers=min(settings.workers, len(todo)),
+                       scheduler=settings.scheduler, log=log) as executor:
+        # A clip is stored as soon as it completes, whichever worker ran it.
+        for rows in executor.run(clip_tasks(todo)):
+            for result in rows:
+                store.add(result)
+                results.append(result)
+                frames_done += len(result["frames"])
+            report(frames_done, len(results))
+    return results
+
+
+def reusable_clips(done: dict[int, dict[str, Any]], clips: list[VideoClip],
+                   masks_dir: Path | None) -> dict[int, dict[str, Any]]:
+    """Stored clips to keep, by row: finished without a skipped frame, same content, and
+    (with --save-masks) every saved mask still there. Refuses a clip list changed since."""
+    by_row = {c.row: c for c in clips}
+    kept = {}
+    for row, result in done.items():
+        clip = by_row.get(row)
+        if clip is None or clip.name != result["image"]:
+            raise UsageError(f"--resume: clip {row} ({result['image']}) of the interrupted "
+                             "run is not in the dataset any more; start a new --out")
+        if any(f["status"] == STATUS_SKIPPED for f in result["frames"]):
+            continue  # a frame failed: the clip is run again (the failure may have passed)
+        if clip_content_sha256(clip) != result["content_sha256"]:
+            raise UsageError(f"--resume: clip {clip.name} changed since the interrupted run "
+                             "(a frame, mask or video differs); start a new --out")
+        if masks_dir and not all(saved_mask_path(masks_dir, clip.name, f["frame"]).exists()
+                                 for f in result["frames"]):
+            continue  # a saved mask is gone: evaluate the clip again
+        kept[row] = result
+    return kept
+
+
+def _progress_reporter(progress: ProgressCallback | None, total_frames: int, total_clips: int
+                       ) -> Callable[[int, int], None]:
+    """progress(frames done, frames) with frames/s and clips done where the callback can
+    show them (terminal.Progress takes `unit` and `detail`), else plain (done, total)."""
+    if progress is None:
+        return lambda frames, clips: None
+    try:
+        parameters = inspect.signature(progress).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "unit" in parameters and "detail" in parameters:
+        return lambda frames, clips: progress(frames, total_frames, unit="frames",
+                                              detail=f"{clips}/{total_clips} clips")
+    return lambda frames, clips: progress(frames, total_frames)
+
+
+def _judged(table: pd.DataFrame, metric: str, dataset: VideoDataset) -> pd.DataFrame:
+    """The clips the statistics judge: a clip without a value of `metric` (flicker needs
+    two scored frames with a person) is left out of the statistics, with a note."""
+    evaluated = table["status"] == STATUS_SCORED
+    missing = evaluated & table[metric].isna()
+    if missing.any():
+        names = ", ".join(table.loc[missing, "clip"])
+        dataset.notes.append(f"no {metric} for clip(s) {names} (too few scored frames with a "
+                             "person): left out of the statistics")
+        table = table.copy()
+        table.loc[missing, "status"] = STATUS_UNANNOTATED
+        table.loc[missing, "reason"] = (f"no {metric} (too few scored frames with a person): "
+                                        "left out of the statistics")
+    return table
+
+
+def _invalid_clips(dataset: VideoDataset) -> list[dict[str, Any]]:
+    """A skipped row per clip that failed validation, its first problem as the reason."""
+    found: dict[str, list[str]] = {}
+    rows: dict[str, int | None] = {}
+    for problem in dataset.problems:
+        name = problem.image or problem.file
+        found.setdefault(name, []).append(str(problem))
+        rows[name] = problem.row
+    return [{"row": rows[name], "image": name, "clip": name, "frames": 0, "scored_frames": 0,
+             "status": STATUS_SKIPPED,
+             "reason": reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1
+                                     else "")}
+            for name, reasons in found.items()]
+
+
+def _failures(per_frame: pd.DataFrame, results: list[dict[str, Any]], order: dict[str, int]
+              ) -> list[dict[str, Any]]:
+    """A failed row per frame that could not be read or segmented, and per unscored clip."""
+    failed = [{"row": order[f.clip], "image": f"{f.clip} frame {f.frame}",
+               "status": STATUS_SKIPPED, "reason": f.reason}
+              for f in per_frame[per_frame["status"] == STATUS_SKIPPED].itertuples()]
+    failed += [{"row": r["row"], "image": r["image"], "status": STATUS_SKIPPED,
+                "reason": r["reason"]}
+               for r in results if r["status"] == STATUS_SKIPPED]
+    return failed

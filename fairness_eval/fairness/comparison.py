@@ -1,0 +1,286 @@
+"""Model-to-model comparison: match two runs image by image and measure each group's change.
+
+Two runs are compared only when they scored the same images: `check_same_images` refuses
+anything else with a UsageError listing every kind of difference. For the overall set and
+every group of every attribute, the change in the statistic (candidate - baseline) gets a
+paired bootstrap interval (stats/paired.py) with the baseline's bootstrap settings. A gated
+group fails when the whole interval of its change lies below -max_drop; every change of a
+fairness verdict is listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+from ..results import document as results_io
+from ..results.assessment import AttributeAssessment
+from ..results.comparison import OVERALL, AttributeChanges, GroupChange, RunSummary, VerdictChange
+from ..results.labels import group_labels
+from ..results.names import CRITERIA, IMAGE_COLUMN, NOT_ANNOTATED, STATUS_COLUMN, STATUS_OK
+from ..results.schema import BootstrapRecord, ResultsDocument
+from ..stats import bootstrap as stats
+from ..stats.paired import PairedChange, paired_change
+
+_SHOWN = 5  # differences listed per kind in a refusal
+# Settings whose difference does not make two runs differ in what they compute.
+IGNORED_SETTINGS = ("out", "overwrite", "resume", "workers", "threads", "formats", "card",
+                    "examples", "gate", "strict", "gate_on", "save_masks", "executor",
+                    "scheduler")
+_TABLE_COLUMNS = (IMAGE_COLUMN, STATUS_COLUMN, "iou", "intersection", "union")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run folder: its results document and its per-image rows, indexed by image id."""
+
+    path: Path
+    results: ResultsDocument
+    table: pd.DataFrame
+
+    def summary(self) -> RunSummary:
+        model, dataset = self.results.model, self.results.dataset
+        return RunSummary(run_dir=str(self.path), model_name=model.name if model else None,
+                          model_sha256=model.sha256 if model else None,
+                          dataset=dataset.name if dataset else None,
+                          mask_threshold=self.results.settings.mask_threshold,
+                          started=self.results.started)
+
+
+def load_run(run_dir: Path | str) -> Run:
+    """results.json and per_image.csv of a run folder (UsageError if either is unusable)."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise UsageError(f"{path}: not a run folder")
+    results = results_io.read_results(path)
+    table = results_io.read_per_image(path)
+    csv = path / results_io.PER_IMAGE_NAME
+    missing = [c for c in _TABLE_COLUMNS if c not in table]
+    if missing:
+        raise UsageError(f"{csv}: no column(s) {missing}")
+    duplicated = table[IMAGE_COLUMN][table[IMAGE_COLUMN].duplicated()].tolist()
+    if duplicated:
+        raise UsageError(f"{csv}: image id(s) {_listed(duplicated)} appear more than once; "
+                         "runs are matched by image id")
+    return Run(path, results, table.set_index(IMAGE_COLUMN, drop=False))
+
+
+def check_same_images(baseline: Run, candidate: Run) -> list[str]:
+    """The evaluated image ids both runs share, in baseline order.
+
+    Raises UsageError listing every kind of difference: a different dataset, images in one
+    run only, images evaluated in one run only, different image or mask content, different
+    ground truth areas, different attribute values.
+    """
+    problems = []
+    b_sha = baseline.results.dataset.sha256 if baseline.results.dataset else None
+    c_sha = candidate.results.dataset.sha256 if candidate.results.dataset else None
+    if b_sha and c_sha and b_sha != c_sha:
+        problems.append(f"dataset hash differs ({b_sha[:12]} vs {c_sha[:12]})")
+    b_ids, c_ids = list(baseline.table.index), list(candidate.table.index)
+    c_set, b_set = set(c_ids), set(b_ids)
+    only_b = [i for i in b_ids if i not in c_set]
+    only_c = [i for i in c_ids if i not in b_set]
+    if only_b:
+        problems.append(f"{len(only_b)} image(s) only in the baseline: {_listed(only_b)}")
+    if only_c:
+        problems.append(f"{len(only_c)} image(s) only in the candidate: {_listed(only_c)}")
+    shared = [i for i in b_ids if i in c_set]
+    b, c = baseline.table.loc[shared], candidate.table.loc[shared]
+    status_differs = [i for i in shared if b.at[i, STATUS_COLUMN] != c.at[i, STATUS_COLUMN]]
+    if status_differs:
+        problems.append(
+            f"{len(status_differs)} image(s) evaluated in one run only: {_listed(status_differs)}"
+        )
+    both_ok = [i for i in shared
+               if b.at[i, STATUS_COLUMN] == STATUS_OK and c.at[i, STATUS_COLUMN] == STATUS_OK]
+    for column, what in (("content_sha256", "image or mask content"),
+                         ("gt_area", "ground-truth person area")):
+        if column in b and column in c:
+            bv, cv = b.loc[both_ok, column], c.loc[both_ok, column]
+            recorded = bv.notna() & cv.notna() & (bv.astype(str) != "") & (cv.astype(str) != "")
+            differs = [i for i, d in zip(both_ok, recorded & (bv != cv), strict=True) if d]
+            if differs:
+                problems.append(f"{what} differs for {len(differs)} image(s): {_listed(differs)}")
+    for column in _attribute_columns(baseline.results):
+        if column in b and column in c:
+            differs = [i for i in both_ok if b.at[i, column] != c.at[i, column]]
+            if differs:
+                problems.append(
+                    f"attribute {column!r} differs for {len(differs)} image(s): {_listed(differs)}"
+                )
+    if problems:
+        raise UsageError(
+            f"{baseline.path} and {candidate.path} are not runs over the same images: "
+            + "; ".join(problems)
+        )
+    if not both_ok:
+        raise UsageError(f"{baseline.path} and {candidate.path}: no image evaluated in both")
+    return both_ok
+
+
+def _listed(ids: list[Any]) -> str:
+    shown = ", ".join(str(i) for i in ids[:_SHOWN])
+    return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
+
+
+def _attribute_columns(results: ResultsDocument) -> list[str]:
+    columns: list[str] = []
+    for block in results.attributes.values():
+        for column in block.columns or (block.name,):
+            if column not in columns:
+                columns.append(column)
+    return columns
+
+
+def bootstrap_settings(results: ResultsDocument) -> BootstrapRecord:
+    """The baseline's bootstrap (its recorded one, else its settings): every paired interval
+    is drawn with it."""
+    recorded = results.bootstrap or BootstrapRecord()
+    settings = results.settings.values
+
+    def pick(value: Any, key: str, default: Any) -> Any:
+        return value if value is not None else settings.get(key, default)
+
+    return BootstrapRecord(
+        method=pick(recorded.method, "ci_method", "bca"),
+        resamples=int(pick(recorded.resamples, "bootstrap", 10_000)),
+        confidence=float(pick(recorded.confidence, "confidence", 0.95)),
+        seed=int(pick(recorded.seed, "seed", 0)),
+        statistic=pick(recorded.statistic, "statistic", "mean"),
+    )
+
+
+def group_changes(baseline: Run, candidate: Run, images: list[str], boot: BootstrapRecord,
+                  max_drop: float | None) -> tuple[GroupChange, dict[str, AttributeChanges]]:
+    """The overall change and, per attribute both runs assessed, each group's change."""
+    b_table, c_table = baseline.table.loc[images], candidate.table.loc[images]
+
+    def change_of(mask: np.ndarray, key: tuple[str, ...]) -> PairedChange:
+        return paired_change(
+            _sample(b_table[mask], boot.statistic), _sample(c_table[mask], boot.statistic),
+            key, seed=boot.seed, resamples=boot.resamples, confidence=boot.confidence,
+            method=boot.method,
+        )
+
+    everyone = np.ones(len(images), dtype=bool)
+    overall = _group_change(OVERALL, OVERALL, change_of(everyone, ("compare", OVERALL)),
+                            gated=True, max_drop=max_drop)
+    attributes: dict[str, AttributeChanges] = {}
+    for name, block in baseline.results.attributes.items():
+        if name not in candidate.results.attributes:
+            continue
+        labels = _labels(b_table, block)
+        groups: dict[str, GroupChange] = {}
+        for group in _ordered_groups(labels, block):
+            recorded = block.groups.get(group)
+            gated = recorded.gated if recorded is not None else group != NOT_ANNOTATED
+            mask = (labels == group).to_numpy()
+            groups[group] = _group_change(
+                name, group, change_of(mask, ("compare", name, group)),
+                gated=gated and group != NOT_ANNOTATED, max_drop=max_drop,
+            )
+        attributes[name] = AttributeChanges(kind=block.kind, groups=groups)
+    return overall, attributes
+
+
+def _sample(table: pd.DataFrame, statistic: str) -> stats.Sample:
+    if statistic == "pooled":
+        return stats.make_sample("pooled", intersection=table["intersection"].to_numpy(float),
+                                 union=table["union"].to_numpy(float))
+    return stats.make_sample("mean", iou=table["iou"].to_numpy(float))
+
+
+def _labels(table: pd.DataFrame, block: AttributeAssessment) -> pd.Series:
+    """Each image's group in one attribute (or intersection), named as results.json names it."""
+    columns = list(block.columns or (block.name,))
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise UsageError(f"per_image.csv has no column(s) {missing} for attribute {block.name!r}")
+    return pd.Series(group_labels(table, columns), index=table.index)
+
+
+def _ordered_groups(labels: pd.Series, block: AttributeAssessment) -> list[str]:
+    present = set(labels)
+    recorded = [g for g in block.groups if g in present]
+    rest = sorted(present - set(recorded), key=lambda g: (g == NOT_ANNOTATED, g))
+    return recorded + rest
+
+
+def _group_change(attribute: str, group: str, change: PairedChange, *, gated: bool,
+                  max_drop: float | None) -> GroupChange:
+    low, high = change.ci
+    direction = "worse" if high < 0 else "better" if low > 0 else "no clear change"
+    return GroupChange(
+        attribute=attribute, group=group, n=int(change.n), baseline=change.baseline,
+        candidate=change.candidate, change=change.change, change_ci=(low, high),
+        direction=direction, gated=gated,
+        drop_beyond_tolerance=max_drop is not None and high < -max_drop, note=change.note,
+    )
+
+
+def drop_failures(changes: list[GroupChange], boot: BootstrapRecord, max_drop: float | None
+                  ) -> list[str]:
+    """A line per gated group whose whole interval of change lies below -max_drop."""
+    return [
+        f"{g.where}: IoU dropped by {-g.change:.4f} "
+        f"[{boot.confidence:.0%} CI of the change {g.change_ci[0]:+.4f}, "
+        f"{g.change_ci[1]:+.4f}], beyond the tolerated {max_drop:.4f} "
+        f"(baseline {g.baseline:.4f}, candidate {g.candidate:.4f}, n {g.n})"
+        for g in changes if g.drop_beyond_tolerance and g.gated
+    ]
+
+
+def verdict_changes(b: ResultsDocument, c: ResultsDocument) -> list[VerdictChange]:
+    """Every difference in an attribute verdict or a group's point / statistical verdict."""
+    changes = []
+    for name, b_block in b.attributes.items():
+        c_block = c.attributes.get(name)
+        if c_block is None:
+            continue
+        if b_block.verdict != c_block.verdict:
+            changes.append(VerdictChange(name, None, None, "attribute", b_block.verdict,
+                                         c_block.verdict))
+        for group, b_group in b_block.groups.items():
+            c_group = c_block.groups.get(group)
+            for criterion in CRITERIA:
+                b_v = b_group.verdict(criterion)
+                c_v = c_group.verdict(criterion) if c_group is not None else None
+                for kind in ("statistical", "point"):
+                    before, after = b_v.form(kind), c_v.form(kind) if c_v else None
+                    if before != after:
+                        changes.append(VerdictChange(name, group, criterion, kind, before, after))
+    return changes
+
+
+def new_violations(b: ResultsDocument, c: ResultsDocument,
+                   failures_of: Callable[[ResultsDocument], list[tuple[tuple[str, ...], str]]]
+                   ) -> list[str]:
+    """Gated checks the candidate fails and the baseline did not.
+
+    `failures_of` lists a document's failing checks as ((attribute, group, criterion),
+    description) under the comparison's gate policy (the gate lives downstream, in ci/).
+    """
+    before = {key for key, _ in failures_of(b)}
+    return [f"new violation: {text}" for key, text in failures_of(c) if key not in before]
+
+
+def settings_changed(b: ResultsDocument, c: ResultsDocument) -> dict[str, tuple[Any, Any]]:
+    """Settings (and the model file) that differ between the runs, beyond where and how fast."""
+    b_settings, c_settings = b.settings.values, c.settings.values
+    changed = {
+        key: (b_settings.get(key), c_settings.get(key))
+        for key in sorted(set(b_settings) | set(c_settings))
+        if key not in IGNORED_SETTINGS and b_settings.get(key) != c_settings.get(key)
+    }
+    b_model = b.model.sha256 if b.model else None
+    c_model = c.model.sha256 if c.model else None
+    if b_model != c_model:
+        changed["model_sha256"] = (b_model, c_model)
+    return changed

@@ -1,0 +1,98 @@
+"""The per-image table as the statistics read it: the evaluated rows, their numbers checked.
+
+Only rows with status "ok" count. A row whose IoU (or, for the pooled statistic, whose
+intersection or union) is not a number in range is refused with a UsageError naming the
+row and the image, so a hand-edited per_image.csv cannot slip a NaN into an interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+from ..results.names import IMAGE_COLUMN, IOU_COLUMN, ROW_COLUMN, STATUS_COLUMN, STATUS_OK
+from ..stats import bootstrap as stats
+
+# Metrics that are ratios of pixel counts, so lie in [0, 1]; flicker may exceed 1.
+UNIT_INTERVAL_METRICS = (IOU_COLUMN, "boundary_iou")
+
+
+def _row_name(rows: pd.DataFrame, position: int) -> str:
+    row = rows.iloc[position]
+    label = (f"row {row[ROW_COLUMN]}" if ROW_COLUMN in rows.columns
+             else f"row {rows.index[position]}")
+    if IMAGE_COLUMN in rows.columns:
+        label += f" (image {row[IMAGE_COLUMN]})"
+    return label
+
+
+def evaluated_rows(per_image: pd.DataFrame, statistic: str = "mean",
+                   metric: str = IOU_COLUMN) -> pd.DataFrame:
+    """The rows with status "ok", numeric columns checked; UsageError names a bad row.
+
+    `metric` is the column the criteria judge (iou, boundary_iou in [0, 1]; flicker >= 0).
+    """
+    if not isinstance(per_image, pd.DataFrame):
+        raise UsageError("per-image table: expected a pandas DataFrame")
+    needed = [metric] + (["intersection", "union"] if statistic == "pooled" else [])
+    missing = [c for c in needed if c not in per_image.columns]
+    if missing:
+        raise UsageError(f"per-image table: missing column(s) {', '.join(missing)}")
+    rows = per_image
+    if STATUS_COLUMN in rows.columns:
+        rows = rows[rows[STATUS_COLUMN].astype(str).str.strip().str.lower() == STATUS_OK]
+    if rows.empty:
+        raise UsageError("per-image table: no image with status ok; nothing to evaluate")
+    rows = rows.copy()
+    for column in dict.fromkeys((IOU_COLUMN, metric, "intersection", "union")):
+        if column not in rows.columns:
+            continue
+        values = pd.to_numeric(rows[column], errors="coerce")
+        bad = ~np.isfinite(values.to_numpy(dtype=float)) | (values.to_numpy(dtype=float) < 0)
+        if column in UNIT_INTERVAL_METRICS:
+            bad |= values.to_numpy(dtype=float) > 1
+        if bad.any() and column in needed:
+            first = int(np.flatnonzero(bad)[0])
+            raise UsageError(
+                f"per-image table {_row_name(rows, first)}: {column} is "
+                f"{rows[column].iloc[first]!r}, not a valid number"
+            )
+        rows[column] = values
+    return rows
+
+
+def sample_of(rows: pd.DataFrame, statistic: str, metric: str = IOU_COLUMN) -> stats.Sample:
+    """The rows as a bootstrap sample of `statistic` ("mean" of `metric`, or "pooled" I / U)."""
+    if statistic == "mean":
+        return stats.make_sample("mean", iou=rows[metric].to_numpy(dtype=float))
+    return stats.make_sample(
+        "pooled",
+        intersection=rows["intersection"].to_numpy(dtype=float),
+        union=rows["union"].to_numpy(dtype=float),
+    )
+
+
+def pooled_iou(rows: pd.DataFrame) -> float | None:
+    """sum I / sum U over the rows, or None without finite intersection and union columns."""
+    if "intersection" not in rows.columns or "union" not in rows.columns:
+        return None
+    values = rows[["intersection", "union"]].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return None
+    return float(stats.ratio(values[:, 0].sum(), values[:, 1].sum()))
+
+
+def both_empty_count(rows: pd.DataFrame) -> int | None:
+    """Images whose truth and prediction are both empty, from `both_empty` or a zero union."""
+    if "both_empty" in rows.columns:
+        flags = rows["both_empty"]
+        if flags.dtype != bool:
+            flags = flags.astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
+        return int(flags.sum())
+    if "union" in rows.columns:
+        return int((rows["union"] == 0).sum())
+    return None
+
+
+__all__ = ["both_empty_count", "evaluated_rows", "pooled_iou", "sample_of"]

@@ -1,0 +1,85 @@
+"""comparison.md and the closing lines `fairness-eval compare` prints, from a `Comparison`.
+
+Formatting only: every figure comes from the comparison record (results/comparison.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..results.comparison import OVERALL, Comparison
+from .text import markdown_text
+
+
+def closing_lines(comparison: Comparison) -> list[str]:
+    """Each verdict change, each failure, then the outcome with its tally."""
+    lines = [f"verdict change: {v.describe()}" for v in comparison.verdict_changes]
+    lines += [f"FAIL {line}" for line in comparison.failures]
+    changes = comparison.all_groups()
+    worse = sum(g.direction == "worse" for g in changes)
+    better = sum(g.direction == "better" for g in changes)
+    tolerance = ("not gated (no --max-drop)" if comparison.max_drop is None
+                 else f"max drop {comparison.max_drop:.4f}")
+    summary = (f"{len(changes)} groups over {comparison.images} images: {worse} worse, "
+               f"{better} better with {comparison.bootstrap.confidence:.0%} confidence; "
+               f"{tolerance}; {len(comparison.verdict_changes)} verdict change(s)")
+    status = "FAILED" if comparison.failures else "passed"
+    lines.append(f"comparison gate: {status} ({summary})")
+    return lines
+
+
+def comparison_markdown(comparison: Comparison) -> str:
+    """comparison.md: settings that changed, per-group change with intervals, verdict changes."""
+    boot = comparison.bootstrap
+    statistic = "mean IoU" if boot.statistic == "mean" else "pooled IoU"
+    lines = [
+        "# Model comparison",
+        "",
+        f"Baseline `{comparison.baseline.run_dir}` vs candidate "
+        f"`{comparison.candidate.run_dir}`, {comparison.images} images matched by id. "
+        f"Change = candidate - baseline in {statistic}, with its paired "
+        f"{boot.confidence:.0%} bootstrap interval ({boot.method}, {boot.resamples} "
+        f"resamples, seed {boot.seed}).",
+        "",
+    ]
+    if comparison.settings_changed:
+        lines.append("Changed between the runs: " + "; ".join(
+            f"{k} {_short(v[0])} -> {_short(v[1])}"
+            for k, v in comparison.settings_changed.items()
+        ) + ".")
+        lines.append("")
+    if comparison.max_drop is not None:
+        lines.append(f"Tolerated drop: {comparison.max_drop:.4f}; a gated group fails when the "
+                     "whole interval of its change lies below minus that.")
+        lines.append("")
+    header = ["| group | n | baseline | candidate | change | "
+              f"{boot.confidence:.0%} CI | |", "|---|---|---|---|---|---|---|"]
+    sections = [("Overall", {OVERALL: comparison.overall})] + [
+        (name, block.groups) for name, block in comparison.attributes.items()
+    ]
+    for title, groups in sections:
+        lines += [f"## {title}", "", *header]
+        for group, g in groups.items():
+            flag = g.direction
+            if g.drop_beyond_tolerance:
+                flag = "**drop beyond tolerance**" + ("" if g.gated else " (not gated)")
+            lines.append(
+                f"| {markdown_text(group)} | {g.n} | {g.baseline:.4f} | {g.candidate:.4f} | "
+                f"{g.change:+.4f} | [{g.change_ci[0]:+.4f}, {g.change_ci[1]:+.4f}] | {flag} |"
+            )
+        lines.append("")
+    lines += ["## Fairness verdict changes", ""]
+    if comparison.verdict_changes:
+        lines += [f"- {v.describe()}" for v in comparison.verdict_changes]
+    else:
+        lines.append("No fairness verdict changed.")
+    lines.append("")
+    lines += ["## Gate", ""]
+    lines += [f"- FAIL {f}" for f in comparison.failures] or ["Passed."]
+    return "\n".join(lines) + "\n"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= 24 else text[:12] + "..."

@@ -1,0 +1,74 @@
+"""The card's capture-condition charts: per attribute and condition, group IoU against severity.
+
+One small SVG per attribute and condition: the clean figure at the left, then each
+severity in the order evaluated (mild to severe with the defaults), a line per group with
+its interval as error bars and the reference pool dashed. Colours are the groups', not
+verdicts: the verdicts are in the table beside it. Drawn as charts.py draws (glyphs as
+paths, ids unique per chart, the <title> the chart's accessible name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..results.conditions import REFERENCE_ROW, AttributeDegradation, ConditionDefinition
+from .charts import _STYLE, INK, REFERENCE_COLOUR, _number, _svg, plt
+
+# Distinguishable in colour and in grey (Okabe-Ito), for up to eight groups, then cycling.
+GROUP_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
+                 "#000000", "#f0e442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def severity_chart_svg(name: str, attribute: AttributeDegradation,
+                       definition: ConditionDefinition, confidence: str = "95%") -> str:
+    """Group IoU (%) under one condition: clean, then each severity, with intervals."""
+    levels = list(definition.severities)
+    ticks = ["clean", *(f"{definition.parameter} = {s:g}" for s in levels)]
+    groups = [*attribute.groups, REFERENCE_ROW]
+    with plt.rc_context(_STYLE):
+        figure, axes = plt.subplots(figsize=(3.4, 2.5), layout="constrained")
+        for index, group in enumerate(groups):
+            series = attribute.series(definition.condition, group)
+            if not series:
+                continue
+            reference = group == REFERENCE_ROW
+            colour = REFERENCE_COLOUR if reference else GROUP_COLOURS[index % len(GROUP_COLOURS)]
+            xs, ys, lows, highs = [0.0], [series[0].clean], [None], [None]
+            for item in series:
+                xs.append(1.0 + levels.index(item.severity) if item.severity in levels
+                          else float(len(xs)))
+                ys.append(item.degraded)
+                ci = item.degraded_ci or (None, None)
+                lows.append(ci[0])
+                highs.append(ci[1])
+            shown = [(x, 100 * y) for x, y in zip(xs, ys, strict=True) if _number(y)]
+            if not shown:
+                continue
+            # Groups side by side at each severity, so their intervals do not hide each other.
+            offset = 0.0 if reference else 0.06 * (index - (len(groups) - 2) / 2)
+            axes.plot([x + offset for x, _ in shown], [y for _, y in shown], color=colour,
+                      lw=1.6 if reference else 1.2, ls=(0, (4, 2)) if reference else "-",
+                      marker=None if reference else MARKERS[index % len(MARKERS)], ms=4,
+                      label="reference pool" if reference else _short(group), zorder=3)
+            for x, low, high in zip(xs, lows, highs, strict=True):
+                if _number(low) and _number(high) and not reference:
+                    axes.plot([x + offset] * 2, [100 * low, 100 * high], color=colour,
+                              lw=0.9, alpha=0.8, zorder=2)
+        axes.set_xticks(range(len(ticks)))
+        axes.set_xticklabels(ticks, rotation=30, ha="right", fontsize=7)
+        axes.set_ylabel("IoU (%)")
+        axes.set_title(definition.condition, fontsize=9, color=INK)
+        axes.grid(axis="y", color="#e3e7eb", lw=0.6, zorder=0)
+        axes.legend(fontsize=6.5, frameon=False, loc="best", handlelength=1.6)
+        title = (f"{name} under {definition.condition}: IoU per group against severity, "
+                 f"with {confidence} intervals")
+        return _svg(figure, f"conditions-{name}-{definition.condition}", title)
+
+
+def _short(group: Any, limit: int = 22) -> str:
+    text = str(group)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = ["GROUP_COLOURS", "severity_chart_svg"]

@@ -1,0 +1,118 @@
+"""Several models over the same images, compared (comparison.json of `compare A B C ...`).
+
+The first run is the baseline. Each model keeps what its own run recorded (overall figure
+with its interval, every attribute's groups, range and verdicts); each other model gets the
+pairwise comparison against the baseline (results/comparison.py: the paired bootstrap
+change of every group, verdict changes and that pair's gate failures). With two runs,
+comparison.json stays the pairwise document it has always been; with more, it is this
+record (`kind` "model_comparison"). The comparison card reads this record only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .assessment import AttributeAssessment
+from .comparison import Comparison, RunSummary
+from .schema import BootstrapRecord, ModelRecord, Overall
+
+MODEL_COMPARISON_KIND = "model_comparison"
+MODEL_COMPARISON_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class ComparedModel:
+    """One run of the comparison: which model, and the figures its own run recorded."""
+
+    label: str  # how the card names it: the model's name, made unique among the runs
+    run: RunSummary
+    model: ModelRecord | None
+    overall: Overall
+    attributes: Mapping[str, AttributeAssessment]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "run": self.run.to_json(),
+            "model": None if self.model is None else self.model.to_json(),
+            "overall": self.overall.to_json(),
+            "attributes": {name: a.to_json() for name, a in self.attributes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Models over the same images: each model's figures, and each against the baseline."""
+
+    models: tuple[ComparedModel, ...]  # the baseline first, then the runs in the order given
+    pairs: tuple[Comparison, ...]  # the baseline against models[1], models[2], ...
+    images: int  # images evaluated in every run
+    bootstrap: BootstrapRecord  # the baseline's, applied to every paired interval
+    max_drop: float | None
+    gate_on: str
+
+    @property
+    def baseline(self) -> ComparedModel:
+        return self.models[0]
+
+    @property
+    def candidates(self) -> tuple[ComparedModel, ...]:
+        return self.models[1:]
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Every failing check of every pair, named by the candidate it concerns."""
+        return tuple(f"{model.label}: {line}"
+                     for model, pair in zip(self.candidates, self.pairs, strict=True)
+                     for line in pair.failures)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(pair.failures for pair in self.pairs) else 0
+
+    def attribute_names(self) -> list[str]:
+        """Attributes assessed in every run, in the baseline's order."""
+        return [name for name in self.baseline.attributes
+                if all(name in model.attributes for model in self.candidates)]
+
+    def pair_of(self, label: str) -> Comparison | None:
+        """The comparison of the model `label` against the baseline (None: the baseline)."""
+        for model, pair in zip(self.candidates, self.pairs, strict=True):
+            if model.label == label:
+                return pair
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": MODEL_COMPARISON_SCHEMA_VERSION,
+            "kind": MODEL_COMPARISON_KIND,
+            "images": self.images,
+            "bootstrap": self.bootstrap.to_json(),
+            "max_drop": self.max_drop,
+            "gate_on": self.gate_on,
+            "models": [model.to_json() for model in self.models],
+            "comparisons": [
+                {"candidate_label": model.label, **pair.to_json()}
+                for model, pair in zip(self.candidates, self.pairs, strict=True)
+            ],
+            "failures": list(self.failures),
+            "exit_code": self.exit_code,
+        }
+
+
+def unique_labels(names: list[str | None], run_dirs: list[str]) -> list[str]:
+    """A label per run: the model's name, with the run folder's name where names repeat."""
+    found = [name or "unnamed model" for name in names]
+    labels = []
+    for index, name in enumerate(found):
+        if found.count(name) > 1:
+            name = f"{name} ({run_dirs[index].rstrip('/').rsplit('/', 1)[-1]})"
+        labels.append(name)
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return [f"{label} #{index + 1}" if label in repeated else label
+            for index, label in enumerate(labels)]
+
+
+__all__ = ["MODEL_COMPARISON_KIND", "ComparedModel", "ModelComparison", "unique_labels"]

@@ -1,0 +1,70 @@
+"""The names every stage agrees on: group and column names, run-folder files, criteria, verdicts.
+
+They live here once, at the bottom of the package, so that the dataset reader, the
+statistics, the reporters and the gate cannot drift apart on a spelling.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = "2.0"
+
+# The group of images with no value for an attribute (an empty manifest cell).
+NOT_ANNOTATED = "(not annotated)"
+# Joins the values of crossed attributes ("female×dark") into one group label.
+INTERSECTION_JOINER = "×"
+
+# per_image.csv: the columns fairness-eval writes itself, in order. An attribute may not
+# take their names, nor the prefix of the per-annotator IoU columns.
+ROW_COLUMN = "row"
+IMAGE_COLUMN = "image"
+STATUS_COLUMN = "status"
+REASON_COLUMN = "reason"
+IOU_COLUMN = "iou"
+INTER_ANNOTATOR_COLUMN = "inter_annotator_iou"
+ANNOTATOR_IOU_PREFIX = "iou_"
+PER_IMAGE_COLUMNS = (ROW_COLUMN, IMAGE_COLUMN, STATUS_COLUMN, REASON_COLUMN, "intersection",
+                     "union", IOU_COLUMN, "gt_area", "pred_area", "ignored_pixels",
+                     "both_empty", "content_sha256", INTER_ANNOTATOR_COLUMN)
+# Integer and real columns of per_image.csv (read back as numbers, "" as missing).
+COUNT_COLUMNS = ("intersection", "union", "gt_area", "pred_area", "ignored_pixels")
+NUMBER_COLUMNS = (*COUNT_COLUMNS[:2], IOU_COLUMN, *COUNT_COLUMNS[2:])
+# The status of a row that was scored; any other status (skipped) has no IoU.
+STATUS_OK = "ok"
+# conditions.csv: one row per image, capture condition and severity (issue 13).
+CONDITION_COLUMNS = ("image", "condition", "severity", "intersection", "union", "iou")
+
+# Files of a run folder.
+RESULTS_FILE = "results.json"
+PER_IMAGE_FILE = "per_image.csv"
+CONDITIONS_FILE = "conditions.csv"
+PROGRESS_FILE = "progress.sqlite"
+SUMMARY_FILE = "summary.md"
+JUNIT_FILE = "junit.xml"
+MODEL_CARD_HTML = "model_card.html"
+MODEL_CARD_PDF = "model_card.pdf"
+MODEL_CARD_JSON = "model_card.json"
+COMPARISON_JSON = "comparison.json"
+COMPARISON_MD = "comparison.md"
+# Which reports the last render wrote, so a later `report` replaces them and only them.
+RENDERED_REPORTS_FILE = ".fairness-eval-reports.json"
+# Everything fairness-eval may write into a run folder (SQLite adds -wal and -shm files).
+RUN_OUTPUTS = (RESULTS_FILE, PER_IMAGE_FILE, CONDITIONS_FILE, PROGRESS_FILE,
+               PROGRESS_FILE + "-wal", PROGRESS_FILE + "-shm", JUNIT_FILE, SUMMARY_FILE,
+               MODEL_CARD_HTML, MODEL_CARD_PDF, MODEL_CARD_JSON, COMPARISON_JSON,
+               COMPARISON_MD, RENDERED_REPORTS_FILE)
+
+# The model card's two fairness criteria: (a) SD-based, (b) inter-annotator-based.
+CRITERIA = ("a", "b")
+
+# Verdicts, from best to worst; an attribute's verdict is the worst of its groups'.
+PASS = "pass"
+INCONCLUSIVE = "inconclusive"
+VIOLATION = "violation"
+NOT_EVALUATED = "not evaluated"  # the criterion could not be applied (no interval, k < 2)
+NOT_GATED = "not gated"  # small and not-annotated groups: reported, never judged
+VERDICT_ORDER = (PASS, INCONCLUSIVE, VIOLATION)
+VERDICT_RANK = {verdict: rank for rank, verdict in enumerate(VERDICT_ORDER)}
+# Everything a group's point or statistical verdict may say.
+GROUP_VERDICTS = (*VERDICT_ORDER, NOT_EVALUATED, NOT_GATED)
+# The two readings of a criterion: the card's literal one and the one with the interval.
+VERDICT_FORMS = ("statistical", "point")

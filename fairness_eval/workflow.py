@@ -1,0 +1,416 @@
+"""What each command does, as plain functions a notebook can call; the CLI only parses options.
+
+    from fairness_eval import workflow
+    from fairness_eval.config.settings import Settings
+
+    done = workflow.run("data/voc", Settings(out=Path("runs/voc"), formats=("html",)))
+    done.document.overall.value, done.reports, done.exit_code
+
+Each function prints what the command prints through `echo` (results, `log` for
+warnings) and returns a frozen record with what it made and the exit code it implies:
+0 ok, 1 a gated criterion is violated, 2 bad input. Input errors found before anything
+is written raise UsageError (the CLI's exit 2), as every library function does.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .config.files import FileConfig
+from .config.settings import FIELD_RULES, CheckOptions, CompareOptions, Settings, TableSettings
+from .errors import UsageError
+from .results.schema import ResultsDocument
+from .terminal import safe_writer
+
+Echo = Callable[[str], None]
+ProgressCallback = Callable[[int, int], None]
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _checked(field: str, value: Any) -> Any:
+    """A value checked and converted by the one rule of its setting (config/rules.py)."""
+    option, rule = FIELD_RULES[field]
+    return rule(value, option)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A dataset evaluated: the run folder, its results document and what followed."""
+
+    run_dir: Path
+    document: ResultsDocument
+    reports: tuple[Path, ...]
+    failed_rows: tuple[Mapping[str, Any], ...]  # valid rows that broke during inference
+    gate_exit_code: int | None  # None when not gated
+    error: str | None  # why the run is not accepted although its results were written
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class CardResult:
+    """A published per-group table judged by the card's criteria (`card --from-table`)."""
+
+    run_dir: Path
+    document: ResultsDocument
+    reports: tuple[Path, ...]
+    gate_exit_code: int | None
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Reports rendered from a run folder."""
+
+    run_dir: Path
+    reports: tuple[Path, ...]
+    exit_code: int = EXIT_OK
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A run folder gated: junit.xml written, exit code 0 (passed) or 1 (failed)."""
+
+    run_dir: Path
+    exit_code: int
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """Runs compared: comparison.md and comparison.json (and the comparison card, `reports`)
+    written into `out_dir`."""
+
+    out_dir: Path
+    exit_code: int
+    reports: tuple[Path, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    """A dataset checked without running the model."""
+
+    source: Path
+    rows: int
+    valid: int
+    problems: tuple[str, ...]
+    value_counts: Mapping[str, Mapping[str, int]]
+    error: str | None
+    exit_code: int
+
+
+# --- run ------------------------------------------------------------------------------
+
+
+def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | None = None,
+        command: str = "", echo: Echo = print, log: Echo = _stderr,
+        progress: ProgressCallback | None = None) -> RunResult:
+    """Evaluate a model on a dataset, write the run folder, render reports, apply the gate.
+
+    `settings` are validated here; `file_config`, when the settings came from a file, is
+    recorded in results.json. Rows that broke during inference make the run exit 2 unless
+    `settings.skip_invalid` (their reasons are logged and recorded).
+    """
+    from .config.merge import config_entry
+    from .evaluation.pipeline import run_evaluation
+
+    echo, log = safe_writer(echo), safe_writer(log)
+    _check_report_options(settings)
+    config = config_entry(file_config, settings) if file_config is not None else None
+    outcome = run_evaluation(dataset, settings, command=command, log=log, progress=progress,
+                             config=config)
+    try:  # the run folder stays locked until its last output (reports, junit.xml)
+        return _report_run(outcome, settings, echo, log)
+    finally:
+        if outcome.lock is not None:
+            outcome.lock.release()
+
+
+def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunResult:
+    for row in outcome.failed_rows:
+        log(f"skipped: {row['reason']}")
+    reports = _summarise_and_render(
+        outcome.run_dir, outcome.document, formats=settings.formats, card=settings.card,
+        examples=settings.examples, overwrite=settings.overwrite, echo=echo,
+        images=_example_images(outcome.dataset))
+    failed = tuple(outcome.failed_rows)
+    if failed and not settings.skip_invalid:
+        error = (f"{len(failed)} row(s) could not be evaluated (listed above, recorded in "
+                 "results.json); pass --skip-invalid to accept that")
+        return RunResult(outcome.run_dir, outcome.document, reports, failed, None, error,
+                         EXIT_USAGE)
+    gate_exit = (_gate(outcome.run_dir, CheckOptions(strict=settings.strict,
+                                                     gate_on=settings.gate_on), echo)
+                 if settings.gate else None)
+    return RunResult(outcome.run_dir, outcome.document, reports, failed, gate_exit, None,
+                     gate_exit or EXIT_OK)
+
+
+def _check_report_options(settings: Settings) -> None:
+    """Refuse report options that would only fail after the whole evaluation."""
+    if settings.examples and not settings.save_masks:
+        raise UsageError(f"--examples {settings.examples} needs --save-masks (the overlays "
+                         "draw the saved predicted masks)")
+    if settings.card is not None and settings.formats:
+        from .report import load_card_text
+
+        _check_card_file(settings.card)
+        load_card_text(None, settings.card)
+
+
+def _check_card_file(card: Path | None) -> None:
+    """A --card that is a device or far too large is refused before it is read whole."""
+    if card is not None:
+        from .config.rules import MAX_CARD_BYTES
+        from .userfiles import check_user_file
+
+        check_user_file(card, MAX_CARD_BYTES, "--card")
+
+
+def _check_results_file(run_dir: Path | str) -> None:
+    """A results.json that is a device or far too large is refused before it is read whole."""
+    from .config.rules import MAX_RESULTS_BYTES
+    from .results.names import RESULTS_FILE
+    from .userfiles import check_user_file
+
+    path = Path(run_dir)
+    check_user_file(path / RESULTS_FILE if path.is_dir() else path, MAX_RESULTS_BYTES,
+                    RESULTS_FILE)
+
+
+# --- card --from-table ----------------------------------------------------------------
+
+
+def card_from_table(table: Path | str, out: Path | str, settings: TableSettings | None = None,
+                    *, overwrite: bool = False, formats: Sequence[str] | str = ("html", "pdf"),
+                    card: Path | None = None, gate: bool = False, strict: bool = False,
+                    gate_on: str | None = None, command: str = "",
+                    echo: Echo = print) -> CardResult:
+    """Apply the card's criteria to published per-group figures; write results and the card.
+
+    `gate_on` None gates on the card's point verdicts when the table gives no intervals,
+    else on the statistical ones.
+    """
+    from .evaluation.run_dir import prepare_run_dir
+    from .fairness.table import evaluate_table
+    from .results.document import build_table_document, write_run
+    from .results.names import RESULTS_FILE
+
+    table, out = Path(table), Path(out)
+    echo = safe_writer(echo)
+    settings = TableSettings() if settings is None else settings
+    if not table.is_file():
+        raise UsageError(f"--from-table: {table} does not exist")
+    formats = _checked("formats", formats)
+    gate_on = None if gate_on is None else _checked("gate_on", gate_on)
+    _check_card_file(card if formats else None)
+    started = datetime.now(timezone.utc)
+    statistics = evaluate_table(table, settings)
+    with prepare_run_dir(out, overwrite, resume=False, resume_hint=False,
+                         writes=(RESULTS_FILE,)):
+        document = build_table_document(statistics, table_path=table,
+                                        settings=settings.as_dict(), command=command,
+                                        started=started, finished=datetime.now(timezone.utc))
+        write_run(out, document, None)
+        reports = _summarise_and_render(out, document, formats=formats, card=card,
+                                        examples=0, overwrite=overwrite, echo=echo)
+        gate_exit = None
+        if gate:
+            if gate_on is None:
+                gate_on = document.default_gate_on()
+            gate_exit = _gate(out, CheckOptions(strict=strict, gate_on=gate_on), echo)
+    return CardResult(out, document, reports, gate_exit, gate_exit or EXIT_OK)
+
+
+# --- the tail both share: summary, reports, gate --------------------------------------
+
+
+def _summarise_and_render(run_dir: Path, document: ResultsDocument, *,
+                          formats: Sequence[str], card: Path | None, examples: int,
+                          overwrite: bool, echo: Echo,
+                          images: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
+    from .report.console import summary_lines
+
+    for line in summary_lines(document):
+        echo(line)
+    echo("")
+    echo(f"results: {run_dir}")
+    if not formats:
+        return ()
+    return _render(run_dir, formats, card=card, examples=examples, overwrite=overwrite,
+                   echo=echo, images=images)
+
+
+def _render(run_dir: Path, formats: Sequence[str], *, card: Path | None, examples: int,
+            overwrite: bool, echo: Echo, images: Mapping[str, Any] | None) -> tuple[Path, ...]:
+    from .report import render_reports
+
+    written = tuple(render_reports(run_dir, tuple(formats), card=card, examples=examples,
+                                   overwrite=overwrite, images=images))
+    for path in written:
+        echo(f"wrote {path}")
+    return written
+
+
+def _gate(run_dir: Path, options: CheckOptions, echo: Echo) -> int:
+    from .ci.outputs import check_run
+
+    return check_run(run_dir, options, echo=echo)
+
+
+# --- report, check, compare, validate --------------------------------------------------
+
+
+def report(run_dir: Path | str, formats: Sequence[str] | str = ("html", "pdf"), *,
+           card: Path | None = None, examples: int = 0, overwrite: bool = False,
+           echo: Echo = print) -> ReportResult:
+    """Render the model card and summaries of a run folder from its results.json.
+
+    With `examples`, the run's dataset is loaded (from the path results.json records) to
+    find the images the overlays draw (`dataset_images`).
+    """
+    run_dir = Path(run_dir)
+    echo = safe_writer(echo)
+    formats, examples = _checked("formats", formats), _checked("examples", examples)
+    _check_results_file(run_dir)
+    _check_card_file(card)
+    images = dataset_images(run_dir) if examples else None
+    return ReportResult(run_dir, _render(run_dir, formats, card=card, examples=examples,
+                                         overwrite=overwrite, echo=echo, images=images))
+
+
+def dataset_images(run_dir: Path | str) -> dict[str, Any] | None:
+    """The files behind each image of a run (image id -> its `Sample`: image, mask, ignore),
+    from the dataset path results.json records, for the card's example overlays.
+
+    None when the run has no images to draw (a published table, or no saved masks): the
+    reporter then says why.
+    """
+    from .data.dataset import load_dataset
+    from .evaluation.run_dir import SAVED_MASKS_DIR
+    from .results.document import read_results
+
+    document = read_results(run_dir)
+    if document.is_table or not (Path(run_dir) / SAVED_MASKS_DIR).is_dir():
+        return None
+    path = document.dataset.path if document.dataset is not None else None
+    if not path or not Path(path).exists():
+        raise UsageError(f"--examples: the dataset of this run ({path}) is not at hand")
+    return _example_images(load_dataset(path, check_files=False))
+
+
+def _example_images(dataset: Any) -> dict[str, Any] | None:
+    if dataset is None:
+        return None
+    return {sample.image_id: _ExampleImage(sample) for sample in dataset.samples}
+
+
+@dataclass(frozen=True)
+class _ExampleImage:
+    """A dataset row as the card's overlays read it (report.overlays.ExampleImage)."""
+
+    sample: Any
+
+    def read(self) -> tuple[Any, Any, Any]:
+        import cv2
+
+        from .data.formats import decode_mask
+
+        # Stored pixel order, as the pipeline read it: masks carry no EXIF orientation.
+        image = cv2.imread(str(self.sample.image),
+                           cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        if image is None:
+            raise ValueError(f"{self.sample.image}: not readable")
+        truth, ignore = decode_mask(self.sample)  # PNG, VOC palette, instances, COCO
+        return image, truth, ignore
+
+
+def check(run_dir: Path | str, options: CheckOptions | None = None, *, echo: Echo = print,
+          env: Mapping[str, str] | None = None) -> CheckResult:
+    """Gate a run folder: write junit.xml (and GitHub Actions output when running there)."""
+    from .ci.outputs import check_run
+
+    _check_results_file(run_dir)
+    return CheckResult(Path(run_dir), check_run(run_dir, options, echo=safe_writer(echo),
+                                                env=env))
+
+
+def compare(baseline: Path | str, candidate: Path | str, options: CompareOptions | None = None,
+            *, echo: Echo = print) -> CompareResult:
+    """Compare two runs over the same images; the gate fails on a confident drop."""
+    from .comparison import run_compare
+
+    options = CompareOptions() if options is None else options
+    _check_results_file(baseline)
+    _check_results_file(candidate)
+    code = run_compare(baseline, candidate, options, echo=safe_writer(echo))
+    return CompareResult(Path(options.out if options.out is not None else candidate), code)
+
+
+def compare_models(runs: Sequence[Path | str], options: CompareOptions | None = None, *,
+                   formats: Sequence[str] | str = ("html", "pdf"), echo: Echo = print
+                   ) -> CompareResult:
+    """Compare several runs over the same images, the first as the baseline: comparison.json,
+    comparison.md and the comparison card in `formats` (html, pdf; md and json are always
+    written). Two runs give exactly `compare`'s files, plus the card."""
+    from .model_comparison import run_compare_models
+
+    options = CompareOptions() if options is None else options
+    formats = _checked("formats", formats)
+    for run_dir in runs:
+        _check_results_file(run_dir)
+    code, written = run_compare_models(list(runs), options, formats=formats,
+                                       echo=safe_writer(echo))
+    out_dir = Path(options.out if options.out is not None else list(runs)[-1])
+    return CompareResult(out_dir, code, tuple(written))
+
+
+def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo = print,
+             log: Echo = _stderr, max_pixels: int | str | None = None,
+             exif: str = "ignore") -> ValidateResult:
+    """Check a dataset without running the model; print the counts of each attribute value.
+
+    Each problem is logged; a dataset with problems exits 2. `max_pixels` (default: the
+    run's default) and `exif` check images as `run` would with the same settings.
+    """
+    from .config.rules import DEFAULT_MAX_PIXELS
+    from .data.dataset import load_dataset
+
+    echo, log = safe_writer(echo), safe_writer(log)
+    max_pixels = _checked("max_pixels", DEFAULT_MAX_PIXELS if max_pixels is None
+                          else max_pixels)
+    loaded = load_dataset(dataset, tuple(attributes), max_pixels=max_pixels,
+                          exif=_checked("exif", exif))
+    echo(f"{loaded.source}: {loaded.rows} rows, {len(loaded.samples)} valid, "
+         f"{len(loaded.problems)} with problems")
+    for note in loaded.notes:
+        echo(f"note: {note}")
+    counts = loaded.value_counts()
+    for name, values in counts.items():
+        echo("")
+        echo(name)
+        for value, count in values.items():
+            echo(f"  {value:<30} {count:>6}")
+    for problem in loaded.problems:
+        log(str(problem))
+    error = (f"{len(loaded.problems)} invalid row(s) in {loaded.source}" if loaded.problems
+             else None)
+    return ValidateResult(loaded.source, loaded.rows, len(loaded.samples),
+                          tuple(str(p) for p in loaded.problems), counts, error,
+                          EXIT_USAGE if error else EXIT_OK)

@@ -1,0 +1,224 @@
+"""`run --executor dask`: the same per_image.csv and results.json as `--executor local`.
+
+A 2-worker LocalCluster on loopback, started here, stands for an existing cluster; the
+real CLI joins it with `--scheduler tcp://127.0.0.1:PORT` over 40 VOC images (by path).
+Also: one Dask worker killed mid-run (Dask re-runs its tasks), the client killed with
+SIGKILL mid-run and `--resume`d, and the one-line refusals (no extra, no scheduler).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fairness_eval.config.settings import Settings
+from fairness_eval.errors import UsageError
+
+distributed = pytest.importorskip(
+    "distributed", reason="dask.distributed not installed (pip install 'fairness-eval[dask]')")
+
+CLI = [sys.executable, "-c",
+       "import sys; sys.argv[0] = 'fairness-eval'; from fairness_eval.cli import main; main()"]
+IMAGES = 40
+OPTIONS = ["--attribute", "bourdev_subcategory", "--min-group-size", "5", "--bootstrap", "500",
+           "--seed", "7", "--format", "", "--workers", "2"]
+# How and where a run went, not what it found.
+CIRCUMSTANCES = ("command", "started", "finished", "versions")
+SETTINGS_CIRCUMSTANCES = ("out", "resume", "overwrite", "workers", "executor", "scheduler")
+
+
+def fairness_eval(*arguments: object) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *map(str, arguments)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def comparable(run_dir: Path) -> dict:
+    document = json.loads((run_dir / "results.json").read_text())
+    for key in CIRCUMSTANCES:
+        document.pop(key, None)
+    for key in SETTINGS_CIRCUMSTANCES:
+        document["settings"].pop(key, None)
+    return document
+
+
+def stored_rows(run_dir: Path) -> int:
+    import sqlite3
+
+    store = run_dir / "progress.sqlite"
+    if not store.exists():
+        return 0
+    try:
+        connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return connection.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory, voc_dataset: Path) -> Path:
+    """The first 40 VOC images with their masks, ignore masks and subcategory."""
+    path = tmp_path_factory.mktemp("dask") / "voc40.csv"
+    with open(voc_dataset / "attributes.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:IMAGES]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "mask", "ignore", "bourdev_subcategory"])
+        for row in rows:
+            stem = row["image"]
+            writer.writerow([voc_dataset / "images" / f"{stem}.jpg",
+                             voc_dataset / "masks" / f"{stem}.png",
+                             voc_dataset / "ignore" / f"{stem}.png", row["bourdev_subcategory"]])
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A 2-worker, 1-thread-each cluster on loopback, and a client to watch it."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  silence_logs=40) as local, \
+            distributed.Client(local, set_as_default=False) as client:
+        yield local.scheduler_address, client
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory, manifest: Path, model_file) -> Path:
+    out = tmp_path_factory.mktemp("dask") / "local"
+    done = fairness_eval("run", "--dataset", manifest, "--out", out, *OPTIONS)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def assert_same_results(run_dir: Path, reference: Path) -> None:
+    assert (run_dir / "per_image.csv").read_bytes() == (reference / "per_image.csv").read_bytes()
+    assert comparable(run_dir) == comparable(reference)
+
+
+def test_dask_cluster_gives_the_local_results(cluster, manifest, local_run, tmp_path):
+    address, _ = cluster
+    out = tmp_path / "dask"
+    done = fairness_eval("run", "--dataset", manifest, "--out", out, *OPTIONS,
+                         "--executor", "dask", "--scheduler", address)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"dask: 2 worker(s), 2 thread(s), {address}" in done.stderr
+    assert_same_results(out, local_run)
+    recorded = json.loads((out / "results.json").read_text())["settings"]
+    assert (recorded["executor"], recorded["scheduler"]) == ("dask", address)
+    # The local run records neither: its settings read as before executors existed.
+    assert "executor" not in json.loads((local_run / "results.json").read_text())["settings"]
+
+
+def test_a_dask_worker_killed_mid_run_changes_nothing(cluster, manifest, local_run, tmp_path):
+    address, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    before = client.run(os.getpid)  # worker address -> process id
+    out = tmp_path / "dask-kill"
+    process = subprocess.Popen(
+        [*CLI, "run", "--dataset", str(manifest), "--out", str(out), *OPTIONS,
+         "--executor", "dask", "--scheduler", address],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and stored_rows(out) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    victim = sorted(before.values())[0]
+    still_running = process.poll() is None
+    os.kill(victim, signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert still_running, "the run ended before a worker could be killed"
+    assert process.returncode == 0, stderr
+    assert_same_results(out, local_run)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    assert victim not in client.run(os.getpid).values()
+
+
+def test_client_killed_then_resumed_on_dask(cluster, manifest, local_run, tmp_path):
+    address, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    out = tmp_path / "dask-resume"
+    dask = ["--executor", "dask", "--scheduler", address]
+    process = subprocess.Popen(
+        [*CLI, "run", "--dataset", str(manifest), "--out", str(out), *OPTIONS, *dask],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if 0 < stored_rows(out) < IMAGES:
+            break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    kept = stored_rows(out)
+    assert 0 < kept < IMAGES
+    resumed = fairness_eval("run", "--dataset", manifest, "--out", out, "--resume", *OPTIONS,
+                            *dask)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {kept} of {IMAGES} rows already evaluated" in resumed.stderr
+    assert_same_results(out, local_run)
+
+
+def test_a_local_cluster_is_started_and_closed_without_scheduler(manifest, local_run, tmp_path):
+    out = tmp_path / "dask-local-cluster"
+    done = fairness_eval("run", "--dataset", manifest, "--out", out, *OPTIONS,
+                         "--executor", "dask")
+    assert done.returncode == 0, done.stderr
+    assert "dask: 2 worker(s), 2 thread(s), a local cluster at tcp://127.0.0.1:" in done.stderr
+    assert_same_results(out, local_run)
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(manifest, tmp_path, model_file):
+    started = time.monotonic()
+    done = fairness_eval("run", "--dataset", manifest, "--out", tmp_path / "x", *OPTIONS,
+                         "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("fairness-eval:")]
+    assert errors == [errors[0]] and "--scheduler tcp://127.0.0.1:9: cannot connect" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_missing_extra_is_one_line_exit_2(manifest, tmp_path, model_file):
+    # distributed made unimportable in the child, as where the extra is not installed
+    hide = ("import sys; sys.modules['distributed'] = None; sys.argv[0] = 'fairness-eval'; "
+            "from fairness_eval.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", hide, "run", "--dataset", str(manifest),
+                           "--out", str(tmp_path / "x"), *OPTIONS, "--executor", "dask"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "fairness-eval: error: --executor dask: dask.distributed is not installed; "
+        "pip install 'fairness-eval[dask]'")
+
+
+def test_core_commands_do_not_import_dask():
+    probe = ("import sys, fairness_eval.cli, fairness_eval.workflow, "
+             "fairness_eval.evaluation.pipeline, fairness_eval.evaluation.executors; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"executor": "ray"}, "--executor: 'ray' is not one of local, dask"),
+    ({"executor": "dask", "scheduler": "10.0.0.5"},
+     "--scheduler: '10.0.0.5' is not a Dask scheduler address such as tcp://HOST:8786"),
+    ({"scheduler": "tcp://127.0.0.1:8786"},
+     "--scheduler tcp://127.0.0.1:8786: needs --executor dask"),
+])
+def test_executor_settings_are_checked(values, message):
+    with pytest.raises(UsageError) as refused:
+        Settings(**values)
+    assert str(refused.value) == message

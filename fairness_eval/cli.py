@@ -23,6 +23,7 @@ from .cli_options import (
     CONDITION_OPTIONS,
     CONFIG_OPTION,
     CRITERIA_OPTIONS,
+    DATASET_FORMAT_OPTIONS,
     EXAMPLES_OPTION,
     EXECUTOR_OPTIONS,
     GATE_OPTIONS,
@@ -69,7 +70,9 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.option("--dataset", type=click.Path(path_type=Path), default=None,
-              help="Dataset folder (images/, masks/, ...) or manifest (.csv / .jsonl).")
+              help="Dataset folder (images/, masks/, ...) or manifest (.csv / .jsonl); or "
+                   "COCO annotations (.json), a VOC devkit or a Penn-Fudan folder.")
+@with_options(DATASET_FORMAT_OPTIONS)
 @CONFIG_OPTION
 @click.option("--model", default="selfie", show_default=True,
               help="selfie, selfie-landscape, or a .tflite / .onnx segmentation model file "
@@ -114,8 +117,8 @@ def cli(debug: bool) -> None:
 @click.option("--gate-on", type=str, metavar=choices_metavar(GATE_ON), default="statistical",
               show_default=True)
 @click.pass_context
-def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, **options: Any
-        ) -> int:
+def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
+        images: Path | None, image_set: str | None, **options: Any) -> int:
     """Evaluate a model on an annotated dataset and write the run folder and the card."""
     from .config.files import load_config
     from .config.merge import merge_run_settings, resolve_dataset
@@ -127,20 +130,24 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None, **op
     settings = merge_run_settings(file_config, given_on_command_line(ctx, options))
     return _finish(run_workflow(resolve_dataset(file_config, dataset), settings,
                                 file_config=file_config, command=_command_line(),
-                                echo=click.echo, log=_err, progress=Progress()))
+                                echo=click.echo, log=_err, progress=Progress(),
+                                images=images, image_set=image_set))
 
 
 @cli.command()
 @click.option("--dataset", type=click.Path(path_type=Path), required=True,
               help="Dataset folder or manifest.")
 @click.option("--attribute", "attributes", multiple=True, help="Attribute column to check.")
+@with_options(DATASET_FORMAT_OPTIONS)
 @with_options(IMAGE_OPTIONS)
-def validate(dataset: Path, attributes: tuple[str, ...], max_pixels: str, exif: str) -> int:
+def validate(dataset: Path, attributes: tuple[str, ...], images: Path | None,
+             image_set: str | None, max_pixels: str, exif: str) -> int:
     """Validate a dataset without running the model; print the counts of each attribute value."""
     from .workflow import validate as validate_workflow
 
     return _finish(validate_workflow(dataset, attributes, echo=click.echo, log=_err,
-                                     max_pixels=max_pixels, exif=exif))
+                                     max_pixels=max_pixels, exif=exif, images=images,
+                                     image_set=image_set))
 
 
 @cli.command()
@@ -195,9 +202,11 @@ def card(table: Path, out: Path, overwrite: bool, formats: str, card: Path | Non
               show_default=True,
               help="Gate on the bootstrap verdict or the card's point-estimate verdict.")
 @CONFIG_OPTION
+@click.option("--overwrite", is_flag=True,
+              help="Replace a junit.xml fairness-eval did not write (or that was edited).")
 @click.pass_context
 def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
-          config_path: Path | None) -> int:
+          config_path: Path | None, overwrite: bool) -> int:
     """Gate a run: exit 1 when a gated criterion is violated; write junit.xml."""
     from .config.files import load_config
     from .config.merge import merge_check_options
@@ -205,7 +214,7 @@ def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
 
     options = merge_check_options(load_config(config_path),
                                   given_on_command_line(ctx, ["strict", "gate_on"]))
-    return _finish(check_workflow(run_dir, options, echo=click.echo))
+    return _finish(check_workflow(run_dir, options, echo=click.echo, overwrite=overwrite))
 
 
 @cli.command()
@@ -223,9 +232,12 @@ def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
               help="Comparison card formats: html, pdf (comparison.md and comparison.json "
                    "are always written; '' for no card).")
 @CONFIG_OPTION
+@click.option("--overwrite", is_flag=True,
+              help="Replace comparison files fairness-eval did not write (or that were edited).")
 @click.pass_context
 def compare(ctx: click.Context, runs: tuple[Path, ...], max_drop: float | None,
-            out: Path | None, gate_on: str, formats: str, config_path: Path | None) -> int:
+            out: Path | None, gate_on: str, formats: str, config_path: Path | None,
+            overwrite: bool) -> int:
     """Compare runs over the same images: RUN_A (the baseline) RUN_B [RUN_C ...].
 
     Per group, each model's IoU and verdicts and its paired change against the baseline;
@@ -239,7 +251,8 @@ def compare(ctx: click.Context, runs: tuple[Path, ...], max_drop: float | None,
         raise UsageError("compare: give at least two run folders (the baseline first)")
     options = merge_compare_options(load_config(config_path),
                                     given_on_command_line(ctx, ["max_drop", "out", "gate_on"]))
-    return _finish(compare_models(runs, options, formats=formats, echo=click.echo))
+    return _finish(compare_models(runs, options, formats=formats, echo=click.echo,
+                                  overwrite=overwrite))
 
 
 @cli.group()

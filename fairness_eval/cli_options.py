@@ -110,6 +110,15 @@ EXECUTOR_OPTIONS = [
                  help="With --executor dask: the scheduler of a running cluster (default: "
                       "start a local cluster of --workers processes)."),
 ]
+# Where a dataset format's rows are (COCO, VOC devkit): `run` and `validate` alike.
+DATASET_FORMAT_OPTIONS = [
+    click.option("--images", type=click.Path(path_type=Path), default=None, metavar="DIR",
+                 help="COCO: the folder the annotation file's file_names are relative to "
+                      "(default: images/ beside the .json, else its folder)."),
+    click.option("--image-set", type=str, metavar="NAME", default=None,
+                 help="VOC devkit: evaluate the ids of ImageSets/Segmentation/NAME.txt (e.g. "
+                      "val) instead of every SegmentationClass label."),
+]
 # What a dataset may hold and how its images are read: `run` and `validate` alike.
 IMAGE_OPTIONS = [
     click.option("--max-pixels", type=str, metavar="INTEGER", default=DEFAULT_MAX_PIXELS,

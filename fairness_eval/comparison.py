@@ -22,6 +22,7 @@ from .errors import UsageError
 from .fairness import comparison as matching
 from .fairness.comparison import Run, load_run
 from .report.comparison import closing_lines, comparison_markdown
+from .report.ledger import record_written, refuse_foreign_files
 from .results.comparison import Comparison
 from .results.jsonvalues import to_jsonable
 from .results.names import COMPARISON_JSON, COMPARISON_MD
@@ -96,12 +97,20 @@ def run_compare(
     options: CompareOptions | None = None,
     *,
     echo: Callable[[str], None] = print,
+    overwrite: bool = False,
 ) -> int:
-    """Everything `fairness-eval compare` does; returns the exit code (0 or 1)."""
+    """Everything `fairness-eval compare` does; returns the exit code (0 or 1).
+
+    A comparison.md or comparison.json the user wrote or edited is not replaced unless
+    `overwrite` (report/ledger.py).
+    """
     options = CompareOptions() if options is None else options
     comparison = compare_runs(baseline_dir, candidate_dir, options)
     out_dir = options.out if options.out is not None else Path(candidate_dir)
+    if not overwrite:
+        refuse_foreign_files([Path(out_dir) / COMPARISON_JSON, Path(out_dir) / COMPARISON_MD])
     json_path, md_path = write_comparison(comparison, out_dir)
+    record_written([json_path, md_path])
     echo(f"wrote {md_path} and {json_path}")
     for line in closing_lines(comparison):
         echo(line)

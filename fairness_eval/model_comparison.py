@@ -19,6 +19,7 @@ from .comparison import compare_loaded_runs, write_comparison
 from .config.settings import CompareOptions
 from .errors import UsageError
 from .fairness.comparison import load_run
+from .report.ledger import record_written, refuse_foreign_files
 from .report.model_comparison import model_comparison_markdown, models_closing_lines
 from .results.jsonvalues import to_jsonable
 from .results.model_comparison import ComparedModel, ModelComparison, unique_labels
@@ -81,12 +82,24 @@ def _write_texts(out_dir: Path, texts: dict[str, str]) -> list[Path]:
 
 def run_compare_models(run_dirs: Sequence[Path | str], options: CompareOptions | None = None,
                        *, formats: Sequence[str] = CARD_FORMATS,
-                       echo: Callable[[str], None] = print) -> tuple[int, list[Path]]:
-    """Everything `fairness-eval compare` does: (exit code 0 or 1, the files written)."""
+                       echo: Callable[[str], None] = print, overwrite: bool = False
+                       ) -> tuple[int, list[Path]]:
+    """Everything `fairness-eval compare` does: (exit code 0 or 1, the files written).
+
+    A comparison file the user wrote or edited is not replaced unless `overwrite`
+    (report/ledger.py).
+    """
     options = CompareOptions() if options is None else options
     comparison = compare_models(run_dirs, options)
-    out_dir = options.out if options.out is not None else Path(run_dirs[-1])
+    out_dir = Path(options.out if options.out is not None else run_dirs[-1])
+    if not overwrite:
+        from .report.comparison_card import COMPARISON_HTML, COMPARISON_PDF
+
+        cards = {"html": COMPARISON_HTML, "pdf": COMPARISON_PDF}
+        refuse_foreign_files([out_dir / COMPARISON_JSON, out_dir / COMPARISON_MD,
+                              *(out_dir / cards[f] for f in CARD_FORMATS if f in formats)])
     written = write_model_comparison(comparison, out_dir, formats)
+    record_written(written)
     for path in written:
         echo(f"wrote {path}")
     for line in models_closing_lines(comparison):

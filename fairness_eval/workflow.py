@@ -120,12 +120,15 @@ class ValidateResult:
 
 def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | None = None,
         command: str = "", echo: Echo = print, log: Echo = _stderr,
-        progress: ProgressCallback | None = None) -> RunResult:
+        progress: ProgressCallback | None = None, images: Path | str | None = None,
+        image_set: str | None = None) -> RunResult:
     """Evaluate a model on a dataset, write the run folder, render reports, apply the gate.
 
     `settings` are validated here; `file_config`, when the settings came from a file, is
     recorded in results.json. Rows that broke during inference make the run exit 2 unless
-    `settings.skip_invalid` (their reasons are logged and recorded).
+    `settings.skip_invalid` (their reasons are logged and recorded). `images` (COCO: the
+    folder of the annotation file's images) and `image_set` (VOC devkit: a list of
+    ImageSets/Segmentation/) locate a dataset format's rows; both are recorded.
     """
     from .config.merge import config_entry
     from .evaluation.pipeline import run_evaluation
@@ -134,7 +137,8 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
     _check_report_options(settings)
     config = config_entry(file_config, settings) if file_config is not None else None
     outcome = run_evaluation(dataset, settings, command=command, log=log, progress=progress,
-                             config=config)
+                             config=config, warm_imports=_report_modules(settings.formats),
+                             images=images, image_set=image_set)
     try:  # the run folder stays locked until its last output (reports, junit.xml)
         return _report_run(outcome, settings, echo, log)
     finally:
@@ -156,10 +160,19 @@ def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunR
         return RunResult(outcome.run_dir, outcome.document, reports, failed, None, error,
                          EXIT_USAGE)
     gate_exit = (_gate(outcome.run_dir, CheckOptions(strict=settings.strict,
-                                                     gate_on=settings.gate_on), echo)
+                                                     gate_on=settings.gate_on), echo,
+                       overwrite=settings.overwrite)
                  if settings.gate else None)
     return RunResult(outcome.run_dir, outcome.document, reports, failed, gate_exit, None,
                      gate_exit or EXIT_OK)
+
+
+def _report_modules(formats: Sequence[str]) -> tuple[str, ...]:
+    """What rendering `formats` imports: loaded while the workers evaluate (issue 15)."""
+    card = ("fairness_eval.report", "fairness_eval.report.charts", "fairness_eval.report.context",
+            "fairness_eval.report.html")
+    return ((card if {"html", "pdf"} & set(formats) else ())
+            + (("fairness_eval.report.pdf", "weasyprint") if "pdf" in formats else ()))
 
 
 def _check_report_options(settings: Settings) -> None:
@@ -207,6 +220,7 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
     `gate_on` None gates on the card's point verdicts when the table gives no intervals,
     else on the statistical ones.
     """
+    from .config.settings import config_sha256
     from .evaluation.run_dir import prepare_run_dir
     from .fairness.table import evaluate_table
     from .results.document import build_table_document, write_run
@@ -224,9 +238,11 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
     statistics = evaluate_table(table, settings)
     with prepare_run_dir(out, overwrite, resume=False, resume_hint=False,
                          writes=(RESULTS_FILE,)):
-        document = build_table_document(statistics, table_path=table,
-                                        settings=settings.as_dict(), command=command,
-                                        started=started, finished=datetime.now(timezone.utc))
+        recorded = settings.as_dict()
+        document = build_table_document(
+            statistics, settings=recorded, command=command, started=started,
+            finished=datetime.now(timezone.utc),
+            config={"source": None, "sha256": config_sha256(recorded), "effective": recorded})
         write_run(out, document, None)
         reports = _summarise_and_render(out, document, formats=formats, card=card,
                                         examples=0, overwrite=overwrite, echo=echo)
@@ -234,7 +250,8 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
         if gate:
             if gate_on is None:
                 gate_on = document.default_gate_on()
-            gate_exit = _gate(out, CheckOptions(strict=strict, gate_on=gate_on), echo)
+            gate_exit = _gate(out, CheckOptions(strict=strict, gate_on=gate_on), echo,
+                              overwrite=overwrite)
     return CardResult(out, document, reports, gate_exit, gate_exit or EXIT_OK)
 
 
@@ -268,10 +285,11 @@ def _render(run_dir: Path, formats: Sequence[str], *, card: Path | None, example
     return written
 
 
-def _gate(run_dir: Path, options: CheckOptions, echo: Echo) -> int:
+def _gate(run_dir: Path, options: CheckOptions, echo: Echo, *, overwrite: bool = False
+          ) -> int:
     from .ci.outputs import check_run
 
-    return check_run(run_dir, options, echo=echo)
+    return check_run(run_dir, options, echo=echo, overwrite=overwrite)
 
 
 # --- report, check, compare, validate --------------------------------------------------
@@ -309,10 +327,12 @@ def dataset_images(run_dir: Path | str) -> dict[str, Any] | None:
     document = read_results(run_dir)
     if document.is_table or not (Path(run_dir) / SAVED_MASKS_DIR).is_dir():
         return None
-    path = document.dataset.path if document.dataset is not None else None
+    recorded = document.dataset
+    path = recorded.path if recorded is not None else None
     if not path or not Path(path).exists():
         raise UsageError(f"--examples: the dataset of this run ({path}) is not at hand")
-    return _example_images(load_dataset(path, check_files=False))
+    return _example_images(load_dataset(path, check_files=False, images=recorded.images_dir,
+                                        image_set=recorded.image_set))
 
 
 def _example_images(dataset: Any) -> dict[str, Any] | None:
@@ -342,33 +362,38 @@ class _ExampleImage:
 
 
 def check(run_dir: Path | str, options: CheckOptions | None = None, *, echo: Echo = print,
-          env: Mapping[str, str] | None = None) -> CheckResult:
-    """Gate a run folder: write junit.xml (and GitHub Actions output when running there)."""
+          env: Mapping[str, str] | None = None, overwrite: bool = False) -> CheckResult:
+    """Gate a run folder: write junit.xml (and GitHub Actions output when running there).
+
+    A junit.xml fairness-eval did not write (or that was edited) is kept unless `overwrite`.
+    """
     from .ci.outputs import check_run
 
     _check_results_file(run_dir)
     return CheckResult(Path(run_dir), check_run(run_dir, options, echo=safe_writer(echo),
-                                                env=env))
+                                                env=env, overwrite=overwrite))
 
 
 def compare(baseline: Path | str, candidate: Path | str, options: CompareOptions | None = None,
-            *, echo: Echo = print) -> CompareResult:
+            *, echo: Echo = print, overwrite: bool = False) -> CompareResult:
     """Compare two runs over the same images; the gate fails on a confident drop."""
     from .comparison import run_compare
 
     options = CompareOptions() if options is None else options
     _check_results_file(baseline)
     _check_results_file(candidate)
-    code = run_compare(baseline, candidate, options, echo=safe_writer(echo))
+    code = run_compare(baseline, candidate, options, echo=safe_writer(echo),
+                       overwrite=overwrite)
     return CompareResult(Path(options.out if options.out is not None else candidate), code)
 
 
 def compare_models(runs: Sequence[Path | str], options: CompareOptions | None = None, *,
-                   formats: Sequence[str] | str = ("html", "pdf"), echo: Echo = print
-                   ) -> CompareResult:
+                   formats: Sequence[str] | str = ("html", "pdf"), echo: Echo = print,
+                   overwrite: bool = False) -> CompareResult:
     """Compare several runs over the same images, the first as the baseline: comparison.json,
     comparison.md and the comparison card in `formats` (html, pdf; md and json are always
-    written). Two runs give exactly `compare`'s files, plus the card."""
+    written). Two runs give exactly `compare`'s files, plus the card. Files the user wrote
+    or edited are not replaced unless `overwrite`."""
     from .model_comparison import run_compare_models
 
     options = CompareOptions() if options is None else options
@@ -376,18 +401,20 @@ def compare_models(runs: Sequence[Path | str], options: CompareOptions | None = 
     for run_dir in runs:
         _check_results_file(run_dir)
     code, written = run_compare_models(list(runs), options, formats=formats,
-                                       echo=safe_writer(echo))
+                                       echo=safe_writer(echo), overwrite=overwrite)
     out_dir = Path(options.out if options.out is not None else list(runs)[-1])
     return CompareResult(out_dir, code, tuple(written))
 
 
 def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo = print,
              log: Echo = _stderr, max_pixels: int | str | None = None,
-             exif: str = "ignore") -> ValidateResult:
+             exif: str = "ignore", images: Path | str | None = None,
+             image_set: str | None = None) -> ValidateResult:
     """Check a dataset without running the model; print the counts of each attribute value.
 
     Each problem is logged; a dataset with problems exits 2. `max_pixels` (default: the
-    run's default) and `exif` check images as `run` would with the same settings.
+    run's default), `exif`, `images` and `image_set` check the rows `run` would evaluate
+    with the same options.
     """
     from .config.rules import DEFAULT_MAX_PIXELS
     from .data.dataset import load_dataset
@@ -396,7 +423,7 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
     max_pixels = _checked("max_pixels", DEFAULT_MAX_PIXELS if max_pixels is None
                           else max_pixels)
     loaded = load_dataset(dataset, tuple(attributes), max_pixels=max_pixels,
-                          exif=_checked("exif", exif))
+                          exif=_checked("exif", exif), images=images, image_set=image_set)
     echo(f"{loaded.source}: {loaded.rows} rows, {len(loaded.samples)} valid, "
          f"{len(loaded.problems)} with problems")
     for note in loaded.notes:

@@ -431,6 +431,12 @@ def _patched_model(folder: Path, model_file, old: tuple[int, ...], new: tuple[in
     return path
 
 
+def _non_empty(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.txt").write_text("the user's")
+    return folder
+
+
 OPTION_CASES: dict[str, Callable[[Corpus, Path, object], tuple[list[object], str, str]]] = {
     "model file that is not TFLite": lambda c, out, m: (
         ["--model", c.folder / c.write("model.tflite", b"not a flatbuffer\n" * 20)],
@@ -450,7 +456,10 @@ OPTION_CASES: dict[str, Callable[[Corpus, Path, object], tuple[list[object], str
         ["--out", c.folder / c.write("taken.txt", b"x")], "--out",
         "exists and is not a folder"),
     "--out that is not empty": lambda c, out, m: (
-        ["--out", c.folder], "--out", "is not empty; pass --overwrite"),
+        ["--out", _non_empty(out)], "--out", "is not empty; pass --overwrite"),
+    # The manifest's folder holds the dataset's files: refused even with --overwrite.
+    "--out that is the manifest's folder": lambda c, out, m: (
+        ["--out", c.folder, "--overwrite"], "--out", "is a folder of the dataset"),
     "--attribute naming no column": lambda c, out, m: (
         ["--attribute", "nope"], "--attribute", "no column 'nope'"),
     "--intersect of one attribute": lambda c, out, m: (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sys
 import xml.etree.ElementTree as ET
@@ -325,3 +326,47 @@ def test_cli_compare_exit_codes(voc_property_run, tmp_path, monkeypatch):
     assert (tmp_path / "cmp" / "comparison.md").is_file()
     subset = voc_property_run("person_share", keep=250)
     assert _cli_exit(monkeypatch, "compare", str(base), str(subset), "--out", out) == 2
+
+
+def _unescape_workflow(text: str) -> str:
+    """A workflow command's escaped message or property, as the Actions runner reads it."""
+    for escaped, plain in (("%0A", "\n"), ("%0D", "\r"), ("%3A", ":"), ("%2C", ","),
+                           ("%25", "%")):
+        text = text.replace(escaped, plain)
+    return text
+
+
+def test_a_newline_pipe_percent_and_colons_in_a_group_name_survive_annotations_and_summary(
+        tmp_path):
+    from fairness_eval.report.text import markdown_text
+
+    hostile = "50% | a\n::error::owned"
+    doc = results({"team::x": attribute({
+        hostile: group(0.6, -0.2, (-0.3, -0.1), b=(V, V)),
+        "ok": group(0.8, 0.0, (-0.01, 0.01)),
+    })})
+    stream, summary = io.StringIO(), tmp_path / "summary.md"
+    write_github_outputs(evaluate_gate(doc), doc, stream=stream,
+                         env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    commands = [line for line in stream.getvalue().splitlines() if line.startswith("::")]
+    # One annotation, one line: the name's own "::error::" never starts a command.
+    assert len(commands) == 1 and commands[0].startswith("::error title=")
+    properties, _, message = commands[0].removeprefix("::error ").partition("::")
+    assert _unescape_workflow(properties) == (
+        f"title=Fairness: team::x / {hostile}, criterion (b)")
+    assert _unescape_workflow(message).startswith(f"team::x / {hostile}: criterion (b) ")
+    # The step summary (the run's summary, then the gate's table): the name stays in its
+    # cell, shown as written on one line, and no row gains or loses a cell.
+    text = summary.read_text()
+    shown = markdown_text(hostile)
+    assert shown == "50% \\| a ::error::owned"
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert sum(shown in row for row in rows) >= 2  # the results table and the gate table
+    tables = [list(block) for is_table, block in
+              itertools.groupby(text.splitlines(), lambda line: line.startswith("|"))
+              if is_table]
+    assert len(tables) >= 2
+    for table in tables:
+        cells = {len(row.replace("\\|", "").split("|")) for row in table}
+        assert len(cells) == 1, table
+    assert not any(line.startswith("::") for line in text.splitlines())

@@ -262,3 +262,73 @@ def test_derived_clash_and_unknown_adjustment_are_refused_before_any_image(
         run_evaluation(voc8, Settings(out=tmp_path / "b", adjust_for="person_share",
                                       workers=1))
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+# --------------------------------------------------------------------------- results, card
+
+
+def test_results_json_holds_the_conditions_and_adjustment_blocks(condition_run):
+    from fairness_eval.results.document import read_results
+
+    document = read_results(condition_run)
+    assert document.settings.values["conditions"] == ["blur", "dark"]
+    assert document.settings.values["derive"] == ["person_share"]
+    record = document.conditions
+    assert [d.condition for d in record.definitions] == ["blur", "dark"]
+    assert record.evaluations_per_image == 7 and record.images == FIRST
+    assert set(record.attributes) == {"bourdev_subcategory", "person_share"}
+    # every image's change from clean is the mean of the per-image differences
+    per_image = read_per_image(condition_run).set_index("image")
+    table = pd.read_csv(condition_run / "conditions.csv", dtype={"image": str})
+    for row in record.overall:
+        part = table[(table["condition"] == row.condition)
+                     & np.isclose(table["severity"], row.severity)].set_index("image")
+        assert row.change == pytest.approx((part["iou"] - per_image["iou"]).mean())
+        assert row.change_ci[0] <= row.change <= row.change_ci[1]
+    # person_share: a row per group and one for the pool, per condition and severity
+    shares = record.attributes["person_share"]
+    groups = sorted(set(per_image["person_share"]))
+    assert len(shares.rows) == 6 * (len(groups) + 1)
+    assert record.threshold == pytest.approx(2 * (1 - document.inter_annotator_iou.value))
+    # adjusted for person_share: bourdev_subcategory, not person_share itself
+    assert set(document.adjustment.attributes) == {"bourdev_subcategory"}
+    raw = document.adjustment.attributes["bourdev_subcategory"].groups
+    annotated = per_image[per_image["bourdev_subcategory"].notna()
+                          & (per_image["bourdev_subcategory"] != "")]
+    for label, figures in raw.items():
+        if label != "(not annotated)":
+            mean = annotated[annotated["bourdev_subcategory"] == label]["iou"].mean()
+            assert figures.raw == pytest.approx(mean)
+
+
+def test_card_with_conditions_passes_the_browser_and_pdf_checks(condition_run):
+    from axe_helpers import assert_accessible
+    from chromium_cdp import find_chromium, load_page
+    from report_helpers import pdf_pages, pdf_text_pages
+
+    if find_chromium() is None:
+        pytest.skip("headless Chromium not installed (apt-get install chromium)")
+    html, pdf = condition_run / "model_card.html", condition_run / "model_card.pdf"
+    report = load_page(html, {
+        "scripts": "document.scripts.length",
+        "sections": "document.querySelectorAll('section#conditions').length",
+        "condition_tables": "document.querySelectorAll('table.conditions-table').length",
+        "condition_charts": "document.querySelectorAll('figure.chart-small svg.chart').length",
+        "overflow": "document.documentElement.scrollWidth - window.innerWidth",
+    })
+    assert report.console_errors == [] and report.exceptions == [] and report.dialogs == []
+    assert [r for r in report.requests if not r.startswith("data:")] == [html.resolve().as_uri()]
+    assert report.values["scripts"] == 0 and report.values["sections"] == 1
+    # a table and a chart per condition for each attribute with an annotated group
+    from fairness_eval.results.document import read_results
+
+    judged = [a for a in read_results(condition_run).conditions.attributes.values() if a.rows]
+    assert report.values["condition_tables"] == len(judged) >= 1
+    assert report.values["condition_charts"] == 2 * len(judged)
+    assert report.values["overflow"] <= 0
+    assert_accessible(html)
+    pages = pdf_text_pages(pdf)
+    assert pdf_pages(pdf) == len(pages)
+    assert all(f"Page {i} of {len(pages)}" in page for i, page in enumerate(pages, start=1))
+    text = "\n".join(pages)
+    assert "CAPTURE CONDITIONS" in text.upper() and "person_share" in text

@@ -276,7 +276,7 @@ def test_group_names_cannot_inject_workflow_commands_through_card_and_check(tmp_
     assert_no_workflow_commands(lines)
     assert any(line.startswith("FAIL team / a\\n::error::owned") for line in lines), lines
     assert any(line.startswith("::error title=Fairness") for line in lines), lines
-    done = child("check", out, env=env)
+    done = child("check", out, "--gate-on", "point", env=env)  # the table has no intervals
     assert done.returncode == 1, done.stderr
     assert_no_workflow_commands(done.stdout.splitlines() + done.stderr.splitlines())
     # Nor can they break the step summary's gate table (one row per line).
@@ -371,7 +371,9 @@ def test_a_device_or_oversized_file_is_refused_in_one_line(tmp_path, monkeypatch
              (["check", "/dev/zero"], "results.json"),
              (["check", zero], "results.json"),
              (["report", zero, "--format", "md"], "results.json"),
-             (["compare", run, zero], "results.json")]
+             (["compare", run, zero], "results.json"),
+             (["validate", "--dataset", "/dev/zero"], "--dataset"),
+             (["run", "--dataset", "/dev/zero", "--bootstrap", str(10**9)], "--bootstrap")]
     for arguments, naming in cases:
         code, _, err = main(monkeypatch, capsys, *arguments)
         one_line_refusal(code, err, naming)
@@ -560,3 +562,91 @@ def test_models_list_does_not_call_a_corrupt_cached_model_cached(tmp_path, monke
     assert states == {"selfie": "corrupt", "selfie-landscape": "not pulled"}
     assert err == ["warning: selfie failed the SHA-256 check; run `fairness-eval models pull "
                    "selfie` to replace them"]
+
+
+# --- user files beside the outputs: check and compare ------------------------------------
+
+
+def test_check_keeps_a_junit_xml_it_did_not_write(tmp_path, monkeypatch, capsys, image_run):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("results.json", "per_image.csv"):
+        (run / name).write_bytes((image_run / name).read_bytes())
+    (run / "junit.xml").write_text("<mine/>")
+    code, _, err = main(monkeypatch, capsys, "check", run)
+    one_line_refusal(code, err, "junit.xml")
+    assert (run / "junit.xml").read_text() == "<mine/>"
+    code, _, err = main(monkeypatch, capsys, "check", run, "--overwrite")
+    assert code == 0, err
+    assert (run / "junit.xml").read_text().startswith("<?xml")
+    code, _, err = main(monkeypatch, capsys, "check", run)  # its own: replaced freely
+    assert code == 0, err
+    (run / "junit.xml").write_text((run / "junit.xml").read_text() + "<!-- edited -->")
+    code, _, err = main(monkeypatch, capsys, "check", run)
+    one_line_refusal(code, err, "junit.xml")
+    assert (run / "junit.xml").read_text().endswith("<!-- edited -->")
+
+
+def test_compare_keeps_comparison_files_it_did_not_write(tmp_path, monkeypatch, capsys,
+                                                         image_run):
+    out = tmp_path / "comparison"
+    out.mkdir()
+    (out / "comparison.md").write_text("my notes")
+    code, _, err = main(monkeypatch, capsys, "compare", image_run, image_run, "--out", out,
+                        "--format", "")
+    one_line_refusal(code, err, "comparison.md")
+    assert (out / "comparison.md").read_text() == "my notes"
+    assert not (out / "comparison.json").exists()
+    code, _, err = main(monkeypatch, capsys, "compare", image_run, image_run, "--out", out,
+                        "--format", "", "--overwrite")
+    assert code == 0, err
+    code, _, err = main(monkeypatch, capsys, "compare", image_run, image_run, "--out", out,
+                        "--format", "")
+    assert code == 0, err  # what it wrote itself it may replace
+
+
+def test_an_unwritable_step_summary_is_a_warning_not_a_failure(tmp_path, monkeypatch, capsys,
+                                                               image_run):
+    summary = tmp_path / "summary-folder"
+    summary.mkdir()  # appending to a folder fails like a read-only file
+    code, out, err = main(monkeypatch, capsys, "check", image_run, "--overwrite",
+                          env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert code == 0, err
+    assert out[-1].startswith("fairness gate: passed")
+    assert err == [f"warning: cannot append the step summary to {summary} (Is a directory); "
+                   "the gate's verdict is unchanged"]
+
+
+def test_per_image_csv_marks_formulas_as_text_and_reads_them_back(tmp_path, monkeypatch,
+                                                                  capsys, model_file):
+    import csv
+
+    from fairness_eval.results.document import read_per_image
+
+    stems = ("=HYPERLINK(1)", "+sum", "-minus", "@at", "plain")
+    values = ["=1+1", "-0.5", "'quoted", "+44 20", "x"]
+    attributes = "image,team\n" + "".join(
+        f'"{s}","{v}"\n' for s, v in zip(stems, values, strict=True))
+    dataset = tiny_folder(tmp_path / "ds", stems=stems, attributes=attributes)
+    run = tmp_path / "run"
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out", run,
+                        "--attribute", "team", *FAST)
+    assert code == 0, err
+    with open(run / "per_image.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    by_image = {row["image"]: row for row in rows}
+    assert set(by_image) == {"'=HYPERLINK(1)", "'+sum", "'-minus", "'@at", "plain"}
+    assert [by_image[k]["team"] for k in ("'=HYPERLINK(1)", "'+sum", "'-minus", "'@at",
+                                          "plain")] == ["'=1+1", "'-0.5", "''quoted",
+                                                        "'+44 20", "x"]
+    assert all(float(row["iou"]) >= 0 for row in rows)  # numbers stay numbers
+    table = read_per_image(run)
+    assert sorted(table["image"]) == sorted(stems)
+    assert dict(zip(table["image"], table["team"], strict=True)) == dict(
+        zip(stems, values, strict=True))
+    # The reporters read it back the same way: the card renders, the run compares.
+    code, _, err = main(monkeypatch, capsys, "report", run, "--format", "html")
+    assert code == 0, err
+    code, _, err = main(monkeypatch, capsys, "compare", run, run, "--out", tmp_path / "cmp",
+                        "--format", "")
+    assert code == 0, err

@@ -133,10 +133,12 @@ def test_overwrite_leaves_no_stale_masks_or_reports(voc_dataset, tmp_path):
     run_evaluation(data, Settings(out=out, workers=1, bootstrap=200, skip_invalid=True,
                                   save_masks=True, formats=()))
     assert len(list((out / "masks").glob("*.png"))) == 2
+    # Written by hand, not by fairness-eval: no ledger lists it, so --overwrite keeps it
+    # (issue 10: --overwrite removes only what fairness-eval wrote).
     (out / "junit.xml").write_text("<old/>")
     run_evaluation(data, Settings(out=out, workers=1, bootstrap=200, skip_invalid=True,
                                   overwrite=True, formats=()))
-    assert not (out / "masks").exists() and not (out / "junit.xml").exists()
+    assert not (out / "masks").exists() and (out / "junit.xml").read_text() == "<old/>"
 
 
 def test_an_image_the_model_cannot_take_is_skipped_not_fatal(voc_dataset, model_file,

@@ -158,7 +158,8 @@ def test_the_saved_masks_as_predictions_reproduce_the_per_image_table(
     before = json.loads((saved_masks_run / "results.json").read_text())
     assert results["attributes"] == before["attributes"]  # intervals and verdicts alike
     model = results["model"]
-    assert model["source"] == "predictions" and model["runtime"] is None
+    assert model["source"] == "predictions" and model["files"] == SUBSET
+    assert "runtime" not in model and "spec" not in model and model["input_shape"] is None
     assert model["sha256"] == folder_sha256(saved_masks_run / "masks")[0]
     assert results["settings"]["predictions"] == str(saved_masks_run / "masks")
     card = (out / "model_card.html").read_text()

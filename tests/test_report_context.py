@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from report_helpers import SCRIPT_GROUP, fixture_results, mediapipe_table_results
+from report_helpers import MEDIAPIPE_TABLE, SCRIPT_GROUP, fixture_results, mediapipe_table_results
 
 from fairness_eval.report.card_text import CardText, load_card_text
 from fairness_eval.report.context import (
@@ -83,7 +83,9 @@ def test_published_table_context_reads_the_table_block_and_shares():
     results = mediapipe_table_results()
     context = build_context(results, load_card_text(None))
     assert context["is_table"]
-    assert context["dataset"]["name"] == "mediapipe_selfie_2021_card.csv"
+    # The table stands where the dataset would, named by its file's stem (as `card` names it).
+    assert context["dataset"]["name"] == "mediapipe_selfie_2021_card"
+    assert context["dataset"]["path"] == str(MEDIAPIPE_TABLE.resolve())
     assert context["headline"]["overall_value"] == "96.57"
     assert context["headline"]["threshold_b"] == "2.52 pt"
     skin = next(a for a in context["results"] if a["name"] == "skin_tone")

@@ -181,3 +181,19 @@ def test_an_invalid_clip_stops_the_run_or_is_skipped_whole(tmp_path, monkeypatch
     assert results["overall"]["n"] == 2
     assert [s["image"] for s in results["dataset"]["skipped"]] == [CLIPS[2]]
     assert set(pd.read_csv(out / "per_frame.csv")["clip"]) == set(CLIPS[:2])
+
+
+def test_results_and_card_say_the_intervals_are_over_clips(davis_run):
+    from fairness_eval.report import render_reports
+    from fairness_eval.results.document import read_results
+
+    document = read_results(davis_run)
+    assert document.unit == "clip" and document.metric == "iou"
+    assert json.loads((davis_run / "results.json").read_text())["bootstrap"]["unit"] == "clip"
+    (card,) = render_reports(davis_run, ("html",), overwrite=True)
+    html = card.read_text()
+    assert "resample clips within each group (a cluster bootstrap)" in html
+    assert "clips resampled within each group" in html
+    assert '<section id="timeline">' in html
+    timeline = html[html.index('<section id="timeline">'):]
+    assert timeline.count("<svg") >= 1 and "IoU per frame and flicker" in timeline

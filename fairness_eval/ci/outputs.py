@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config.settings import CheckOptions
+from ..errors import UsageError
+from ..report.ledger import record_written, refuse_foreign_files
 from ..report.markdown import render_markdown
 from ..report.text import markdown_text
 from ..results.names import JUNIT_FILE
 from ..results.schema import ResultsDocument, as_document
+from ..terminal import one_line, workflow_command
 from .gate import FAIL, SKIP, WARN, Check, GateReport, evaluate_gate, read_results
 
 
@@ -99,37 +102,29 @@ def _xml_text(text: str) -> str:
 def write_junit(report: GateReport, path: Path | str) -> Path:
     """Write junit.xml (UTF-8, with XML declaration); returns the path."""
     path = Path(path)
-    junit_tree(report).write(path, encoding="utf-8", xml_declaration=True)
+    try:
+        junit_tree(report).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
     return path
 
 
 # --------------------------------------------------------------------------- GitHub Actions
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def github_annotations(report: GateReport) -> list[str]:
-    """`::error` per failing check, `::warning` per inconclusive one and per note."""
+    """`::error` per failing check, `::warning` per inconclusive one and per note, each
+    escaped by terminal.workflow_command (a group name cannot end the command early)."""
     lines = []
     for check in report.failures:
         title = f"Fairness: {check.attribute} / {check.group}, criterion ({check.criterion})"
-        lines.append(
-            f"::error title={_escape_property(title)}::"
-            f"{_escape_data(check.describe(report.confidence, report.gate_on))}"
-        )
+        lines.append(workflow_command(
+            "error", check.describe(report.confidence, report.gate_on), title=title))
     for check in report.warnings:
         title = f"Fairness inconclusive: {check.attribute} / {check.group}"
-        lines.append(
-            f"::warning title={_escape_property(title)}::"
-            f"{_escape_data(check.describe(report.confidence, report.gate_on))}"
-        )
+        lines.append(workflow_command(
+            "warning", check.describe(report.confidence, report.gate_on), title=title))
     for note in report.notes:
-        lines.append(f"::warning title=Fairness::{_escape_data(note)}")
+        lines.append(workflow_command("warning", note, title="Fairness"))
     return lines
 
 
@@ -193,8 +188,14 @@ def write_github_outputs(
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         parts = [results_markdown(results).rstrip() + "\n", gate_markdown(report)]
-        with open(summary_path, "a", encoding="utf-8") as handle:
-            handle.write("\n".join(parts) + "\n")
+        try:
+            with open(summary_path, "a", encoding="utf-8") as handle:
+                handle.write("\n".join(parts) + "\n")
+        except OSError as error:
+            # An optional output: failing to write it must not turn a verdict into a crash.
+            print(one_line(f"warning: cannot append the step summary to {summary_path} "
+                           f"({error.strerror or error}); the gate's verdict is unchanged"),
+                  file=sys.stderr)
     return True
 
 
@@ -205,11 +206,13 @@ def check_run(
     echo: Callable[[str], None] = print,
     env: Mapping[str, str] | None = None,
     stream: TextIO | None = None,
+    overwrite: bool = False,
 ) -> int:
     """Everything `fairness-eval check RUN_DIR` does; returns the exit code (0 or 1).
 
     Reads results.json, applies the gate, writes junit.xml into the run directory, writes
-    the GitHub Actions output when running there, and echoes the closing lines last.
+    the GitHub Actions output when running there, and echoes the closing lines last. A
+    junit.xml the user wrote or edited is not replaced unless `overwrite` (report/ledger.py).
     """
     options = CheckOptions() if options is None else options
     run_dir = Path(run_dir)
@@ -218,7 +221,9 @@ def check_run(
         results, gate_on=options.gate_on, strict=options.strict, gated=options.gated
     )
     folder = run_dir if run_dir.is_dir() else run_dir.parent
-    write_junit(report, folder / JUNIT_FILE)
+    if not overwrite:
+        refuse_foreign_files([folder / JUNIT_FILE])
+    record_written([write_junit(report, folder / JUNIT_FILE)])
     write_github_outputs(report, results, env=env, stream=stream)
     for line in report.closing_lines():
         echo(line)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..results import settings as results_settings
-from . import rules
+from . import condition_rules, rules
 from .rules import (
     CI_METHODS,
     CRITERIA,
@@ -62,11 +62,11 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "save_masks": ("--save-masks", rules.flag),
     "max_pixels": ("--max-pixels", rules.max_pixels),
     "exif": ("--exif", rules.one_of(rules.EXIF_CHOICES)),
-    "conditions": ("--conditions", rules.conditions),
-    "condition_severities": ("conditions", rules.condition_severities),
+    "conditions": ("--conditions", condition_rules.conditions),
+    "condition_severities": ("conditions", condition_rules.condition_severities),
     "save_conditions": ("--save-conditions", rules.path),
-    "derive": ("--derive", rules.derived),
-    "adjust_for": ("--adjust-for", rules.optional_name),
+    "derive": ("--derive", condition_rules.derived),
+    "adjust_for": ("--adjust-for", condition_rules.optional_name),
     "gate_on_conditions": ("--gate-on-conditions", rules.flag),
     "bootstrap": ("--bootstrap", rules.bootstrap),
     "confidence": ("--confidence", rules.confidence),
@@ -373,7 +373,8 @@ class TableSettings:
     """Options of `card --from-table`: criteria applied to a published per-group table.
 
     `average` and `inter_annotator_iou` accept a fraction (0.9874), a percentage (98.74)
-    or text ("98.74%") and hold the fraction; results.json records them as given.
+    or text ("98.74%") and hold the fraction; results.json records the fraction, as it
+    records every IoU (the text typed is in the recorded command).
     `confidence` is the level of the table's own intervals (used for n_needed).
     """
 
@@ -385,18 +386,15 @@ class TableSettings:
     sd_factor: float = 3.0
     sd_ddof: int = 0
     confidence: float = 0.95
-    given: Mapping[str, Any] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "given", {"average": self.average,
-                                           "inter_annotator_iou": self.inter_annotator_iou})
         _apply_rules(self)
 
     def as_dict(self) -> dict[str, Any]:
-        """The settings as results.json records them (the two fractions as given)."""
+        """The settings as results.json records them (fractions, like every IoU there)."""
         recorded = {
-            "average": self.given["average"],
-            "inter_annotator_iou": self.given["inter_annotator_iou"],
+            "average": self.average,
+            "inter_annotator_iou": self.inter_annotator_iou,
             "units": self.units, "reference": self.reference,
             "min_group_size": self.min_group_size, "sd_factor": self.sd_factor,
             "sd_ddof": self.sd_ddof,

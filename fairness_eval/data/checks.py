@@ -83,8 +83,9 @@ def file_problems(sample: Sample, *, max_pixels: int = DEFAULT_MAX_PIXELS,
             image_info.append(image)
     if sample.mask_format != "png":  # the format's own checks name a bad image file
         return formats.file_problems(sample)
-    width, height = ((image.width, image.height) if image is None or not rotate
-                     else displayed_size(image.width, image.height, image.orientation))
+    width, height = (0, 0) if image is None else (
+        displayed_size(image.width, image.height, image.orientation) if rotate
+        else (image.width, image.height))
     masks = [(sample.mask, "mask")]
     if sample.ignore is not None:
         masks.append((sample.ignore, "ignore mask"))

@@ -27,12 +27,17 @@ def load_dataset(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     exif: str = "ignore",
+    images: Path | str | None = None,
+    image_set: str | None = None,
 ) -> Dataset:
-    """Load a dataset folder or manifest and validate every row.
+    """Load a dataset folder, manifest or format (COCO, VOC devkit, Penn-Fudan); validate
+    every row.
 
     `max_pixels`: a larger image is a row problem. `exif`: "ignore" reports each image with
     an EXIF orientation (a note) and scores its stored pixels; "rotate" turns it upright
-    first (its mask must then match the displayed size).
+    first (its mask must then match the displayed size). `images`: COCO only, the folder
+    the annotation file's `file_name`s are relative to. `image_set`: VOC only, the list
+    ImageSets/Segmentation/<image_set>.txt instead of every labelled image.
 
     Raises UsageError for problems that stop the whole dataset (missing path, unreadable
     or malformed manifest, empty dataset, an --attribute that names no column). Row-level
@@ -43,10 +48,15 @@ def load_dataset(
         raise UsageError(f"--dataset: {path} does not exist")
     layout = detect_layout(path)
     video_layout = detect_video_layout(path)
+    if (images is not None or image_set is not None) and (layout is None or video_layout):
+        option = "--images" if images is not None else "--image-set"
+        kind = "COCO annotation files" if images is not None else "VOC devkit folders"
+        raise UsageError(f"{option}: only for {kind}; {path} is not one")
     if video_layout is not None:
         dataset = load_video_dataset(path, video_layout)
     elif layout is not None:
-        dataset = load_layout(path, layout)
+        dataset = load_layout(path, layout, images=None if images is None else Path(images),
+                              image_set=image_set)
     elif path.is_dir():
         manifest = find_manifest(path)
         dataset = load_manifest(manifest) if manifest else load_folder(path)

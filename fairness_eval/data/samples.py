@@ -91,6 +91,11 @@ class Dataset:
     # where attribute values come from: attributes.csv and its row per image (folders)
     attribute_file: Path | None = None
     attribute_rows: dict[str, int] = field(default_factory=dict)
+    # How a dataset format was located beyond its path (recorded in results.json's dataset
+    # block, so that the same rows can be loaded again): COCO's --images folder, VOC's
+    # --image-set name; None when not given.
+    images_dir: Path | None = None
+    image_set: str | None = None
 
     def value_counts(self) -> dict[str, dict[str, int]]:
         """Per selected attribute, the number of valid samples with each value."""

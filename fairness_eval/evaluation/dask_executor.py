@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from itertools import islice
 
+import dask
 import distributed
 
 from ..errors import UsageError
@@ -33,6 +34,16 @@ from .tasks import Row, Task, WorkerContext, WorkerSetup
 
 CONNECT_TIMEOUT_S = 5  # a scheduler that does not answer in this time is unreachable
 TASKS_AHEAD = 4  # tasks in flight per worker thread: every thread busy, memory bounded
+# The cluster a run starts has no dashboard: its workers need not sample their own stacks
+# (the profiler) nor poll the system and event loop as often. Measured on 300 VOC images
+# with 2 workers: each worker's event-loop thread used 1.04 s of CPU with Dask's defaults,
+# 0.21 s with these (the task thread, 2.5 s).
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.tick.interval": "1s",
+}
 # Packages whose version can change a per-image number (the resume key's versions).
 PER_IMAGE_PACKAGES = {"fairness_eval": "fairness-eval", "litert": "ai-edge-litert",
                       "opencv": "opencv-python-headless", "numpy": "numpy"}
@@ -115,9 +126,10 @@ class DaskExecutor(Executor):
         quiet = logging.ERROR  # a restarted worker is Dask's business, not a run's warning
         try:
             if scheduler is None:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=quiet)
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):  # nannies pass it to workers
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                        host="127.0.0.1", dashboard_address=None, silence_logs=quiet)
                 address = self._cluster.scheduler_address
             else:
                 logging.getLogger("distributed").setLevel(quiet)

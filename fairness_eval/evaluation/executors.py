@@ -29,6 +29,7 @@ class Executor:
     """Runs tasks in workers that each loaded the model once; a context manager."""
 
     workers: int = 1  # worker processes (Dask: worker threads) the tasks are spread over
+    in_process: bool = False  # tasks run in this process's main thread (one local worker)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[list[Row]]:
         """Each task's rows, as the task completes (any order); raises a task's error."""

@@ -9,7 +9,7 @@ does not grow with the size of the dataset beyond that table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,12 +26,14 @@ from ..fairness.assess import evaluate
 from ..fairness.conditions import assess_plan
 from ..results import document as results_module
 from ..results.conditions import write_conditions_table
+from ..results.names import CONDITIONS_FILE
 from ..results.schema import ResultsDocument
 from .executors import Executor, open_executor
 from .predictions import check_predictions
 from .predictor import prepare_predictor
 from .resume import resume_key, reusable_rows
 from .run_dir import (
+    RUN_FILES,
     SAVED_MASKS_DIR,
     RunFolderLock,
     default_run_dir,
@@ -47,6 +49,7 @@ from .under_conditions import (
     planned_tasks,
     split_condition_rows,
 )
+from .warm_imports import import_in_background
 
 Log = Callable[[str], None]
 ProgressCallback = Callable[[int, int], None]
@@ -68,15 +71,21 @@ class RunOutcome:
 
 def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str = "",
                    log: Log = lambda _: None, progress: ProgressCallback | None = None,
-                   config: dict[str, Any] | None = None) -> RunOutcome:
+                   config: dict[str, Any] | None = None, warm_imports: Sequence[str] = (),
+                   images: Path | str | None = None, image_set: str | None = None
+                   ) -> RunOutcome:
     """Validate, predict, score and summarise a dataset; write the run folder.
+
+    `warm_imports`: modules the caller needs after the run (the card's), imported while
+    worker processes evaluate (warm_imports.py). `images`, `image_set`: where a COCO file's
+    images are, which VOC image set (data.dataset.load_dataset).
 
     Raises UsageError (exit 2) for invalid input unless `settings.skip_invalid`, in which
     case invalid rows are recorded as skipped with their reason.
     """
     started = datetime.now(timezone.utc)
     dataset = load_dataset(dataset_path, settings.attributes, max_pixels=settings.max_pixels,
-                           exif=settings.exif)
+                           exif=settings.exif, images=images, image_set=image_set)
     for note in dataset.notes:
         log(f"note: {note}")
     if dataset.problems and not settings.skip_invalid:
@@ -116,8 +125,12 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     with open_executor(settings.executor, setup,
                        workers=min(settings.workers, len(dataset.samples)),
                        scheduler=settings.scheduler, log=log) as executor:
+        if not executor.in_process:
+            import_in_background(warm_imports)
         lock = prepare_run_dir(run_dir, settings.overwrite, settings.resume, dataset=dataset,
-                               save_masks=settings.save_masks)
+                               save_masks=settings.save_masks,
+                               writes=RUN_FILES + ((CONDITIONS_FILE,) if settings.conditions
+                                                   else ()))
         if masks_dir:
             masks_dir.mkdir(exist_ok=True)
         key = {**resume_key(predictor.facts, dataset, settings),
@@ -137,7 +150,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     statistics = compute_statistics(per_image, dataset, settings, conditions)
     document = results_module.build_document(
         per_image=per_image, statistics=statistics, dataset=dataset, model=predictor.facts,
-        spec=predictor.facts, settings=settings, command=command, started=started,
+        settings=settings, command=command, started=started,
         finished=datetime.now(timezone.utc), config=config,
     )
     if conditions is not None:

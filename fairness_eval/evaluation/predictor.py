@@ -33,7 +33,7 @@ class ModelFacts:
     """What results.json's `model` block says predicted the masks."""
 
     source: str  # "model" or "predictions" (supplied; no model ran)
-    name: str  # the display name: registry name, the spec's name, or the folder's name
+    name: str  # display name: registry name, spec's name, "supplied predictions (<folder>)"
     path: str  # the model file, or the predictions folder
     sha256: str  # of the model file, or of the predictions folder (predictions.py)
     size_bytes: int  # the model file's size, or the predictions' total size
@@ -74,8 +74,8 @@ def prepare_predictor(settings: Settings, log: Log = lambda _: None) -> Predicto
     if settings.predictions is not None:
         folder = Path(settings.predictions).resolve()
         sha256, files, size = folder_sha256(folder)
-        facts = ModelFacts(SOURCE_PREDICTIONS, folder.name, str(folder), sha256, size,
-                           files=files)
+        facts = ModelFacts(SOURCE_PREDICTIONS, f"supplied predictions ({folder.name})",
+                           str(folder), sha256, size, files=files)
         return Predictor(facts, SuppliedPredictions(folder))
     from ..models.registry import resolve_model
 

@@ -158,11 +158,12 @@ def check_plan(settings: Any, dataset: Any) -> None:
     if clashing:
         raise UsageError(f"--derive {','.join(settings.derive)}: {dataset.source} already has "
                          f"a column {clashing[0]!r}; rename it or leave it out of --derive")
-    known = [*dataset.attributes, *settings.derive]
+    # any attribute column can stratify, evaluated or not (per_image.csv holds them all)
+    known = [*dataset.attribute_columns, *settings.derive]
     if settings.adjust_for is not None and settings.adjust_for not in known:
         hint = ", ".join(known) or "none"
         raise UsageError(f"--adjust-for: {settings.adjust_for!r} is not an attribute of this "
-                         f"run (attributes: {hint}; derived ones need --derive)")
+                         f"run (attribute columns: {hint}; derived ones need --derive)")
 
 
 def keep_saved(done: dict[int, dict[str, Any]], plan: ImagePlan | None

@@ -118,6 +118,8 @@ def _write_results(run_dir: Path, dataset: VideoDataset, results: list[dict[str,
     table = clip_statistics_table(per_frame, clips, results, dataset)
     judged = _judged(table, settings.metric, dataset)
     statistics = compute_statistics(judged, dataset, settings)
+    # The stratified bootstrap resampled the rows it was given, clips: a cluster bootstrap.
+    statistics["bootstrap"]["unit"] = "clip"
     document = results_module.build_document(
         per_image=judged, statistics=statistics, dataset=dataset, model=model, spec=model,
         settings=settings, command=command, started=started,

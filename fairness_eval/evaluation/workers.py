@@ -52,6 +52,7 @@ class LocalExecutor(Executor):
         self._setup = setup
         self._inline: WorkerContext | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self.in_process = self.workers == 1
         if self.workers > 1:
             method = "fork" if sys.platform.startswith("linux") else "spawn"
             self._pool = ProcessPoolExecutor(

@@ -62,7 +62,8 @@ def evaluate(
             "confidence": settings.confidence,
             "seed": settings.seed,
             "statistic": settings.statistic,
-            "metric": settings.metric,
+            # absent: "iou", so that image runs judging IoU keep their shape
+            **({"metric": settings.metric} if settings.metric != IOU_COLUMN else {}),
         },
         "inter_annotator_iou": iaa,
         "attributes": blocks,

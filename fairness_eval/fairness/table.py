@@ -264,7 +264,7 @@ def evaluate_table(path: str | Path, settings: TableSettings | None = None) -> d
     return to_jsonable({
         "kind": "table",
         "table": {
-            "path": str(path),
+            "path": str(path.resolve()),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "rows": len(rows),
             "units": resolved_units,

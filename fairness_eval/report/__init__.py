@@ -23,12 +23,15 @@ from ..results.names import (
     MODEL_CARD_JSON,
     MODEL_CARD_PDF,
     PER_IMAGE_FILE,
-    RENDERED_REPORTS_FILE,
     RESULTS_FILE,
     SUMMARY_FILE,
 )
 from ..results.schema import ResultsDocument
+from ..results.video_tables import is_video_run, read_per_frame
 from .card_text import CardText, load_card_text
+from .ledger import LEDGER_NAME
+from .ledger import read_ledger as _read_ledger
+from .ledger import refuse_foreign_files as _refuse_foreign_files
 
 if TYPE_CHECKING:
     from .overlays import ImageFiles
@@ -40,7 +43,6 @@ FILE_NAMES = {
     "md": SUMMARY_FILE,
     "json": MODEL_CARD_JSON,
 }
-LEDGER_NAME = RENDERED_REPORTS_FILE
 
 __all__ = ["FILE_NAMES", "FORMATS", "load_card_text", "render_reports"]
 
@@ -129,6 +131,18 @@ def _card_html(
             charts[name]["distribution"] = distribution_svg(
                 name, attribute, per_image, list(attribute.per_image_columns)
             )
+    if results.conditions is not None:
+        from .condition_charts import severity_chart_svg
+
+        for name, block in results.conditions.attributes.items():
+            charts.setdefault(name, {}).update({
+                f"condition-{d.condition}": severity_chart_svg(name, block, d,
+                                                               context["confidence"])
+                for d in results.conditions.definitions})
+    if results.unit == "clip" and is_video_run(run_dir):
+        from .timeline import TIMELINE_KEY, timeline_svg
+
+        charts[TIMELINE_KEY] = {"timeline": timeline_svg(read_per_frame(run_dir))}
     overlays = (example_overlays(results, per_image, run_dir, examples, images)
                 if examples else [])
     return render_html(context, charts, overlays)
@@ -147,26 +161,6 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
     if not wanted:
         raise UsageError(f"--format: give at least one of {', '.join(FORMATS)}")
     return wanted
-
-
-def _read_ledger(run_dir: Path) -> dict[str, str]:
-    path = run_dir / LEDGER_NAME
-    try:
-        ledger = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in ledger.items()} if isinstance(ledger, dict) else {}
-
-
-def _refuse_foreign_files(targets: Sequence[Path] | Any, ledger: Mapping[str, str]) -> None:
-    for target in targets:
-        if not target.exists():
-            continue
-        if ledger.get(target.name) != _sha256_file(target):
-            raise UsageError(
-                f"{target}: exists and was not written by fairness-eval (or was edited since); "
-                "move it away or pass --overwrite to replace it"
-            )
 
 
 def _sha256_file(path: Path) -> str | None:

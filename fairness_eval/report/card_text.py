@@ -109,6 +109,10 @@ def load_card_text(model_name: str | None, card: Path | None = None) -> CardText
                 f"--card: {card} looks like YAML; card files are TOML "
                 f"(see {DEFAULT_CARD} in the fairness_eval package for the keys)"
             )
+        from ..config.rules import MAX_CARD_BYTES
+        from ..userfiles import check_user_file
+
+        check_user_file(card, MAX_CARD_BYTES, "--card")  # not /dev/zero, nor 1 GB, whole
         try:
             raw = card.read_bytes()
         except OSError as error:

@@ -4,6 +4,7 @@ Per attribute: a forest plot (each group's IoU and interval against the referenc
 the criterion (b) band reference +- 2(1 - IAA) and the criterion (a) band reference +- the
 recorded factor x SD)
 and, where the per-image table is at hand, the distribution of per-image IoU per group.
+The forest plot is also drawn as PNG (`forest_plot_png`) for the Model Card Toolkit export.
 The SVGs carry no text nodes (glyphs are paths), no comments and ids made unique per chart,
 so that several can sit in one HTML page and user-supplied group names never become markup.
 The one exception is each chart's <title> (its accessible name, escaped), which names the
@@ -44,6 +45,7 @@ REFERENCE_COLOUR = "#1d2b3a"
 BAND_B_COLOUR = "#cfe3f7"
 BAND_A_COLOUR = "#7a4fb5"
 INK = "#2b3440"
+PNG_DPI = 120  # raster exports: 840 px wide, the axis labels still legible
 # Matplotlib 3.10 renamed boxplot's vert=False to orientation="horizontal".
 _HORIZONTAL = (
     {"orientation": "horizontal"}
@@ -66,62 +68,78 @@ _STYLE = {
 def forest_plot_svg(name: str, attribute: AttributeAssessment | Mapping[str, Any],
                     confidence: str = "95%") -> str:
     """Forest plot of one attribute's groups: IoU (%) with interval against the criteria bands."""
+    with plt.rc_context(_STYLE):
+        figure, title = _forest_figure(name, attribute, confidence)
+        return _svg(figure, f"forest-{name}", title)
+
+
+def forest_plot_png(name: str, attribute: AttributeAssessment | Mapping[str, Any],
+                    confidence: str = "95%", dpi: int = PNG_DPI) -> tuple[bytes, str]:
+    """The same forest plot as PNG bytes, and its title (for exports that take raster
+    images, such as the Model Card Toolkit's graphics)."""
+    with plt.rc_context(_STYLE):
+        figure, title = _forest_figure(name, attribute, confidence)
+        return _png(figure, dpi), title
+
+
+def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any],
+                   confidence: str) -> tuple[Any, str]:
+    """The forest plot's figure and title; drawn inside the caller's rc_context(_STYLE)."""
     attribute = as_attribute(name, attribute)
     groups = list(attribute.groups.items())
     reference = attribute.reference
     threshold_b = attribute.criterion_b.threshold
     threshold_a = attribute.criterion_a.threshold
     height = 1.45 + 0.26 * len(groups)
-    with plt.rc_context(_STYLE):
-        figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
-        extent: list[float] = []
-        if _number(reference):
-            ref = 100 * reference
-            extent.append(ref)
-            if _number(threshold_b):
-                half = 100 * threshold_b
-                axes.axvspan(ref - half, ref + half, color=BAND_B_COLOUR, zorder=0, lw=0)
-                extent += [ref - half, ref + half]
-            if _number(threshold_a):
-                half = 100 * threshold_a
-                for edge in (ref - half, ref + half):
-                    axes.axvline(edge, color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)), zorder=1)
-                extent += [ref - half, ref + half]
-            axes.axvline(ref, color=REFERENCE_COLOUR, lw=1.2, zorder=2)
-        for row, (_, group) in enumerate(groups):
-            y = len(groups) - 1 - row
-            colour = COLOURS[_group_verdict(group)]
-            value = group.value
-            ci = group.ci
-            if ci and all(_number(v) for v in ci):
-                low, high = 100 * ci[0], 100 * ci[1]
-                axes.plot([low, high], [y, y], color=colour, lw=1.8, solid_capstyle="butt",
-                          zorder=3, gid=f"interval-{row}")
-                axes.plot([low, low], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
-                axes.plot([high, high], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
-                extent += [low, high]
-            if _number(value):
-                hollow = not group.gated
-                axes.plot(100 * value, y, marker="o", ms=5.5, zorder=4, gid=f"marker-{row}",
-                          color=colour, mfc="white" if hollow else colour, mew=1.4)
-                extent.append(100 * value)
-        axes.set_yticks(range(len(groups)))
-        axes.set_yticklabels([_label(g, d) for g, d in reversed(groups)])
-        axes.set_ylim(-0.7, len(groups) - 0.3)
-        if extent:
-            low, high = min(extent), max(extent)
-            pad = max(0.08 * (high - low), 0.25)
-            axes.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
-        has_ci = any(g.ci for _, g in groups)
-        axes.set_xlabel(f"IoU (%) with {confidence} interval" if has_ci else "IoU (%)")
-        axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
-        axes.tick_params(axis="y", length=0)
-        handles = _forest_legend(reference, threshold_a, threshold_b,
-                                 attribute.criterion_a.factor)
-        figure.legend(handles=handles, loc="outside lower center", ncol=(len(handles) + 1) // 2,
-                      frameon=False, fontsize=7.5, handlelength=1.8, columnspacing=1.2)
-        title = f"{name}: IoU per group" + (f" with {confidence} interval" if has_ci else "")
-        return _svg(figure, f"forest-{name}", title)
+    figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
+    extent: list[float] = []
+    if _number(reference):
+        ref = 100 * reference
+        extent.append(ref)
+        if _number(threshold_b):
+            half = 100 * threshold_b
+            axes.axvspan(ref - half, ref + half, color=BAND_B_COLOUR, zorder=0, lw=0)
+            extent += [ref - half, ref + half]
+        if _number(threshold_a):
+            half = 100 * threshold_a
+            for edge in (ref - half, ref + half):
+                axes.axvline(edge, color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)), zorder=1)
+            extent += [ref - half, ref + half]
+        axes.axvline(ref, color=REFERENCE_COLOUR, lw=1.2, zorder=2)
+    for row, (_, group) in enumerate(groups):
+        y = len(groups) - 1 - row
+        colour = COLOURS[_group_verdict(group)]
+        value = group.value
+        ci = group.ci
+        if ci and all(_number(v) for v in ci):
+            low, high = 100 * ci[0], 100 * ci[1]
+            axes.plot([low, high], [y, y], color=colour, lw=1.8, solid_capstyle="butt",
+                      zorder=3, gid=f"interval-{row}")
+            axes.plot([low, low], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
+            axes.plot([high, high], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
+            extent += [low, high]
+        if _number(value):
+            hollow = not group.gated
+            axes.plot(100 * value, y, marker="o", ms=5.5, zorder=4, gid=f"marker-{row}",
+                      color=colour, mfc="white" if hollow else colour, mew=1.4)
+            extent.append(100 * value)
+    axes.set_yticks(range(len(groups)))
+    axes.set_yticklabels([_label(g, d) for g, d in reversed(groups)])
+    axes.set_ylim(-0.7, len(groups) - 0.3)
+    if extent:
+        low, high = min(extent), max(extent)
+        pad = max(0.08 * (high - low), 0.25)
+        axes.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
+    has_ci = any(g.ci for _, g in groups)
+    axes.set_xlabel(f"IoU (%) with {confidence} interval" if has_ci else "IoU (%)")
+    axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
+    axes.tick_params(axis="y", length=0)
+    handles = _forest_legend(reference, threshold_a, threshold_b,
+                             attribute.criterion_a.factor)
+    figure.legend(handles=handles, loc="outside lower center", ncol=(len(handles) + 1) // 2,
+                  frameon=False, fontsize=7.5, handlelength=1.8, columnspacing=1.2)
+    title = f"{name}: IoU per group" + (f" with {confidence} interval" if has_ci else "")
+    return figure, title
 
 
 def distribution_svg(
@@ -240,6 +258,14 @@ def _label(group: str, data: GroupResult) -> str:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _png(figure: Any, dpi: int) -> bytes:
+    """The figure as PNG bytes, without the Software tag (same bytes for the same chart)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 def _svg(figure: Any, key: str, title: str) -> str:

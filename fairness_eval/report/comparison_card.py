@@ -76,7 +76,6 @@ def comparison_context(comparison: ModelComparison) -> dict[str, Any]:
 def _model_row(index: int, model: ComparedModel) -> dict[str, Any]:
     colour, marker = model_style(index)
     record = model.model
-    source = getattr(record, "source", None)
     return {
         "label": model.label,
         "role": "baseline" if index == 0 else "candidate",
@@ -84,8 +83,8 @@ def _model_row(index: int, model: ComparedModel) -> dict[str, Any]:
         "marker": MARKER_NAMES.get(marker, marker),
         "file": (record.path if record else None) or DASH,
         "sha256": (record.sha256 if record else None) or DASH,
-        "runtime": getattr(record, "runtime", None) or DASH,
-        "supplied": source == "predictions",
+        "runtime": (record.runtime if record else None) or DASH,
+        "supplied": bool(record and record.supplied),
         "run_dir": model.run.run_dir,
         "threshold": f"{model.run.mask_threshold:g}" if model.run.mask_threshold else DASH,
         "overall": pct(model.overall.value),

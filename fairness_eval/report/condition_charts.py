@@ -27,7 +27,9 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
     ticks = ["clean", *(f"{definition.parameter} = {s:g}" for s in levels)]
     groups = [*attribute.groups, REFERENCE_ROW]
     with plt.rc_context(_STYLE):
-        figure, axes = plt.subplots(figsize=(3.4, 2.5), layout="constrained")
+        # the legend sits below the axes, two entries a line
+        height = 2.3 + 0.14 * ((len(groups) + 1) // 2)
+        figure, axes = plt.subplots(figsize=(3.4, height), layout="constrained")
         for index, group in enumerate(groups):
             series = attribute.series(definition.condition, group)
             if not series:
@@ -60,7 +62,8 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
         axes.set_ylabel("IoU (%)")
         axes.set_title(definition.condition, fontsize=9, color=INK)
         axes.grid(axis="y", color="#e3e7eb", lw=0.6, zorder=0)
-        axes.legend(fontsize=6.5, frameon=False, loc="best", handlelength=1.6)
+        figure.legend(loc="outside lower center", ncol=2, fontsize=6.5, frameon=False,
+                      handlelength=1.8, columnspacing=1.0)
         title = (f"{name} under {definition.condition}: IoU per group against severity, "
                  f"with {confidence} intervals")
         return _svg(figure, f"conditions-{name}-{definition.condition}", title)

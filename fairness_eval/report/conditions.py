@@ -53,7 +53,9 @@ def conditions_section(results: ResultsDocument) -> dict[str, Any] | None:
                 "change_ci": interval(item.change_ci, signed=True),
                 "excess": points(item.excess_drop, signed=True),
                 "excess_ci": interval(item.excess_drop_ci, signed=True),
-                "statistical": verdict(item.statistical), "point": verdict(item.point),
+                # the reference pool is what groups are judged against, not judged itself
+                "statistical": verdict(None if reference else item.statistical),
+                "point": verdict(None if reference else item.point),
                 "row_css": ("row-reference" if reference else
                             {"violation": "row-bad", "inconclusive": "row-warn"}.get(worst, "")),
                 "gated": item.gated or reference,
@@ -63,6 +65,7 @@ def conditions_section(results: ResultsDocument) -> dict[str, Any] | None:
             "verdict": verdict(block.verdict.get("statistical")),
             "point_verdict": verdict(block.verdict.get("point")),
             "reference_groups": ", ".join(block.reference_groups) or DASH,
+            "evaluated": bool(block.rows),
             "rows": rows,
             "chart_tables": {c: _chart_table(block, c, parameters[c])
                              for c in record.conditions},
@@ -113,12 +116,39 @@ def adjusted_figures(results: ResultsDocument) -> dict[str, Any] | None:
     for name, block in record.attributes.items():
         by_attribute[name] = {
             label: {"value": pct(g.adjusted), "ci": interval(g.ci),
-                    "missing": (f"no images in stratum {', '.join(g.missing_strata)}: "
-                                "compared on the others"
+                    "missing": (f"lacks {', '.join(g.missing_strata)}"
                                 if g.missing_strata else "")}
             for label, g in block.groups.items()}
     weights = ", ".join(f"{stratum} {pct(w, 1)} %" for stratum, w in record.weights.items())
     return {"attribute": record.attribute, "weights": weights, "attributes": by_attribute}
 
 
-__all__ = ["DEFINITIONS", "adjusted_figures", "conditions_section"]
+def summary_lines(results: ResultsDocument) -> list[str]:
+    """What the console prints after the attributes: each condition's change for every
+    image, each attribute's disparate-degradation verdict, and the adjusted figures."""
+    lines: list[str] = []
+    record = results.conditions
+    if record is not None:
+        parameters = {d.condition: d.parameter for d in record.definitions}
+        lines += ["", f"capture conditions ({record.evaluations_per_image} evaluations per "
+                      "image): change in IoU from clean, all images"]
+        for r in record.overall:
+            name = f"{r.condition} {parameters.get(r.condition, '')} = {r.severity:g}"
+            lines.append(f"  {name:<24} {points(r.change, signed=True):>10}  "
+                         f"[{interval(r.change_ci, signed=True)}]")
+        verdicts = ", ".join(f"{name} {block.verdict.get('statistical')}"
+                             for name, block in record.attributes.items())
+        lines.append(f"  disparate degradation (threshold {points(record.threshold)}): "
+                     f"{verdicts or 'no attribute'}")
+    adjustment = results.adjustment
+    if adjustment is not None:
+        lines += ["", f"adjusted for {adjustment.attribute} (standardised mean IoU %)"]
+        for name, block in adjustment.attributes.items():
+            figures = ", ".join(f"{label} {pct(g.adjusted, 1)} [{interval(g.ci, 1)}]"
+                                for label, g in block.groups.items())
+            lines.append(f"  {name}: {figures}")
+    # the console's plain characters: "-" for minus, "[a, b]" intervals, "n/a" for a dash
+    return [line.replace("−", "-").replace(" – ", ", ").replace(DASH, "n/a") for line in lines]
+
+
+__all__ = ["DEFINITIONS", "adjusted_figures", "conditions_section", "summary_lines"]

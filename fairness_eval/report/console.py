@@ -8,6 +8,7 @@ from typing import Any
 from ..results.assessment import CriterionVerdicts, GroupResult
 from ..results.names import CRITERIA
 from ..results.schema import ResultsDocument, as_document
+from ..terminal import one_line  # escaped before it is cut to the column's width
 
 
 def _pct(value: float | None) -> str:
@@ -39,7 +40,7 @@ def _size(group: GroupResult) -> str:
 def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
     """A short table per attribute: group, n, IoU %, interval and the verdicts."""
     document = as_document(document)
-    overall, dataset = document.overall, document.dataset
+    overall, dataset = document.overall, document.evaluated_data
     name = (dataset.name if dataset else None) or ""
     if document.is_table:
         lines = [f"{name}: published table",
@@ -78,7 +79,7 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
             marks = ["small"] if figures.small_group else []
             a, b = _verdict(figures.verdict("a")), _verdict(figures.verdict("b"))
             lines.append(
-                f"  {str(group)[:24]:<24} {_size(figures)} "
+                f"  {one_line(str(group))[:24]:<24} {_size(figures)} "
                 f"{_pct(figures.value)}  "
                 f"{_interval(figures.ci):<16} {a:<14} {b}"
                 + (f"  ({', '.join(marks)})" if marks else "")
@@ -87,4 +88,6 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
                                     strict=True):
             if block.note:
                 lines.append(f"  ({criterion}) {block.note}")
-    return lines
+    from .conditions import summary_lines as condition_lines
+
+    return lines + condition_lines(document)

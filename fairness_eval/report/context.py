@@ -22,6 +22,7 @@ from ..results.schema import ResultsDocument, as_document
 from ..results.vocabularies import standard_vocabularies
 from . import sections
 from .card_text import CardText
+from .conditions import adjusted_figures, conditions_section
 from .formatting import (
     CI_METHOD_LABELS,
     DASH,
@@ -39,6 +40,8 @@ from .formatting import (
     verdict,
     worst_verdict,
 )
+from .model_facts import spec_rows, supplied_rows
+from .timeline import video_context
 
 
 def build_context(
@@ -66,6 +69,7 @@ def build_context(
         "dataset": _dataset(results),
         "factors": [_factor(attr) for attr in attributes],
         "metrics": _metrics(results, per_image),
+        "video": video_context(results),
         "results": [sections.attribute_results(index, attr, results.sd_factor)
                     for index, attr in enumerate(attributes)],
         "fairness": sections.fairness(results),
@@ -74,6 +78,8 @@ def build_context(
         "reproducibility": sections.reproducibility(results, card, results_sha256,
                                                     per_image_sha256),
         "versions": [(k, str(v)) for k, v in (results.versions or {}).items()],
+        "conditions": conditions_section(results),
+        "adjusted": adjusted_figures(results),
     }
 
 
@@ -132,7 +138,7 @@ def _model_rows(results: ResultsDocument, card: CardText) -> list[tuple[str, str
     model = results.model
     name = model.name if model else None
     rows: list[tuple[str, str]] = [("Name", card.display_name or name or DASH)]
-    if name and name != card.display_name:
+    if name and card.display_name and name != card.display_name:
         rows.append(("Model evaluated", str(name)))
     size = model.size_bytes if model else None
     rows += [
@@ -142,12 +148,17 @@ def _model_rows(results: ResultsDocument, card: CardText) -> list[tuple[str, str
         ("Licence", card.license or DASH),
         ("Contact", card.contact or DASH),
         ("Architecture", card.architecture or DASH),
+    ]
+    if model is not None and model.supplied:
+        return rows + supplied_rows(model)
+    rows += [
         ("File", (model.path if model else None) or DASH),
         ("File size", f"{count(size)} bytes" if size is not None else DASH),
         ("SHA-256", (model.sha256 if model else None) or DASH),
         ("Input", tensor(model.input_shape, model.input_dtype) if model else DASH),
         ("Output", tensor(model.output_shape, model.output_dtype, model.output_layout)
          if model else DASH),
+        *(spec_rows(model) if model else []),
     ]
     # Facts of the model file exist only when images were run; a published table has none.
     file_facts = ("File", "File size", "SHA-256", "Input", "Output")
@@ -156,14 +167,8 @@ def _model_rows(results: ResultsDocument, card: CardText) -> list[tuple[str, str
 
 
 def _dataset(results: ResultsDocument) -> dict[str, Any]:
-    dataset = results.dataset
-    if dataset is None and results.table is not None:
-        # A published table stands where the dataset would: name it by its file.
-        path = results.table.path or ""
-        dataset = DatasetRecord(name=path.replace("\\", "/").rsplit("/", 1)[-1] or None,
-                                path=path, sha256=results.table.sha256,
-                                rows=results.table.rows)
-    dataset = dataset or DatasetRecord()
+    # A published table stands where the dataset would (evaluated_data names it by its file).
+    dataset = results.evaluated_data or DatasetRecord()
     skipped = dataset.skipped or ()
     shown = 25
     return {

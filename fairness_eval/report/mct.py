@@ -2,20 +2,26 @@
 
 Only keys of the schema are written (it forbids unknown top-level keys, and the toolkit's
 protobuf loader rejects unknown ones anywhere). Metric values and interval bounds are
-strings, as the schema requires. Verdicts have no field of their own in the schema, so they
-travel as metrics of type "fairness verdict ..." with the verdict as value.
+strings, as the schema requires, written as the card writes them: IoU in percent with two
+decimals ("66.06 %"), differences and thresholds in points ("−1.23 pt"); the toolkit's
+templates print a value followed by its interval, "66.06 % (62.49 %, 69.47 %)". Verdicts
+have no field of their own in the schema, so they travel as metrics of type "fairness
+verdict ..." with the verdict as value. `quantitative_analysis.graphics` holds the card's
+forest plot of each attribute as a base64 PNG (the schema's media type for graphics).
 """
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..results.names import CRITERIA
 from ..results.provenance import ModelRecord
 from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText
+from .formatting import confidence_label, is_number, pct, points
 
 SCHEMA_VERSION = "0.0.2"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -23,18 +29,25 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _SPDX = re.compile(r"^[A-Za-z0-9.+-]+( (AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
 
 
-def model_card_document(results: ResultsDocument | Mapping[str, Any],
-                        card: CardText) -> dict[str, Any]:
-    """The Model Card Toolkit document of a results document and its card text."""
+def model_card_document(results: ResultsDocument | Mapping[str, Any], card: CardText, *,
+                        graphics: bool = True) -> dict[str, Any]:
+    """The Model Card Toolkit document of a results document and its card text.
+
+    graphics: draw each attribute's forest plot into `quantitative_analysis.graphics`
+    (about half a second per attribute); False leaves them out.
+    """
     results = as_document(results)
     model = results.model or ModelRecord()
+    analysis: dict[str, Any] = {
+        "performance_metrics": _metrics(results, f"{results.statistic} IoU"),
+    }
+    if graphics:
+        analysis["graphics"] = _graphics(results)
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "model_details": _model_details(model, card),
         "model_parameters": _model_parameters(results, model, card),
-        "quantitative_analysis": {
-            "performance_metrics": _metrics(results, f"{results.statistic} IoU"),
-        },
+        "quantitative_analysis": analysis,
         "considerations": _considerations(card),
     }
     return _prune(document)
@@ -63,10 +76,11 @@ def _model_details(model: ModelRecord, card: CardText) -> dict[str, Any]:
 
 def _model_parameters(results: ResultsDocument, model: ModelRecord,
                       card: CardText) -> dict[str, Any]:
-    dataset = results.dataset
+    dataset = results.evaluated_data
     description = []
     if dataset is not None and dataset.rows is not None:
-        description.append(f"{dataset.rows} rows, {dataset.evaluated} evaluated")
+        description.append(f"{dataset.rows} rows" + ("" if dataset.evaluated is None
+                                                     else f", {dataset.evaluated} evaluated"))
     if dataset is not None and dataset.path:
         description.append(f"path {dataset.path}")
     if dataset is not None and dataset.sha256:
@@ -90,24 +104,26 @@ def _model_parameters(results: ResultsDocument, model: ModelRecord,
 
 def _metrics(results: ResultsDocument, statistic: str) -> list[dict[str, Any]]:
     overall = results.overall
-    metrics = [_metric(statistic, overall.value, None, overall.ci)]
+    metrics = [_metric(statistic, _percent(overall.value), None, _bounds(overall.ci, _percent))]
     iaa = results.inter_annotator_iou
-    if iaa.value is not None:
-        metrics.append(_metric("inter-annotator IoU", iaa.value, None, iaa.ci))
+    metrics.append(_metric("inter-annotator IoU", _percent(iaa.value), None,
+                           _bounds(iaa.ci, _percent)))
     for name, attr in results.attributes.items():
         metrics.append(_metric("fairness verdict", attr.verdict, name, None))
         metrics.append(_metric("IoU range (max - min)",
-                               attr.range.value if attr.range else None, name, None))
+                               _points(attr.range.value if attr.range else None), name, None))
         for key, criterion in zip(CRITERIA, (attr.criterion_a, attr.criterion_b), strict=True):
-            metrics.append(_metric(f"criterion ({key}) threshold", criterion.threshold, name,
-                                   None))
+            metrics.append(_metric(f"criterion ({key}) threshold",
+                                   _points(criterion.threshold), name, None))
         for group, g in attr.groups.items():
             slice_name = f"{name}: {group}"
-            metrics.append(_metric(statistic, g.value, slice_name, g.ci))
-            if g.n is not None:
-                metrics.append(_metric("images", g.n, slice_name, None))
-            metrics.append(_metric("deviation from reference", g.deviation, slice_name,
-                                   g.deviation_ci))
+            metrics.append(_metric(statistic, _percent(g.value), slice_name,
+                                   _bounds(g.ci, _percent)))
+            if is_number(g.n):
+                metrics.append(_metric("images", str(int(g.n)), slice_name, None))
+            metrics.append(_metric("share of the dataset", _percent(g.share), slice_name, None))
+            metrics.append(_metric("deviation from reference", _signed_points(g.deviation),
+                                   slice_name, _bounds(g.deviation_ci, _signed_points)))
             for key, verdicts in g.verdicts.items():
                 for form in ("statistical", "point"):
                     metrics.append(_metric(f"fairness verdict, criterion ({key}), {form}",
@@ -115,16 +131,56 @@ def _metrics(results: ResultsDocument, statistic: str) -> list[dict[str, Any]]:
     return [m for m in metrics if m is not None]
 
 
-def _metric(kind: str, value: Any, slice_name: str | None, ci: Any) -> dict[str, Any] | None:
+def _metric(kind: str, value: str | None, slice_name: str | None,
+            bounds: tuple[str, str] | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    metric: dict[str, Any] = {"type": kind, "value": _string(value)}
+    metric: dict[str, Any] = {"type": kind, "value": str(value)}
     if slice_name is not None:
         metric["slice"] = slice_name
-    if ci and len(ci) == 2 and all(v is not None for v in ci):
-        metric["confidence_interval"] = {"lower_bound": _string(ci[0]),
-                                         "upper_bound": _string(ci[1])}
+    if bounds is not None:
+        metric["confidence_interval"] = {"lower_bound": bounds[0], "upper_bound": bounds[1]}
     return metric
+
+
+def _percent(value: Any) -> str | None:
+    """A fraction as the card's tables write IoU: 0.66055 -> '66.06 %'."""
+    return f"{pct(value)} %" if is_number(value) else None
+
+
+def _points(value: Any) -> str | None:
+    """A difference of fractions in points: 0.0252 -> '2.52 pt'."""
+    return points(value) if is_number(value) else None
+
+
+def _signed_points(value: Any) -> str | None:
+    """A deviation in signed points, as the card writes it: -0.0123 -> '−1.23 pt'."""
+    return points(value, signed=True) if is_number(value) else None
+
+
+def _bounds(ci: Sequence[Any] | None, write: Any) -> tuple[str, str] | None:
+    """An interval's bounds written like its value, or None unless both are numbers."""
+    if not ci or len(ci) != 2 or not all(is_number(v) for v in ci):
+        return None
+    return write(ci[0]), write(ci[1])
+
+
+def _graphics(results: ResultsDocument) -> dict[str, Any]:
+    """Each attribute's forest plot, drawn from the document as the HTML card draws it."""
+    from .charts import forest_plot_png  # matplotlib: only when graphics are asked for
+
+    confidence = confidence_label(results)
+    collection = []
+    for name, attribute in results.attributes.items():
+        image, title = forest_plot_png(name, attribute, confidence)
+        collection.append({"name": title, "image": base64.b64encode(image).decode("ascii")})
+    description = (
+        f"Per attribute, each group's {results.statistic} IoU in percent, with its "
+        f"{confidence} interval where one is recorded, against the reference (solid line), "
+        "criterion (b)'s band reference ± 2(1 − IAA) (shaded) and criterion (a)'s band "
+        "reference ± factor × SD (dashed). Marker colour: the group's verdict; hollow: not "
+        "gated (small or not annotated). The figures are in performance_metrics.")
+    return {"description": description, "collection": collection}
 
 
 def _considerations(card: CardText) -> dict[str, Any]:

@@ -198,7 +198,7 @@ def definitions(results: ResultsDocument) -> list[tuple[str, str]]:
 def reproducibility(results: ResultsDocument, card: CardText, results_sha256: str | None,
                     per_image_sha256: str | None) -> list[tuple[str, str]]:
     """What it takes to reproduce the card: command, times, seed, hashes, card text sources."""
-    model, dataset, config = results.model, results.dataset, results.config
+    model, dataset, config = results.model, results.evaluated_data, results.config
     seed = results.bootstrap.seed if results.bootstrap else None
     source = (config.source if config else None) or "defaults and command line"
     config_hash = config.sha256 if config else None
@@ -208,7 +208,8 @@ def reproducibility(results: ResultsDocument, card: CardText, results_sha256: st
         ("Finished", results.finished or DASH),
         ("Seed", str(seed) if seed is not None else DASH),
         ("Results schema", str(results.schema_version or DASH)),
-        ("Model SHA-256", (model.sha256 if model else None) or DASH),
+        ("Predictions folder SHA-256" if model and model.supplied else "Model SHA-256",
+         (model.sha256 if model else None) or DASH),
         ("Dataset", (dataset.path if dataset else None) or DASH),
         ("Dataset SHA-256", (dataset.sha256 if dataset else None) or DASH),
         ("Configuration", source + (f" (SHA-256 {config_hash})" if config_hash else "")),

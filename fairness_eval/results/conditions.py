@@ -188,7 +188,8 @@ def _attribute_json(block: AttributeDegradation) -> dict[str, Any]:
         "reference_groups": list(block.reference_groups),
         "min_group_size": block.min_group_size,
         "verdict": dict(block.verdict),
-        "rows": [{**_overall_json(r), "group": r.group, "excess_drop": r.excess_drop,
+        "rows": [{"condition": r.condition, "severity": r.severity, "group": r.group,
+                  **_overall_json(r), "excess_drop": r.excess_drop,
                   "excess_drop_ci": _interval(r.excess_drop_ci), "point": r.point,
                   "statistical": r.statistical, "gated": r.gated} for r in block.rows],
     }

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UsageError
+from .csvtext import read_back_text, spreadsheet_safe
 from .jsonvalues import to_jsonable
 from .names import (
     ANNOTATOR_IOU_PREFIX,
@@ -52,8 +53,8 @@ BASE_COLUMNS = (ROW_COLUMN, IMAGE_COLUMN, STATUS_COLUMN, REASON_COLUMN, *NUMBER_
                 "both_empty", "content_sha256")
 
 __all__ = ["BASE_COLUMNS", "NUMBER_COLUMNS", "PER_IMAGE_NAME", "RESULTS_NAME", "SCHEMA_VERSION",
-           "build_document", "build_table_document", "per_image_table", "read_per_image",
-           "read_results", "to_jsonable", "versions", "write_run"]
+           "build_document", "build_table_document", "model_record", "per_image_table",
+           "read_per_image", "read_results", "to_jsonable", "versions", "write_run"]
 
 
 def per_image_table(rows: list[dict[str, Any]], dataset: Any) -> pd.DataFrame:
@@ -103,10 +104,13 @@ def _statistics_document(statistics: Mapping[str, Any]) -> ResultsDocument:
 
 
 def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], dataset: Any,
-                   model: Any, spec: Any, settings: Any, command: str, started: datetime,
-                   finished: datetime, config: Mapping[str, Any] | None = None
-                   ) -> ResultsDocument:
+                   model: Any, spec: Any = None, settings: Any, command: str,
+                   started: datetime, finished: datetime,
+                   config: Mapping[str, Any] | None = None) -> ResultsDocument:
     """The results document of an image run, from its table and its statistics.
+
+    `model` is what predicted the masks (see `model_record`), `spec` its tensors when
+    `model` does not carry them.
 
     `settings` is the run's validated settings (anything with `as_dict()`, or a mapping);
     `config` the configuration entry (source, sha256, effective) or None.
@@ -126,13 +130,7 @@ def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], da
     return dataclasses.replace(
         parts,
         kind="run",
-        model=ModelRecord(
-            name=model.name, path=str(model.path), sha256=model.sha256,
-            size_bytes=int(model.size_bytes),
-            input_shape=tuple(int(s) for s in spec.input_shape), input_dtype=spec.input_dtype,
-            output_shape=tuple(int(s) for s in spec.output_shape),
-            output_dtype=spec.output_dtype, output_layout=spec.output_layout,
-        ),
+        model=model_record(model, spec),
         dataset=DatasetRecord(
             path=str(Path(dataset.source).resolve()), name=dataset.name,
             sha256=hashlib.sha256(
@@ -144,6 +142,8 @@ def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], da
                                      skipped[REASON_COLUMN], strict=True)),
             attribute_columns=tuple(dataset.attribute_columns),
             notes=tuple(dataset.notes),
+            images_dir=_optional_text(getattr(dataset, "images_dir", None)),
+            image_set=_optional_text(getattr(dataset, "image_set", None)),
         ),
         settings=RecordedSettings(to_jsonable(recorded)),
         config=_config_record(config),
@@ -156,19 +156,45 @@ def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], da
     )
 
 
-def build_table_document(statistics: Mapping[str, Any], *, table_path: Path,
-                         settings: Mapping[str, Any], command: str, started: datetime,
-                         finished: datetime) -> ResultsDocument:
-    """The results document of `card --from-table`: the criteria without images."""
-    table_path = Path(table_path)
+def model_record(model: Any, tensors: Any = None) -> ModelRecord:
+    """results.json's `model` block from what predicted the masks.
+
+    `model` is the evaluation's ModelFacts (a model with its effective spec and runtime, or
+    supplied predictions), or a ModelFile with `tensors` (its TensorSpec).
+    """
+    tensors = model if tensors is None else tensors
+
+    def shape(name: str) -> tuple[int, ...] | None:
+        found = getattr(tensors, name, None)
+        return None if found is None else tuple(int(s) for s in found)
+
+    spec = getattr(model, "spec", None)
+    return ModelRecord(
+        name=model.name, path=str(model.path), sha256=model.sha256,
+        size_bytes=int(model.size_bytes),
+        input_shape=shape("input_shape"), input_dtype=getattr(tensors, "input_dtype", None),
+        output_shape=shape("output_shape"), output_dtype=getattr(tensors, "output_dtype", None),
+        output_layout=getattr(tensors, "output_layout", None),
+        source=getattr(model, "source", None),
+        spec=None if spec is None else to_jsonable(dict(spec)),
+        runtime=getattr(model, "runtime", None), files=getattr(model, "files", None))
+
+
+def build_table_document(statistics: Mapping[str, Any], *, settings: Mapping[str, Any],
+                         command: str, started: datetime, finished: datetime,
+                         config: Mapping[str, Any] | None = None) -> ResultsDocument:
+    """The results document of `card --from-table`: the criteria without images.
+
+    The statistics' `table` block names the table file (no `dataset` block: no images were
+    read, and `ResultsDocument.evaluated_data` gives the table as the data); `config` is the
+    configuration entry (source, sha256, effective), as for a run.
+    """
     parts = _statistics_document(statistics)
     return dataclasses.replace(
         parts,
         kind="table",
-        dataset=DatasetRecord(path=str(table_path.resolve()), name=table_path.stem,
-                              sha256=hashlib.sha256(table_path.read_bytes()).hexdigest()),
         settings=RecordedSettings(to_jsonable(dict(settings))),
-        config=ConfigRecord(),
+        config=_config_record(config),
         versions=versions(),
         command=command,
         started=_timestamp(started),
@@ -182,6 +208,10 @@ def _config_record(config: Mapping[str, Any] | None) -> ConfigRecord:
     return ConfigRecord(source=config.get("source"), sha256=config.get("sha256"),
                         effective=to_jsonable(config["effective"]) if "effective" in config
                         else None)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _timestamp(moment: datetime) -> str:
@@ -201,8 +231,9 @@ def write_run(run_dir: Path, document: ResultsDocument | Mapping[str, Any],
     # An earlier results.json (--overwrite, --resume) must not outlive a failed write and
     # sit beside a per_image.csv it does not describe; results.json is written last.
     (run_dir / RESULTS_FILE).unlink(missing_ok=True)
-    if per_image is not None:
-        _atomic_write(run_dir / PER_IMAGE_FILE, per_image.to_csv(index=False).encode())
+    if per_image is not None:  # text cells that a spreadsheet would run are marked as text
+        _atomic_write(run_dir / PER_IMAGE_FILE,
+                      spreadsheet_safe(per_image).to_csv(index=False).encode())
     text = json.dumps(document.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     _atomic_write(run_dir / RESULTS_FILE, text.encode())
 
@@ -227,9 +258,13 @@ def read_results(run_dir: Path | str) -> ResultsDocument:
         path = path / RESULTS_FILE
     if not path.exists():
         raise UsageError(f"{path}: not found (is this a fairness-eval run folder?)")
+    from ..config.rules import MAX_RESULTS_BYTES  # here: config imports the contract
+    from ..userfiles import read_user_file
+
+    raw = read_user_file(path, MAX_RESULTS_BYTES, RESULTS_FILE)  # never /dev/zero whole
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise UsageError(f"{path}: not a valid results document ({error})") from None
     return ResultsDocument.from_json(data, str(path))
 
@@ -243,6 +278,7 @@ def read_per_image(run_dir: Path | str) -> pd.DataFrame:
     numeric = [c for c in frame.columns
                if c in (*NUMBER_COLUMNS, ROW_COLUMN, INTER_ANNOTATOR_COLUMN)
                or c.startswith(ANNOTATOR_IOU_PREFIX)]
+    read_back_text(frame, [c for c in frame.columns if c not in numeric])
     for column in numeric:
         values = pd.to_numeric(frame[column].replace("", None), errors="coerce")
         bad = values.isna() & (frame[column] != "")

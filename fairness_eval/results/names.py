@@ -6,7 +6,7 @@ statistics, the reporters and the gate cannot drift apart on a spelling.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 # The group of images with no value for an attribute (an empty manifest cell).
 NOT_ANNOTATED = "(not annotated)"
@@ -20,14 +20,16 @@ IMAGE_COLUMN = "image"
 STATUS_COLUMN = "status"
 REASON_COLUMN = "reason"
 IOU_COLUMN = "iou"
+BOUNDARY_IOU_COLUMN = "boundary_iou"  # Boundary IoU (metrics/boundary.py), stills and video
 INTER_ANNOTATOR_COLUMN = "inter_annotator_iou"
 ANNOTATOR_IOU_PREFIX = "iou_"
 PER_IMAGE_COLUMNS = (ROW_COLUMN, IMAGE_COLUMN, STATUS_COLUMN, REASON_COLUMN, "intersection",
-                     "union", IOU_COLUMN, "gt_area", "pred_area", "ignored_pixels",
+                     "union", IOU_COLUMN, BOUNDARY_IOU_COLUMN, "gt_area", "pred_area",
+                     "ignored_pixels",
                      "both_empty", "content_sha256", INTER_ANNOTATOR_COLUMN)
 # Integer and real columns of per_image.csv (read back as numbers, "" as missing).
 COUNT_COLUMNS = ("intersection", "union", "gt_area", "pred_area", "ignored_pixels")
-NUMBER_COLUMNS = (*COUNT_COLUMNS[:2], IOU_COLUMN, *COUNT_COLUMNS[2:])
+NUMBER_COLUMNS = (*COUNT_COLUMNS[:2], IOU_COLUMN, BOUNDARY_IOU_COLUMN, *COUNT_COLUMNS[2:])
 # The status of a row that was scored; any other status (skipped) has no IoU.
 STATUS_OK = "ok"
 # conditions.csv: one row per image, capture condition and severity (issue 13).
@@ -36,6 +38,9 @@ CONDITION_COLUMNS = ("image", "condition", "severity", "intersection", "union", 
 # Files of a run folder.
 RESULTS_FILE = "results.json"
 PER_IMAGE_FILE = "per_image.csv"
+# A video run's tables (results/video_tables.py) instead of per_image.csv.
+PER_FRAME_FILE = "per_frame.csv"
+PER_CLIP_FILE = "per_clip.csv"
 CONDITIONS_FILE = "conditions.csv"
 PROGRESS_FILE = "progress.sqlite"
 SUMMARY_FILE = "summary.md"

@@ -12,6 +12,9 @@ from typing import Any
 
 from .reading import Node
 
+# What predicted a run's masks: a model run here, or predictions supplied (--predictions).
+MODEL_SOURCES = ("model", "predictions")
+
 
 def without_absent(block: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
     """`block` without the optional keys whose value is None (they were absent when read)."""
@@ -20,17 +23,29 @@ def without_absent(block: dict[str, Any], optional: tuple[str, ...]) -> dict[str
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """The model file evaluated (absent for published tables)."""
+    """What predicted the masks (absent for published tables): a model file, or a folder of
+    supplied predictions (`source` "predictions": no model ran, no tensors)."""
 
-    name: str | None = None  # registry name, or the file name for --model PATH
-    path: str | None = None
-    sha256: str | None = None
+    name: str | None = None  # registry name, the spec's name, the file's stem (or predictions)
+    path: str | None = None  # the model file, or the predictions folder
+    sha256: str | None = None  # of the model file, or of the predictions folder
     size_bytes: int | None = None
     input_shape: tuple[int, ...] | None = None
     input_dtype: str | None = None
     output_shape: tuple[int, ...] | None = None
     output_dtype: str | None = None
-    output_layout: str | None = None  # "probability" or "two_class_logits"
+    output_layout: str | None = None  # probability, two_class_logits, softmax, logit, labels
+    source: str | None = None  # "model" or "predictions"; absent in earlier documents
+    spec: Mapping[str, Any] | None = None  # the effective model spec (models/spec.py)
+    runtime: str | None = None  # litert-xnnpack, litert-builtin or onnxruntime X.Y.Z
+    files: int | None = None  # prediction files in the folder (source "predictions")
+
+    _OPTIONAL = ("source", "spec", "runtime", "files")
+
+    @property
+    def supplied(self) -> bool:
+        """Whether the masks were supplied (--predictions) rather than predicted here."""
+        return self.source == "predictions"
 
     @classmethod
     def from_json(cls, node: Node) -> ModelRecord | None:
@@ -39,20 +54,29 @@ class ModelRecord:
         node.mapping()
         shapes = {key: None if node.get(key).value is None else node.get(key).counts()
                   for key in ("input_shape", "output_shape")}
+        spec = node.get("spec")
+        spec.optional_mapping()
         return cls(name=node.get("name").optional_text(), path=node.get("path").optional_text(),
                    sha256=node.get("sha256").optional_text(),
                    size_bytes=node.get("size_bytes").optional_count(),
                    input_dtype=node.get("input_dtype").optional_text(),
                    output_dtype=node.get("output_dtype").optional_text(),
-                   output_layout=node.get("output_layout").optional_text(), **shapes)
+                   output_layout=node.get("output_layout").optional_text(),
+                   source=node.get("source").optional_choice(MODEL_SOURCES),
+                   spec=None if spec.value is None else spec.plain(),
+                   runtime=node.get("runtime").optional_text(),
+                   files=node.get("files").optional_count(), **shapes)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "sha256": self.sha256,
-                "size_bytes": self.size_bytes,
-                "input_shape": None if self.input_shape is None else list(self.input_shape),
-                "input_dtype": self.input_dtype,
-                "output_shape": None if self.output_shape is None else list(self.output_shape),
-                "output_dtype": self.output_dtype, "output_layout": self.output_layout}
+        block = {"name": self.name, "path": self.path, "sha256": self.sha256,
+                 "size_bytes": self.size_bytes,
+                 "input_shape": None if self.input_shape is None else list(self.input_shape),
+                 "input_dtype": self.input_dtype,
+                 "output_shape": None if self.output_shape is None else list(self.output_shape),
+                 "output_dtype": self.output_dtype, "output_layout": self.output_layout,
+                 "source": self.source, "spec": self.spec, "runtime": self.runtime,
+                 "files": self.files}
+        return without_absent(block, self._OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -79,8 +103,11 @@ class DatasetRecord:
     skipped: tuple[SkippedRow, ...] | None = None
     attribute_columns: tuple[str, ...] | None = None
     notes: tuple[str, ...] | None = None
+    images_dir: str | None = None  # COCO: the --images folder, when given
+    image_set: str | None = None  # VOC devkit: the --image-set name, when given
 
-    _OPTIONAL = ("rows", "evaluated", "skipped", "attribute_columns", "notes")
+    _OPTIONAL = ("rows", "evaluated", "skipped", "attribute_columns", "notes", "images_dir",
+                 "image_set")
 
     @classmethod
     def from_json(cls, node: Node) -> DatasetRecord | None:
@@ -99,6 +126,8 @@ class DatasetRecord:
                 for s in skipped.elements()),
             attribute_columns=node.get("attribute_columns").optional_texts(),
             notes=node.get("notes").optional_texts(),
+            images_dir=node.get("images_dir").optional_text(),
+            image_set=node.get("image_set").optional_text(),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -109,6 +138,7 @@ class DatasetRecord:
             "attribute_columns": None if self.attribute_columns is None
             else list(self.attribute_columns),
             "notes": None if self.notes is None else list(self.notes),
+            "images_dir": self.images_dir, "image_set": self.image_set,
         }
         return without_absent(block, self._OPTIONAL)
 

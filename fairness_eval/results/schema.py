@@ -5,8 +5,9 @@ the same field names. `ResultsDocument.from_json` is the one reader: it checks
 `schema_version` and turns any malformed shape into a UsageError naming the file and key.
 `ResultsDocument.to_json` is the one writer: the document exactly as the schema lays it
 out. The statistics stage produces the `overall`, `bootstrap`, `inter_annotator_iou` and
-`attributes` blocks; results/document.py adds the run's facts and writes the file; the
-reporters, the gate and `compare` read typed attributes, never raw JSON.
+`attributes` blocks (and `conditions` and `adjustment` when asked for: conditions.py);
+results/document.py adds the run's facts and writes the file; the reporters, the gate and
+`compare` read typed attributes, never raw JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .assessment import AttributeAssessment, Interval
+from .conditions import AdjustmentRecord, ConditionsRecord
 from .names import RESULTS_FILE, SCHEMA_VERSION
 from .provenance import (
     ConfigRecord,
@@ -73,6 +75,11 @@ class BootstrapRecord:
     confidence: float | None = None
     seed: int | None = None
     statistic: str | None = None  # "mean" or "pooled"
+    # What the criteria judge: "iou" (absent), "boundary_iou" or "flicker" (lower is better).
+    metric: str | None = None
+    # What was resampled: images (absent), or "clip" for a video run (a cluster bootstrap:
+    # clips within each group; n counts clips).
+    unit: str | None = None
 
     @classmethod
     def from_json(cls, node: Node) -> BootstrapRecord | None:
@@ -83,11 +90,19 @@ class BootstrapRecord:
                    resamples=node.get("resamples").optional_count(),
                    confidence=node.get("confidence").optional_number(),
                    seed=node.get("seed").optional_count(),
-                   statistic=node.get("statistic").optional_text())
+                   statistic=node.get("statistic").optional_text(),
+                   metric=node.get("metric").optional_text(),
+                   unit=node.get("unit").optional_text())
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "resamples": self.resamples,
-                "confidence": self.confidence, "seed": self.seed, "statistic": self.statistic}
+        found = {"method": self.method, "resamples": self.resamples,
+                 "confidence": self.confidence, "seed": self.seed, "statistic": self.statistic}
+        # Written only when not the default, so image runs judging IoU keep their shape.
+        if self.metric not in (None, "iou"):
+            found["metric"] = self.metric
+        if self.unit not in (None, "image"):
+            found["unit"] = self.unit
+        return found
 
 
 @dataclass(frozen=True)
@@ -137,9 +152,11 @@ class ResultsDocument:
     table: TableSource | None = None  # kind "table" only
     bootstrap: BootstrapRecord | None = None  # None for a published table
     inter_annotator_iou: InterAnnotatorIoU = field(default_factory=InterAnnotatorIoU)
+    conditions: ConditionsRecord | None = None  # --conditions only (results/conditions.py)
+    adjustment: AdjustmentRecord | None = None  # --adjust-for only
 
     _OPTIONAL = ("model", "dataset", "config", "versions", "command", "started", "finished",
-                 "table")
+                 "table", "conditions", "adjustment")
 
     # -- readings of the record -------------------------------------------------------
 
@@ -158,6 +175,16 @@ class ResultsDocument:
         """The statistic the intervals and verdicts are about: "mean" or "pooled"."""
         recorded = self.bootstrap.statistic if self.bootstrap else None
         return recorded or self.settings.statistic or "mean"
+
+    @property
+    def metric(self) -> str:
+        """What the criteria judge: "iou", "boundary_iou" or "flicker" (lower is better)."""
+        return (self.bootstrap.metric if self.bootstrap else None) or "iou"
+
+    @property
+    def unit(self) -> str:
+        """What n counts and the bootstrap resamples: "image", or "clip" for a video run."""
+        return (self.bootstrap.unit if self.bootstrap else None) or "image"
 
     @property
     def sd_factor(self) -> float | None:
@@ -179,6 +206,17 @@ class ResultsDocument:
     @property
     def model_name(self) -> str | None:
         return self.model.name if self.model else None
+
+    @property
+    def evaluated_data(self) -> DatasetRecord | None:
+        """What the figures come from: the dataset, or for a published table its file (name:
+        the file's stem; path, sha256 and rows of the `table` block)."""
+        if self.dataset is not None or self.table is None:
+            return self.dataset
+        path = self.table.path or ""
+        stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return DatasetRecord(path=self.table.path, name=stem or None, sha256=self.table.sha256,
+                             rows=self.table.rows)
 
     def gated_criteria(self, attribute: str) -> tuple[str, ...]:
         """The criteria the gate checks for `attribute`, as the run's settings recorded."""
@@ -230,6 +268,8 @@ class ResultsDocument:
             inter_annotator_iou=InterAnnotatorIoU.from_json(node.get("inter_annotator_iou")),
             attributes={name: AttributeAssessment.from_json(name, block)
                         for name, block in attributes.items()},
+            conditions=ConditionsRecord.from_json(node.get("conditions")),
+            adjustment=AdjustmentRecord.from_json(node.get("adjustment")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -250,6 +290,8 @@ class ResultsDocument:
             "bootstrap": None if self.bootstrap is None else self.bootstrap.to_json(),
             "inter_annotator_iou": self.inter_annotator_iou.to_json(),
             "attributes": {name: a.to_json() for name, a in self.attributes.items()},
+            "conditions": None if self.conditions is None else self.conditions.to_json(),
+            "adjustment": None if self.adjustment is None else self.adjustment.to_json(),
         }
         return without_absent(document, self._OPTIONAL)
 

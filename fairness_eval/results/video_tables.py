@@ -18,9 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UsageError
+from .names import PER_CLIP_FILE, PER_FRAME_FILE
 
-PER_FRAME_FILE = "per_frame.csv"
-PER_CLIP_FILE = "per_clip.csv"
 FRAME_COLUMNS = ("clip", "frame", "status", "reason", "intersection", "union", "iou",
                  "boundary_iou", "flicker", "gt_area", "pred_area")
 CLIP_COLUMNS = ("clip", "frames", "scored_frames", "iou", "boundary_iou", "flicker")

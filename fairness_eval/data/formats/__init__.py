@@ -15,6 +15,7 @@ A format has a *layout* (how its files are found: `detect_layout`, `load_layout`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -79,11 +80,19 @@ def load_layout(
         raise UsageError("--images: only for COCO annotation files")
     if image_set is not None and layout != "voc":
         raise UsageError("--image-set: only for VOC devkit folders")
+    if image_set is not None and (not image_set.strip() or re.search(r"[/\\]", image_set)
+                                  or image_set.startswith(".")):
+        raise UsageError(f"--image-set: {image_set!r} is not the name of a list in "
+                         f"{voc.IMAGE_SETS}/ (e.g. val)")
     if layout == "coco":
-        return coco.load_coco(path, images)
-    if layout == "voc":
-        return voc.load_voc(path, image_set)
-    return pennfudan.load_penn_fudan(path)
+        dataset = coco.load_coco(path, images)
+    elif layout == "voc":
+        dataset = voc.load_voc(path, image_set)
+    else:
+        dataset = pennfudan.load_penn_fudan(path)
+    dataset.images_dir = None if images is None else Path(images).resolve()
+    dataset.image_set = image_set
+    return dataset
 
 
 def decoder(mask_format: str) -> ModuleType:

@@ -1,0 +1,88 @@
+"""Which report files in a folder fairness-eval wrote: the ledger `.fairness-eval-reports.json`.
+
+A run folder (or a comparison's --out) may hold files the user wrote or edited: a card
+with their own remarks, a junit.xml from another tool, a comparison.md of their own. So
+every writer of such a file (the card and summaries, junit.xml, comparison.*) asks here
+first: a file that exists is replaced only when the ledger holds its SHA-256 as
+fairness-eval wrote it, or with --overwrite. After writing, the writer records each
+file's SHA-256. `--overwrite` of a run removes only files whose content still matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ..errors import UsageError
+from ..results.names import RENDERED_REPORTS_FILE
+
+LEDGER_NAME = RENDERED_REPORTS_FILE
+
+
+def sha256_file(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes; None when it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def read_ledger(folder: Path | str) -> dict[str, str]:
+    """File name -> SHA-256 of each file fairness-eval wrote into `folder` (empty if none)."""
+    try:
+        ledger = json.loads((Path(folder) / LEDGER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in ledger.items()} if isinstance(ledger, dict) else {}
+
+
+def refuse_foreign_files(targets: Iterable[Path], ledger: Mapping[str, str] | None = None
+                         ) -> None:
+    """UsageError for the first target that exists and is not as fairness-eval wrote it.
+
+    `ledger`: the folder's ledger when the caller has read it (all targets share a folder).
+    """
+    for target in targets:
+        target = Path(target)
+        if not target.exists():
+            continue
+        known = read_ledger(target.parent) if ledger is None else ledger
+        if known.get(target.name) != sha256_file(target):
+            raise UsageError(
+                f"{target}: exists and was not written by fairness-eval (or was edited since); "
+                "move it away or pass --overwrite to replace it"
+            )
+
+
+def write_ledger(folder: Path | str, ledger: Mapping[str, str]) -> None:
+    """Replace the folder's ledger atomically."""
+    path = Path(folder) / LEDGER_NAME
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(json.dumps(dict(ledger), indent=2, sort_keys=True) + "\n",
+                           encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def record_written(paths: Iterable[Path]) -> None:
+    """Add each file just written to the ledger of its folder, with its SHA-256."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        by_folder.setdefault(Path(path).parent, []).append(Path(path))
+    for folder, written in by_folder.items():
+        ledger = read_ledger(folder)
+        for path in written:
+            digest = sha256_file(path)
+            if digest is not None:
+                ledger[path.name] = digest
+        write_ledger(folder, ledger)
+
+
+__all__ = ["LEDGER_NAME", "read_ledger", "record_written", "refuse_foreign_files",
+           "sha256_file", "write_ledger"]

@@ -1,0 +1,53 @@
+"""Text cells of the CSV files fairness-eval writes, safe to open in a spreadsheet.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage
+return before one) as a formula: an image named `=HYPERLINK(...)` or an attribute value
+`+cmd|...` would run when a reviewer opens per_image.csv. As OWASP recommends for CSV
+injection, such a text cell is written with a leading apostrophe, which spreadsheets show
+as text and hide. A text cell that itself starts with an apostrophe gets one more, so that
+fairness-eval's reader, which removes one leading apostrophe, reads every cell back
+exactly. Numeric columns are never touched: -0.5 stays a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+TEXT_MARK = "'"
+# What makes a spreadsheet read a cell as a formula, and the mark itself (see above).
+_ESCAPED_START = ("=", "+", "-", "@", "\t", "\r", TEXT_MARK)
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A text cell as written: with the leading apostrophe where it needs one."""
+    if isinstance(value, str) and value.startswith(_ESCAPED_START):
+        return TEXT_MARK + value
+    return value
+
+
+def plain_text(value: Any) -> Any:
+    """A text cell as read back: the one leading apostrophe `spreadsheet_text` added, gone."""
+    if isinstance(value, str) and value.startswith(TEXT_MARK):
+        return value[1:]
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells are safe in a spreadsheet; numbers untouched."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(spreadsheet_text)
+    return safe
+
+
+def read_back_text(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Undo `spreadsheet_safe` in place on the text `columns` of a frame read as text."""
+    for column in columns:
+        frame[column] = frame[column].map(plain_text)
+
+
+__all__ = ["TEXT_MARK", "plain_text", "read_back_text", "spreadsheet_safe", "spreadsheet_text"]

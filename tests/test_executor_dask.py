@@ -222,3 +222,18 @@ def test_executor_settings_are_checked(values, message):
     with pytest.raises(UsageError) as refused:
         Settings(**values)
     assert str(refused.value) == message
+
+
+def test_executor_and_scheduler_from_the_configuration_file(tmp_path):
+    from fairness_eval.config.files import parse_config
+    from fairness_eval.config.merge import merge_run_settings
+
+    config = parse_config({"executor": "dask", "scheduler": "tcp://10.0.0.5:8786"},
+                          tmp_path / "fairness-eval.toml")
+    settings = merge_run_settings(config, {})
+    assert (settings.executor, settings.scheduler) == ("dask", "tcp://10.0.0.5:8786")
+    assert merge_run_settings(config, {"scheduler": "tcp://127.0.0.1:9"}).scheduler == \
+        "tcp://127.0.0.1:9"
+    with pytest.raises(UsageError, match="key 'executor': 'ray' is not one of local, dask"):
+        parse_config({"executor": "ray"}, tmp_path / "fairness-eval.toml")
+

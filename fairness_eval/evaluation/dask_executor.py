@@ -123,7 +123,9 @@ class DaskExecutor(Executor):
                  log: Callable[[str], None] = lambda _: None) -> None:
         self._cluster: distributed.LocalCluster | None = None
         self._client: distributed.Client | None = None
-        quiet = logging.ERROR  # a restarted worker is Dask's business, not a run's warning
+        # A restarted worker is Dask's business, not a warning of the run's.
+        quiet, self._logger = logging.ERROR, logging.getLogger("distributed")
+        self._log_level = self._logger.level
         try:
             if scheduler is None:
                 with dask.config.set(LOCAL_CLUSTER_CONFIG):  # nannies pass it to workers
@@ -132,7 +134,7 @@ class DaskExecutor(Executor):
                         host="127.0.0.1", dashboard_address=None, silence_logs=quiet)
                 address = self._cluster.scheduler_address
             else:
-                logging.getLogger("distributed").setLevel(quiet)
+                self._logger.setLevel(quiet)
                 address = scheduler
             self._client = _connect(address, scheduler, connect_timeout)
             self._plugin = ModelPlugin(setup, per_image_versions())
@@ -184,6 +186,7 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        self._logger.setLevel(self._log_level)
 
 
 def _connect(address: str, scheduler: str | None, timeout: float) -> distributed.Client:

@@ -34,7 +34,7 @@ from .cli_options import (
     given_on_command_line,
     with_options,
 )
-from .config.settings import GATE_ON, METRICS, UNITS
+from .config.rules import GATE_ON, METRICS, UNITS
 from .errors import UsageError
 from .terminal import Progress, one_line, safe_writer
 from .workflow import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
@@ -187,7 +187,7 @@ def report(run_dir: Path, formats: str, card: Path | None, examples: int,
 def card(table: Path, out: Path, overwrite: bool, formats: str, card: Path | None, gate: bool,
          strict: bool, gate_on: str | None, **criteria: Any) -> int:
     """Apply the card's criteria to published per-group figures and render the card."""
-    from .config.settings import TableSettings
+    from .config.command_options import TableSettings
     from .workflow import card_from_table
 
     return _finish(card_from_table(

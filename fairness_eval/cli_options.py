@@ -11,8 +11,14 @@ from typing import Any
 
 import click
 
-from .config.rules import DEFAULT_MAX_PIXELS, EXECUTORS, EXIF_CHOICES
-from .config.settings import CI_METHODS, REFERENCES, STATISTICS
+from .config.rules import (
+    CI_METHODS,
+    DEFAULT_MAX_PIXELS,
+    EXECUTORS,
+    EXIF_CHOICES,
+    REFERENCES,
+    STATISTICS,
+)
 
 
 def given_on_command_line(ctx: click.Context, names: Any) -> dict[str, Any]:

@@ -6,8 +6,10 @@ results/comparison.py, comparison.md in report/comparison.py. This module puts t
 together, applies the fairness gate to both runs, and writes the outputs.
 
 Gate: exit 1 when a gated group's drop exceeds `--max-drop` with confidence (the whole
-interval of the change lies below -max_drop), or when the candidate violates a gated
-criterion the baseline did not; every change of any fairness verdict is listed.
+interval of the change lies below -max_drop; for a metric where lower is better, flicker,
+a rise is the drop: the whole interval lies above +max_drop), or when the candidate
+violates a gated criterion the baseline did not; every change of any fairness verdict is
+listed. Video runs are compared clip by clip (per_clip.csv).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .ci.gate import evaluate_gate
-from .config.settings import CompareOptions
+from .config.command_options import CompareOptions
 from .errors import UsageError
 from .fairness import comparison as matching
 from .fairness.comparison import Run, load_run

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .comparison import compare_loaded_runs, write_comparison
-from .config.settings import CompareOptions
+from .config.command_options import CompareOptions
 from .errors import UsageError
 from .fairness.comparison import load_run
 from .report.ledger import record_written, refuse_foreign_files

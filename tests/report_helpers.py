@@ -31,7 +31,7 @@ def fixture_results() -> dict:
 
 def mediapipe_table_results() -> dict:
     """The published MediaPipe 2021 tables through the statistics stage (kind "table")."""
-    from fairness_eval.config.settings import TableSettings
+    from fairness_eval.config.command_options import TableSettings
     from fairness_eval.fairness.table import evaluate_table
     from fairness_eval.results.document import SCHEMA_VERSION
 

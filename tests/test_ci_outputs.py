@@ -19,7 +19,7 @@ from fairness_eval.ci.outputs import (
     write_github_outputs,
     write_junit,
 )
-from fairness_eval.config.settings import CheckOptions
+from fairness_eval.config.command_options import CheckOptions
 
 V, INC, P = "violation", "inconclusive", "pass"
 

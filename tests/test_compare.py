@@ -18,7 +18,7 @@ from fairness_eval.comparison import (
     compare_runs,
     run_compare,
 )
-from fairness_eval.config.settings import CompareOptions
+from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.errors import UsageError
 from fairness_eval.stats import bootstrap as stats
 from fairness_eval.stats.paired import paired_change

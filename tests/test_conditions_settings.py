@@ -13,7 +13,8 @@ from fairness_eval.cli import main
 from fairness_eval.conditions.perturb import DEFAULT_SEVERITIES
 from fairness_eval.config.files import load_config
 from fairness_eval.config.merge import merge_run_settings
-from fairness_eval.config.settings import Settings, config_sha256, effective_config
+from fairness_eval.config.recording import config_sha256, effective_config
+from fairness_eval.config.settings import Settings
 from fairness_eval.errors import UsageError
 from fairness_eval.evaluation.under_conditions import ImagePlan
 

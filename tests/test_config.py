@@ -10,13 +10,13 @@ import pytest
 
 from fairness_eval.config.files import find_config_file, load_config
 from fairness_eval.config.merge import (
-    config_entry,
     merge_check_options,
     merge_compare_options,
     merge_run_settings,
     resolve_dataset,
 )
-from fairness_eval.config.settings import Settings, config_sha256, effective_config
+from fairness_eval.config.recording import config_entry, config_sha256, effective_config
+from fairness_eval.config.settings import Settings
 from fairness_eval.errors import UsageError
 
 FULL = """

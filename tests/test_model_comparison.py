@@ -15,7 +15,7 @@ import pytest
 from test_compare import base_table, degrade, region_results, write_run
 
 from fairness_eval.comparison import compare_runs, run_compare
-from fairness_eval.config.settings import CompareOptions
+from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.errors import UsageError
 from fairness_eval.model_comparison import compare_models, write_model_comparison
 from fairness_eval.report.comparison_card import comparison_context

@@ -117,3 +117,20 @@ def test_voc_card_pdf_is_tagged_and_reads_rows_in_order(voc_run, tmp_path):
     assert len(groups) >= 4
     for group, g in groups.items():
         assert re.search(row_pattern(group, g), text), (group, row_pattern(group, g))
+
+
+def test_without_weasyprint_the_error_names_the_pdf_being_written(monkeypatch, tmp_path):
+    import sys
+
+    from fairness_eval.errors import UsageError
+    from fairness_eval.report import comparison_card
+    from fairness_eval.report.pdf import pdf_bytes
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint -> ImportError
+    with pytest.raises(UsageError, match=r"^cannot write model_card\.pdf: .*--format "
+                                         r"html,md,json$"):
+        pdf_bytes("<html></html>")
+    monkeypatch.setattr(comparison_card, "comparison_card_html", lambda _: "<html></html>")
+    with pytest.raises(UsageError, match=r"^cannot write comparison\.pdf: .*--format html$"):
+        comparison_card.write_comparison_card(None, tmp_path, ("pdf",))
+    assert not (tmp_path / "comparison.pdf").exists()

@@ -18,14 +18,9 @@ import pytest
 
 from fairness_eval.cli import main
 from fairness_eval.config import rules
-from fairness_eval.config.settings import (
-    CheckOptions,
-    CompareOptions,
-    Settings,
-    StatisticsSettings,
-    TableSettings,
-    option_name,
-)
+from fairness_eval.config.command_options import CheckOptions, CompareOptions, TableSettings
+from fairness_eval.config.field_rules import option_name
+from fairness_eval.config.settings import Settings, StatisticsSettings
 from fairness_eval.errors import UsageError
 
 EXE = Path(sys.executable).with_name("fairness-eval")

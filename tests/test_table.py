@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fairness_eval.config.settings import TableSettings
+from fairness_eval.config.command_options import TableSettings
 from fairness_eval.errors import UsageError
 from fairness_eval.fairness.table import evaluate_table
 

@@ -118,6 +118,17 @@ def test_metric_flicker_is_refused_for_stills(voc_dataset, tmp_path, monkeypatch
     assert "--metric flicker" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", [["--exif", "rotate"], ["--predictions", "."],
+                                    ["--examples", "1", "--save-masks"]])
+def test_options_a_video_run_cannot_honour_are_refused(davis12, tmp_path, monkeypatch, capsys,
+                                                        option):
+    code = run_cli(["run", "--dataset", str(davis12), "--out", str(tmp_path / "x"),
+                    "--format", "", *option], monkeypatch)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and option[0] in err[0], err
+    assert not (tmp_path / "x" / "results.json").exists()
+
+
 def test_lossless_video_files_give_the_same_frames_numbers(davis_run, tmp_path, monkeypatch):
     videos = video_subset(tmp_path / "videos", FRAMES)  # FFV1: decoded = the JPEG's pixels
     out = tmp_path / "run"

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from fairness_eval import workflow
-from fairness_eval.config.settings import Settings, TableSettings
+from fairness_eval.config.command_options import TableSettings
+from fairness_eval.config.settings import Settings
 from fairness_eval.results.document import read_per_image
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"

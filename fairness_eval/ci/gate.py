@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.settings import GATE_ON
+from ..config.rules import GATE_ON
 from ..errors import UsageError
 from ..results import document as results_module
 from ..results.assessment import AttributeAssessment, CriterionA, CriterionB, GroupResult

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config.settings import CheckOptions
+from ..config.command_options import CheckOptions
 from ..errors import UsageError
 from ..report.ledger import record_written, refuse_foreign_files
 from ..report.markdown import render_markdown

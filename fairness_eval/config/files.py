@@ -1,47 +1,14 @@
-"""The configuration file: finding it, reading it, checking its keys and value types.
+"""The configuration file: finding it, reading it, and checking it into a `FileConfig`.
 
-This module checks a file's keys and the types of its values; their ranges are the
-settings records' (`settings.py`), whose errors it reports with the file and the key.
-`merge.py` lays command-line values over the file's.
-
-The file's layout (keys are the long CLI option names; `min_group_size` and
-`min-group-size` are the same key):
-
-    # options of `fairness-eval run`
-    dataset = "../shared/datasets/voc2012_person"
-    attribute = ["region", "skin_tone"]
-    threshold = 0.5          # the mask threshold; `mask-threshold` is the same key
-    gate = true
-    # model = "selfie"       # a registered name or a .tflite / .onnx file, or instead:
-    # model-spec = "specs/sinet.toml", or a [model] table (a model spec, models/spec.py),
-    # or predictions = "masks/" (supplied predictions: no model runs)
-
-    [check]                  # options of `fairness-eval check` (fall back to the run's)
-    strict = true
-    gate-on = "statistical"
-
-    [compare]                # options of `fairness-eval compare`
-    max-drop = 0.01
-
-    [attributes.region]      # per attribute
-    gate = ["a", "b"]        # criteria gated for this attribute ([] : reported, not gated)
-    min-group-size = 40
-    intersect = ["skin_tone"]  # also evaluate region x skin_tone
-
-    [conditions]             # capture conditions evaluated, with their severities
-    dark = [0.5, 0.25, 0.1]  # (--conditions chooses among them, defaults for the rest)
-    blur = [0.02]
-
-A top-level `conditions = ["dark", "blur"]` instead chooses conditions at their default
-severities.
-
-Relative paths in a file are relative to the file's folder.
+`load_config` reads `fairness-eval.toml` (or pyproject.toml's `[tool.fairness-eval]`);
+`parse_config` checks each key and its value's type by the key tables (`file_keys.py`,
+which also shows the file's layout) and the values by the settings records' rules,
+reporting their errors with the file and the key. `merge.py` lays command-line values over
+the file's.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .settings import FIELD_RULES, CheckOptions, CompareOptions, Settings
+from .command_options import CheckOptions, CompareOptions
+from .field_rules import FIELD_RULES
+from .file_keys import (
+    ATTRIBUTE_KEYS,
+    CHECK_KEYS,
+    COMPARE_KEYS,
+    RUN_KEYS,
+    STR_LIST,
+    TABLES,
+    canonical_key,
+    convert_value,
+    describe_value,
+)
+from .settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,71 +38,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_FILE_NAME = "fairness-eval.toml"
 PYPROJECT_TABLE = "fairness-eval"
-
-# Key kinds: how a TOML value's type is checked and converted.
-_BOOL, _INT, _FLOAT, _STR, _PATH, _MODEL = "bool", "int", "float", "str", "path", "model"
-_STR_LIST, _INTERSECT = "str_list", "intersect"
-
-# key (long CLI option name) -> (settings field, kind)
-RUN_KEYS: dict[str, tuple[str, str]] = {
-    "dataset": ("dataset", _PATH),
-    "model": ("model", _MODEL),
-    "model-spec": ("model_spec", _PATH),
-    "predictions": ("predictions", _PATH),
-    "out": ("out", _PATH),
-    "overwrite": ("overwrite", _BOOL),
-    "resume": ("resume", _BOOL),
-    "attribute": ("attributes", _STR_LIST),
-    "intersect": ("intersect", _INTERSECT),
-    "skip-invalid": ("skip_invalid", _BOOL),
-    "threshold": ("mask_threshold", _FLOAT),
-    "mask-threshold": ("mask_threshold", _FLOAT),
-    "threads": ("threads", _INT),
-    "workers": ("workers", _INT),
-    "executor": ("executor", _STR),
-    "scheduler": ("scheduler", _STR),
-    "save-masks": ("save_masks", _BOOL),
-    "max-pixels": ("max_pixels", _INT),
-    "exif": ("exif", _STR),
-    "boundary-ratio": ("boundary_ratio", _FLOAT),
-    "metric": ("metric", _STR),
-    "conditions": ("conditions", _STR_LIST),  # read by _conditions (a list or a table)
-    "save-conditions": ("save_conditions", _PATH),
-    "derive": ("derive", _STR_LIST),
-    "adjust-for": ("adjust_for", _STR),
-    "gate-on-conditions": ("gate_on_conditions", _BOOL),
-    "bootstrap": ("bootstrap", _INT),
-    "confidence": ("confidence", _FLOAT),
-    "ci-method": ("ci_method", _STR),
-    "seed": ("seed", _INT),
-    "statistic": ("statistic", _STR),
-    "reference": ("reference", _STR),
-    "min-group-size": ("min_group_size", _INT),
-    "sd-factor": ("sd_factor", _FLOAT),
-    "sd-ddof": ("sd_ddof", _INT),
-    "inter-annotator-iou": ("inter_annotator_iou", _FLOAT),  # fraction or percentage
-    "format": ("formats", _STR_LIST),
-    "card": ("card", _PATH),
-    "examples": ("examples", _INT),
-    "gate": ("gate", _BOOL),
-    "strict": ("strict", _BOOL),
-    "gate-on": ("gate_on", _STR),
-}
-CHECK_KEYS: dict[str, tuple[str, str]] = {
-    "strict": ("strict", _BOOL),
-    "gate-on": ("gate_on", _STR),
-}
-COMPARE_KEYS: dict[str, tuple[str, str]] = {
-    "max-drop": ("max_drop", _FLOAT),
-    "out": ("out", _PATH),
-    "gate-on": ("gate_on", _STR),
-}
-ATTRIBUTE_KEYS: dict[str, tuple[str, str]] = {
-    "gate": ("gate", _STR_LIST),
-    "min-group-size": ("min_group_size", _INT),
-    "intersect": ("intersect", _STR_LIST),
-}
-_TABLES = ("check", "compare", "attributes", "conditions")
 
 
 @dataclass
@@ -194,10 +109,10 @@ def load_config(path: Path | str | None = None, cwd: Path | None = None) -> File
 
 
 def parse_config(data: Mapping[str, Any], path: Path, label: str | None = None) -> FileConfig:
-    """Check and convert a parsed TOML document (see the module docstring for its layout)."""
+    """Check and convert a parsed TOML document (its layout: `file_keys.py`)."""
     config = FileConfig(source=path, label=label or path.name)
     base = path.parent
-    run_part = {k: v for k, v in data.items() if _canonical(k) not in _TABLES}
+    run_part = {k: v for k, v in data.items() if canonical_key(k) not in TABLES}
     model_table = _model_table(run_part, path, config.keys)
     config.run = _convert_table(run_part, RUN_KEYS, "", path, base, config.keys)
     config.run.update(model_table)
@@ -211,7 +126,7 @@ def parse_config(data: Mapping[str, Any], path: Path, label: str | None = None) 
         if not isinstance(table, dict):
             raise UsageError(
                 f"{path}: key 'attributes.{name}' must be a table such as "
-                f"[attributes.{name}], got {_describe(table)}"
+                f"[attributes.{name}], got {describe_value(table)}"
             )
         config.attributes[name] = _convert_table(
             table, ATTRIBUTE_KEYS, f"attributes.{name}.", path, base, config.keys
@@ -245,13 +160,13 @@ def _conditions(data: Mapping[str, Any], path: Path, used: dict[str, str]) -> di
     severity lists (each condition listed is chosen); their values are the settings'."""
     from ..conditions.perturb import CONDITIONS
 
-    found = [k for k in data if _canonical(k) == "conditions"]
+    found = [k for k in data if canonical_key(k) == "conditions"]
     if not found:
         return {}
     value = data[found[0]]
     used["conditions"] = found[0]
     if not isinstance(value, dict):
-        return {"conditions": _convert(value, _STR_LIST, found[0], path, path.parent)}
+        return {"conditions": convert_value(value, STR_LIST, found[0], path, path.parent)}
     for name, levels in value.items():
         key = f"{found[0]}.{name}"
         if name not in CONDITIONS:
@@ -259,7 +174,7 @@ def _conditions(data: Mapping[str, Any], path: Path, used: dict[str, str]) -> di
         items = levels if isinstance(levels, list) else [levels]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
             raise UsageError(f"{path}: key '{key}' must be a list of numbers (severities), "
-                             f"got {_describe(levels)}")
+                             f"got {describe_value(levels)}")
     used["condition_severities"] = found[0]
     return {"conditions": tuple(value),
             "condition_severities": {name: tuple(levels if isinstance(levels, list)
@@ -267,17 +182,14 @@ def _conditions(data: Mapping[str, Any], path: Path, used: dict[str, str]) -> di
                                      for name, levels in value.items()}}
 
 
-def _canonical(key: str) -> str:
-    return key.replace("_", "-")
-
-
 def _get_table(data: Mapping[str, Any], name: str, path: Path) -> dict[str, Any]:
-    found = [k for k in data if _canonical(k) == name]
+    found = [k for k in data if canonical_key(k) == name]
     if not found:
         return {}
     value = data[found[0]]
     if not isinstance(value, dict):
-        raise UsageError(f"{path}: key '{name}' must be a table [{name}], got {_describe(value)}")
+        raise UsageError(f"{path}: key '{name}' must be a table [{name}], "
+                         f"got {describe_value(value)}")
     return value
 
 
@@ -292,7 +204,7 @@ def _convert_table(
     out: dict[str, Any] = {}
     seen: dict[str, str] = {}  # field -> the key that set it (`threshold`, `mask-threshold`)
     for raw_key, value in table.items():
-        key = _canonical(raw_key)
+        key = canonical_key(raw_key)
         if key not in keys:
             known = ", ".join(sorted(keys))
             raise UsageError(f"{path}: unknown key '{prefix}{raw_key}' (known: {known})")
@@ -304,72 +216,8 @@ def _convert_table(
             )
         seen[field_name] = raw_key
         used[prefix + field_name] = prefix + raw_key
-        out[field_name] = _convert(value, kind, f"{prefix}{raw_key}", path, base)
+        out[field_name] = convert_value(value, kind, f"{prefix}{raw_key}", path, base)
     return out
-
-
-def _convert(value: Any, kind: str, key: str, path: Path, base: Path) -> Any:
-    def wrong(expected: str) -> UsageError:
-        return UsageError(f"{path}: key '{key}' must be {expected}, got {_describe(value)}")
-
-    if kind == _BOOL:
-        if not isinstance(value, bool):
-            raise wrong("true or false")
-        return value
-    if kind == _INT:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise wrong("an integer")
-        return value
-    if kind == _FLOAT:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong("a number")
-        if not math.isfinite(value):
-            raise wrong("a finite number")
-        return float(value)
-    if kind == _STR:
-        if not isinstance(value, str):
-            raise wrong("a string")
-        return value
-    if kind == _PATH:
-        if not isinstance(value, str) or not value:
-            raise wrong("a path (a non-empty string)")
-        return _resolve(value, base)
-    if kind == _MODEL:
-        if not isinstance(value, str) or not value:
-            raise wrong("a model name, a path to a .tflite or .onnx file, or a [model] table")
-        # A registry name stays a name; a path is made relative to the file's folder.
-        looks_like_path = (value.endswith((".tflite", ".onnx", ".toml")) or "/" in value
-                           or os.sep in value)
-        return str(_resolve(value, base)) if looks_like_path else value
-    if kind == _STR_LIST:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise wrong("a list of strings")
-        return tuple(value)
-    if kind == _INTERSECT:
-        # Accepted: "a,b" | ["a,b", "c,d"] | [["a", "b"], ["c", "d"]]; the crossings
-        # themselves are checked by the settings' rule.
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(
-            isinstance(item, str) or (isinstance(item, list)
-                                      and all(isinstance(v, str) for v in item))
-            for item in items
-        ):
-            raise wrong('a list such as ["region,skin_tone"] or [["region", "skin_tone"]]')
-        return tuple(item if isinstance(item, str) else tuple(item) for item in items)
-    raise AssertionError(f"unknown key kind {kind}")  # pragma: no cover
-
-
-def _resolve(value: str, base: Path) -> Path:
-    candidate = Path(value).expanduser()
-    return candidate if candidate.is_absolute() else base / candidate
-
-
-def _describe(value: Any) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
-            dict: "table"}.get(type(value), type(value).__name__)
-    return f"{kind} {value!r}" if kind != "table" else "a table"
 
 
 def _check_values(config: FileConfig, path: Path) -> None:

@@ -1,7 +1,8 @@
 """The effective settings of a command: command-line values over the file's over defaults.
 
 Precedence is CLI flags > `fairness-eval.toml` / `[tool.fairness-eval]` (`files.py`) >
-the defaults of the settings records (`settings.py`), which check the merged values.
+the defaults of the settings records (`settings.py`, `command_options.py`), which check
+the merged values.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ from typing import Any
 
 from ..errors import UsageError
 from . import rules
-from .files import CHECK_KEYS, COMPARE_KEYS, RUN_KEYS, FileConfig, per_attribute_settings
-from .settings import (
-    CheckOptions,
-    CompareOptions,
-    Settings,
-    config_sha256,
-    effective_config,
-    option_name,
-)
+from .command_options import CheckOptions, CompareOptions
+from .field_rules import option_name
+from .file_keys import CHECK_KEYS, COMPARE_KEYS, RUN_KEYS
+from .files import FileConfig, per_attribute_settings
+from .settings import Settings
 
 
 def _aliases(keys: Mapping[str, tuple[str, str]]) -> dict[str, str]:
@@ -118,15 +115,7 @@ def merge_compare_options(config: FileConfig, cli_values: Mapping[str, Any]) -> 
     return CompareOptions(**values)
 
 
-# --------------------------------------------------------------------------- recording
-
-def config_entry(config: FileConfig, settings: Settings) -> dict[str, Any]:
-    """results.json's `config`: {source, sha256, effective}."""
-    effective = effective_config(settings)
-    return {"source": config.label, "sha256": config_sha256(effective), "effective": effective}
-
-
 __all__ = [
-    "config_entry", "merge_check_options", "merge_compare_options", "merge_run_settings",
+    "merge_check_options", "merge_compare_options", "merge_run_settings",
     "resolve_dataset",
 ]

@@ -1,10 +1,11 @@
 """The rules every setting obeys: one conversion, one range and one message per option.
 
-The settings records (`settings.py`) pass each value through the rule of its field when
-they are constructed, so a value from the command line (text such as "2000"), from a
-configuration file or from a notebook (2000) meets the same rule and, when it breaks it,
-the same one-line message: "OPTION: VALUE REASON", naming the option as on the command
-line. Nothing downstream checks a setting again.
+The settings records (`settings.py`, `command_options.py`) pass each value through the
+rule of its field (`field_rules.py`) when they are constructed, so a value from the
+command line (text such as "2000"), from a configuration file or from a notebook (2000)
+meets the same rule and, when it breaks it, the same one-line message: "OPTION: VALUE
+REASON", naming the option as on the command line. Nothing downstream checks a setting
+again.
 
 A rule takes the value and the option's name and returns the value converted (text to a
 number, a percentage to a fraction, "a,b" to a tuple) or raises UsageError.

@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .attributes import read_attributes_csv
-from .samples import IMAGE_EXTENSIONS, MASK_EXTENSIONS, Dataset, InvalidDataset, Problem, Sample
+from .samples import (
+    IMAGE_EXTENSIONS,
+    MASK_EXTENSIONS,
+    Dataset,
+    InvalidDataset,
+    Problem,
+    Sample,
+    unsupported_format,
+)
 
 # Suffixes a mask folder's files may have, in order of preference (.png first).
 _MASK_PREFERENCE = {ext: rank for rank, ext in enumerate(dict.fromkeys(MASK_EXTENSIONS
@@ -151,9 +159,7 @@ def index_by_stem(folder: Path) -> dict[str, Path]:
 
 
 def _unsupported(image: Path) -> str:
-    kind = f"'{image.suffix}'" if image.suffix else "without an extension"
-    return (f"unsupported image format {kind} (fairness-eval reads "
-            f"{', '.join(IMAGE_EXTENSIONS)}); convert it or move it out of images/")
+    return f"{unsupported_format(image)}; convert it or move it out of images/"
 
 
 def _first_conflict(stem: str, folders: list[MaskFolder]) -> list[Path] | None:

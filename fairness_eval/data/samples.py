@@ -19,6 +19,14 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 MASK_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff")
 
 
+def unsupported_format(path: Path, kind: str = "image",
+                       extensions: tuple[str, ...] = IMAGE_EXTENSIONS) -> str:
+    """Why a file is not read as an image (or mask, frame, video: `kind`): its suffix is
+    none of `extensions`. Every loader words it alike; the caller adds the way out."""
+    suffix = f"'{path.suffix}'" if path.suffix else "without an extension"
+    return f"unsupported {kind} format {suffix} (fairness-eval reads {', '.join(extensions)})"
+
+
 @dataclass(frozen=True)
 class Sample:
     """One row of the evaluation set: the files to read and the row's attribute values."""

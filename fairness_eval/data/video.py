@@ -16,6 +16,13 @@ collected before anything runs, and a clip with any problem is left out (with
 --skip-invalid) as a whole, since its frames are a sequence a stateful model must see in
 order. Only headers are read (imageheader.py, and the video's own header for its size and
 frame count), so checking costs far less than inference.
+
+Every file is accounted for, as in the folder layout (folder.py), hidden files aside: a
+file of a format fairness-eval does not read in a clip's frame folder or in videos/ is a
+problem of that clip (a frame left out would shift the sequence), and so is a mask file of
+such a format for a frame that has no other mask. What is clearly no part of the layout
+(a file beside the clip folders, a folder inside a clip's, a mask of an unread format
+beside a mask of that frame, a mask file named by no frame number) is named in a note.
 """
 
 from __future__ import annotations
@@ -27,22 +34,23 @@ from pathlib import Path
 import cv2
 
 from ..errors import UsageError
-from .attributes import check_attribute_names
+from .clip_attributes import read_clip_attributes
 from .imageheader import ImageInfo, UnreadableImage, read_image_info
-from .samples import IMAGE_EXTENSIONS, MASK_EXTENSIONS, Dataset, InvalidDataset, Problem, Sample
-from .tables import cell_text, parse_csv
+from .samples import (
+    IMAGE_EXTENSIONS,
+    MASK_EXTENSIONS,
+    Dataset,
+    Problem,
+    Sample,
+    unsupported_format,
+)
 
 DAVIS, VIDEO_FILES = "davis", "video"
 FRAMES_DIR, ANNOTATIONS_DIR, VIDEOS_DIR = "JPEGImages", "Annotations", "videos"
 ATTRIBUTES_FILE = "attributes.csv"
-CLIP_COLUMN = "clip"
 # DAVIS ships 480p and Full-Resolution; the benchmark's results are on 480p.
 PREFERRED_RESOLUTION = "480p"
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-# Columns of per_frame.csv and per_clip.csv that an attribute may not take.
-RESERVED_COLUMNS = ("clip", "frame", "frames", "scored_frames", "status", "reason",
-                    "intersection", "union", "iou", "boundary_iou", "flicker", "gt_area",
-                    "pred_area")
 
 
 @dataclass(frozen=True)
@@ -124,15 +132,18 @@ def load_video_dataset(root: Path, layout: str | None = None) -> VideoDataset:
     root = Path(root)
     layout = layout or detect_video_layout(root)
     notes: list[str] = []
+    unread: list[Path] = []  # what is no part of the layout: named in a note
     if layout == DAVIS:
-        found, problems, frames_root = _davis_clips(root, notes)
+        found, problems, frames_root = _davis_clips(root, notes, unread)
     elif layout == VIDEO_FILES:
-        found, problems, frames_root = _video_clips(root)
+        found, problems, frames_root = _video_clips(root, unread)
     else:
         raise UsageError(f"--dataset: {root} is not a video dataset (DAVIS JPEGImages/ and "
                          "Annotations/, or videos/)")
-    attributes, columns, lines, table_bytes = _read_attributes(root / ATTRIBUTES_FILE,
-                                                              set(found))
+    if unread:
+        notes.append(_unread_note(root, unread))
+    attributes, columns, lines, table_bytes = read_clip_attributes(root / ATTRIBUTES_FILE,
+                                                                  set(found))
     clips: dict[str, VideoClip] = {}
     samples = []
     for row, name in enumerate(sorted(found), start=1):
@@ -176,7 +187,8 @@ def check_video_files(dataset: VideoDataset) -> None:
 Found = dict[str, tuple[Path | None, tuple[VideoFrame, ...], Path]]
 
 
-def _davis_clips(root: Path, notes: list[str]) -> tuple[Found, list[Problem], Path]:
+def _davis_clips(root: Path, notes: list[str], unread: list[Path]
+                 ) -> tuple[Found, list[Problem], Path]:
     resolutions = sorted(p.name for p in (root / FRAMES_DIR).iterdir() if p.is_dir())
     annotated = [r for r in resolutions if (root / ANNOTATIONS_DIR / r).is_dir()]
     if not annotated:
@@ -190,10 +202,12 @@ def _davis_clips(root: Path, notes: list[str]) -> tuple[Found, list[Problem], Pa
     masks_root = root / ANNOTATIONS_DIR / resolution
     found: Found = {}
     problems: list[Problem] = []
+    unread += sorted(p for p in frames_root.iterdir()
+                     if not p.is_dir() and not p.name.startswith("."))
     for folder in sorted(p for p in frames_root.iterdir() if p.is_dir()):
-        images, bad = _numbered(folder, IMAGE_EXTENSIONS, "frame", folder.name)
+        images, bad = _numbered(folder, IMAGE_EXTENSIONS, "frame", folder.name, unread)
         masks, bad_masks = _numbered(masks_root / folder.name, MASK_EXTENSIONS, "mask",
-                                     folder.name)
+                                     folder.name, unread)
         problems += bad + bad_masks
         problems += [Problem(str(path), f"mask of frame {index}, but there is no frame "
                              f"{index} in {folder}", None, folder.name)
@@ -209,19 +223,24 @@ def _davis_clips(root: Path, notes: list[str]) -> tuple[Found, list[Problem], Pa
     return found, problems, frames_root
 
 
-def _video_clips(root: Path) -> tuple[Found, list[Problem], Path]:
+def _video_clips(root: Path, unread: list[Path]) -> tuple[Found, list[Problem], Path]:
     videos_root = root / VIDEOS_DIR
     masks_root = root / ANNOTATIONS_DIR
     found: Found = {}
     problems: list[Problem] = []
-    videos = sorted(p for p in videos_root.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+    entries = sorted(p for p in videos_root.iterdir() if not p.name.startswith("."))
+    unread += [p for p in entries if p.is_dir()]
+    videos = [p for p in entries if not p.is_dir() and p.suffix.lower() in VIDEO_EXTENSIONS]
+    problems += [Problem(str(p), f"{unsupported_format(p, 'video', VIDEO_EXTENSIONS)}; "
+                         f"convert it or move it out of {VIDEOS_DIR}/", None, p.stem)
+                 for p in entries if not p.is_dir() and p not in videos]
     for video in videos:
         name = video.stem
         if name in found:
             problems.append(Problem(str(video), "another video file has the same clip name "
                                     f"({name})", None, name))
             continue
-        masks, bad = _numbered(masks_root / name, MASK_EXTENSIONS, "mask", name)
+        masks, bad = _numbered(masks_root / name, MASK_EXTENSIONS, "mask", name, unread)
         problems += bad
         count, reason = _video_frame_count(video)
         if reason:
@@ -244,15 +263,32 @@ def _video_clips(root: Path) -> tuple[Found, list[Problem], Path]:
     return found, problems, videos_root
 
 
-def _numbered(folder: Path, extensions: tuple[str, ...], role: str, clip: str
-              ) -> tuple[dict[int, Path], list[Problem]]:
-    """Files of `folder` by the frame index their name gives (00012.png: 12)."""
+def _numbered(folder: Path, extensions: tuple[str, ...], role: str, clip: str,
+              unread: list[Path]) -> tuple[dict[int, Path], list[Problem]]:
+    """Files of `folder` by the frame index their name gives (00012.png: 12).
+
+    A frame file of another format is a problem; so is a mask file of another format
+    named by a frame number that has no other mask. Folders, and other masks of another
+    format, are added to `unread` (a note).
+    """
     found: dict[int, Path] = {}
     problems: list[Problem] = []
     if not folder.is_dir():
         return found, problems
+    other_masks: list[Path] = []
     for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            unread.append(path)
+            continue
         if path.suffix.lower() not in extensions:
+            if role == "mask":
+                other_masks.append(path)
+            else:
+                problems.append(Problem(str(path), f"{unsupported_format(path, role, extensions)}"
+                                        f"; convert it or move it out of {folder.name}/", None,
+                                        clip))
             continue
         if not path.stem.isdigit():
             problems.append(Problem(str(path), f"{role} name is not a frame number "
@@ -263,7 +299,22 @@ def _numbered(folder: Path, extensions: tuple[str, ...], role: str, clip: str
                                     None, clip))
         else:
             found[int(path.stem)] = path
+    for path in other_masks:
+        if path.stem.isdigit() and int(path.stem) not in found:
+            problems.append(Problem(str(path), f"mask of frame {int(path.stem)}: "
+                                    f"{unsupported_format(path, role, extensions)}; convert "
+                                    "it", None, clip))
+        else:
+            unread.append(path)
     return found, problems
+
+
+def _unread_note(root: Path, paths: list[Path]) -> str:
+    """The note naming files and folders that are no part of the layout."""
+    names = [str(p.relative_to(root)) for p in paths]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"{len(names)} file(s) or folder(s) that are no frame, mask or video of a clip "
+            f"were not read ({shown})")
 
 
 def _empty_clip_problems(source: Path, frames: tuple[VideoFrame, ...], masks: Path
@@ -345,47 +396,3 @@ def _header(path: Path, role: str, problems: list[tuple[str, str]]) -> ImageInfo
     except OSError as error:
         problems.append((str(path), f"{role}: {error.strerror or error}"))
     return None
-
-
-# --------------------------------------------------------------------------- attributes
-
-
-def _read_attributes(path: Path, clips: set[str]
-                     ) -> tuple[dict[str, dict[str, str | None]], list[str], dict[str, int], bytes]:
-    """attributes.csv by clip: values, columns, data row per clip, and the file's bytes."""
-    if not path.exists():
-        return {}, [], {}, b""
-    raw = path.read_bytes()
-    records = parse_csv(path, raw)
-    if not records:
-        return {}, [], {}, raw
-    header = list(records[0].keys())
-    if CLIP_COLUMN not in header:
-        raise UsageError(f"{path}: no '{CLIP_COLUMN}' column (columns: {', '.join(header)}); "
-                         "a video dataset's attributes describe clips")
-    columns = [c for c in header if c != CLIP_COLUMN]
-    check_attribute_names(path, columns)
-    clashing = [c for c in columns if c in RESERVED_COLUMNS]
-    if clashing:
-        raise UsageError(f"{path}: attribute column(s) {', '.join(repr(c) for c in clashing)} "
-                         "clash with columns of per_frame.csv or per_clip.csv; rename them")
-    values: dict[str, dict[str, str | None]] = {}
-    lines: dict[str, int] = {}
-    problems = []
-    for number, record in enumerate(records, start=1):
-        name = (record.get(CLIP_COLUMN) or "").strip()
-        if not name:
-            problems.append(Problem(str(path), "empty 'clip' cell", None, None, number))
-        elif name in values:
-            problems.append(Problem(str(path), f"duplicate clip (also row {lines[name]})",
-                                    None, name, number))
-        elif name not in clips:
-            problems.append(Problem(str(path), "no such clip in the dataset", None, name,
-                                    number))
-        else:
-            values[name] = {c: cell_text(record.get(c)) for c in columns}
-            lines[name] = number
-    if problems:
-        raise InvalidDataset(problems, f"{len(problems)} problem(s) in {path}; fix them "
-                             "(--skip-invalid skips clips, not attribute rows)")
-    return values, columns, lines, raw

@@ -74,13 +74,24 @@ def read_rgb(path: Path, content: bytes | None = None, orientation: int = UPRIGH
     """The image at `path` (or its bytes `content`) as an RGB uint8 array.
 
     `orientation`: the EXIF orientation to apply (validation sets it under --exif rotate);
-    the stored pixels are turned here, by the header validation read, not by OpenCV.
+    see `read_bgr`.
+    """
+    return cv2.cvtColor(read_bgr(path, content, orientation), cv2.COLOR_BGR2RGB)
+
+
+def read_bgr(path: Path, content: bytes | None = None, orientation: int = UPRIGHT
+             ) -> np.ndarray:
+    """The image at `path` (or its bytes `content`) as a BGR uint8 array, as it is scored.
+
+    The stored pixels are turned by `orientation` (the EXIF orientation the image's header
+    gives, applied under --exif rotate) here, not by OpenCV, so that the pipeline and the
+    card's example overlays turn an image the same way.
     """
     data = np.frombuffer(Path(path).read_bytes() if content is None else content, np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
         raise RowFailure(f"{path}: image could not be decoded")
-    return apply_orientation(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), orientation)
+    return apply_orientation(image, orientation)
 
 
 def read_mask(path: Path, shape: tuple[int, int], role: str, content: bytes | None = None

@@ -93,8 +93,12 @@ def _key(run_dir: Path) -> Path:
     return Path(os.path.abspath(run_dir))
 
 
-def lock_run_dir(run_dir: Path) -> RunFolderLock:
-    """Lock an existing run folder for this run; UsageError when another run holds it."""
+def lock_run_dir(run_dir: Path, option: str = "--out") -> RunFolderLock:
+    """Lock an existing run folder for this run; UsageError when another run holds it.
+
+    `option` names the folder in the message: `--out` for the commands that make a run
+    folder, `RUN_DIR` for those that write into one (report, check, compare).
+    """
     earlier = _held.pop(_key(run_dir), None)
     if earlier is not None:
         earlier.release()
@@ -102,7 +106,7 @@ def lock_run_dir(run_dir: Path) -> RunFolderLock:
     try:
         handle = open(path, "a+b")  # noqa: SIM115 (held for the run's life)
     except OSError as error:
-        raise UsageError(f"--out: cannot write to {run_dir} ({error.strerror or error})"
+        raise UsageError(f"{option}: cannot write to {run_dir} ({error.strerror or error})"
                          ) from None
     if fcntl is None:  # pragma: no cover - Windows
         return RunFolderLock(run_dir, handle)
@@ -113,8 +117,9 @@ def lock_run_dir(run_dir: Path) -> RunFolderLock:
         holder = handle.read(32).decode("ascii", "replace").strip()
         handle.close()
         who = f" (process {holder})" if holder.isdigit() else ""
-        raise UsageError(f"--out: {run_dir} is in use by another fairness-eval run{who}; "
-                         "wait for it to finish or choose another --out") from None
+        other = " or choose another --out" if option == "--out" else ""
+        raise UsageError(f"{option}: {run_dir} is in use by another fairness-eval run{who}; "
+                         f"wait for it to finish{other}") from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()).encode())

@@ -82,6 +82,9 @@ def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: 
     if settings.predictions is not None:
         raise UsageError(f"--predictions: not available for video datasets ({dataset.source}): "
                          "a clip's model runs its frames in order")
+    if settings.exif == "rotate":  # frames are scored as stored; the card must not say else
+        raise UsageError(f"--exif rotate: not available for video datasets ({dataset.source}): "
+                         "frames and their masks are read as stored")
     # The model is opened once here: refused now if it cannot run, not in every worker.
     predictor = prepare_predictor(settings, log)
     run_dir = Path(settings.out) if settings.out else default_run_dir(dataset.name, started)

@@ -1,10 +1,13 @@
 """Model-to-model comparison: match two runs image by image and measure each group's change.
 
-Two runs are compared only when they scored the same images: `check_same_images` refuses
-anything else with a UsageError listing every kind of difference. For the overall set and
-every group of every attribute, the change in the statistic (candidate - baseline) gets a
-paired bootstrap interval (stats/paired.py) with the baseline's bootstrap settings. A gated
-group fails when the whole interval of its change lies below -max_drop; every change of a
+Two runs are compared only when they scored the same images (for video runs: the same
+clips, matched by name in per_clip.csv) and judged the same metric: `check_same_images`
+refuses anything else with a UsageError listing every kind of difference. For the overall
+set and every group of every attribute, the change in the statistic of the judged metric
+(candidate - baseline) gets a paired bootstrap interval (stats/paired.py) with the
+baseline's bootstrap settings; clips resample whole, as in the runs. A gated group fails
+when the whole interval of its change lies beyond the tolerated worsening: below -max_drop,
+or, for a metric where lower is better (flicker), above +max_drop. Every change of a
 fairness verdict is listed.
 """
 
@@ -23,10 +26,20 @@ from ..results import document as results_io
 from ..results.assessment import AttributeAssessment
 from ..results.comparison import OVERALL, AttributeChanges, GroupChange, RunSummary, VerdictChange
 from ..results.labels import group_labels
-from ..results.names import CRITERIA, IMAGE_COLUMN, NOT_ANNOTATED, STATUS_COLUMN, STATUS_OK
+from ..results.names import (
+    CRITERIA,
+    IMAGE_COLUMN,
+    LOWER_IS_BETTER_METRICS,
+    METRIC_LABELS,
+    NOT_ANNOTATED,
+    PER_CLIP_FILE,
+    STATUS_COLUMN,
+    STATUS_OK,
+)
 from ..results.schema import BootstrapRecord, ResultsDocument
-from ..stats import bootstrap as stats
+from ..results.video_tables import is_video_run, read_per_clip, read_per_frame
 from ..stats.paired import PairedChange, paired_change
+from .rows import sample_of
 
 _SHOWN = 5  # differences listed per kind in a refusal
 # Settings whose difference does not make two runs differ in what they compute.
@@ -34,6 +47,7 @@ IGNORED_SETTINGS = ("out", "overwrite", "resume", "workers", "threads", "formats
                     "examples", "gate", "strict", "gate_on", "save_masks", "executor",
                     "scheduler")
 _TABLE_COLUMNS = (IMAGE_COLUMN, STATUS_COLUMN, "iou", "intersection", "union")
+CLIP_COLUMN = "clip"  # per_clip.csv's key: a video run's "image" id
 
 
 @dataclass(frozen=True)
@@ -42,7 +56,12 @@ class Run:
 
     path: Path
     results: ResultsDocument
-    table: pd.DataFrame
+    table: pd.DataFrame  # per_image.csv, or per_clip.csv (clip also as image) for video
+
+    @property
+    def unit(self) -> str:
+        """What the table's rows are: "image", or "clip" for a video run."""
+        return self.results.unit
 
     def summary(self) -> RunSummary:
         model, dataset = self.results.model, self.results.dataset
@@ -54,30 +73,61 @@ class Run:
 
 
 def load_run(run_dir: Path | str) -> Run:
-    """results.json and per_image.csv of a run folder (UsageError if either is unusable)."""
+    """results.json and per_image.csv of a run folder, or per_clip.csv of a video run
+    (UsageError if either is unusable)."""
     path = Path(run_dir)
     if not path.is_dir():
         raise UsageError(f"{path}: not a run folder")
     results = results_io.read_results(path)
-    table = results_io.read_per_image(path)
-    csv = path / results_io.PER_IMAGE_NAME
-    missing = [c for c in _TABLE_COLUMNS if c not in table]
+    if results.unit == "clip" or is_video_run(path):
+        table, csv = _clip_table(path), path / PER_CLIP_FILE
+        needed: tuple[str, ...] = (IMAGE_COLUMN, STATUS_COLUMN)
+    else:
+        table, csv = results_io.read_per_image(path), path / results_io.PER_IMAGE_NAME
+        needed = _TABLE_COLUMNS
+    missing = [c for c in dict.fromkeys((*needed, results.metric)) if c not in table]
     if missing:
         raise UsageError(f"{csv}: no column(s) {missing}")
     duplicated = table[IMAGE_COLUMN][table[IMAGE_COLUMN].duplicated()].tolist()
     if duplicated:
-        raise UsageError(f"{csv}: image id(s) {_listed(duplicated)} appear more than once; "
-                         "runs are matched by image id")
+        noun = "clip" if csv.name == PER_CLIP_FILE else "image id"
+        raise UsageError(f"{csv}: {noun}(s) {_listed(duplicated)} appear more than once; "
+                         f"runs are matched by {noun}")
     return Run(path, results, table.set_index(IMAGE_COLUMN, drop=False))
+
+
+def _clip_table(path: Path) -> pd.DataFrame:
+    """per_clip.csv keyed like per_image.csv (the clip as image id), with each clip's
+    intersection and union summed over its scored frames (per_frame.csv) for the pooled
+    statistic, as the run's own statistics took them."""
+    table = read_per_clip(path)
+    if CLIP_COLUMN not in table:
+        raise UsageError(f"{path / PER_CLIP_FILE}: no column 'clip'")
+    frames = read_per_frame(path)
+    scored = frames[frames[STATUS_COLUMN] == STATUS_OK]
+    sums = scored.groupby(CLIP_COLUMN)[["intersection", "union"]].sum()
+    table[IMAGE_COLUMN] = table[CLIP_COLUMN]
+    for column in ("intersection", "union"):
+        table[column] = table[CLIP_COLUMN].map(sums[column]).fillna(0).astype(float)
+    return table
 
 
 def check_same_images(baseline: Run, candidate: Run) -> list[str]:
     """The evaluated image ids both runs share, in baseline order.
 
-    Raises UsageError listing every kind of difference: a different dataset, images in one
-    run only, images evaluated in one run only, different image or mask content, different
-    ground truth areas, different attribute values.
+    Raises UsageError listing every kind of difference: a different judged metric or unit
+    (images, clips), a different dataset, images in one run only, images evaluated in one
+    run only, different image or mask content, different ground truth areas, different
+    attribute values. Images (clips) without a value of the judged metric in either run
+    (flicker needs two scored frames with a person) are left out, as the runs left them out.
     """
+    b_doc, c_doc = baseline.results, candidate.results
+    if (b_doc.metric, b_doc.unit) != (c_doc.metric, c_doc.unit):
+        raise UsageError(
+            f"{baseline.path} judged {b_doc.metric} per {b_doc.unit}, {candidate.path} "
+            f"{c_doc.metric} per {c_doc.unit}: compare runs of the same kind judged by the "
+            "same --metric")
+    noun = f"{baseline.unit}(s)"
     problems = []
     b_sha = baseline.results.dataset.sha256 if baseline.results.dataset else None
     c_sha = candidate.results.dataset.sha256 if candidate.results.dataset else None
@@ -88,15 +138,15 @@ def check_same_images(baseline: Run, candidate: Run) -> list[str]:
     only_b = [i for i in b_ids if i not in c_set]
     only_c = [i for i in c_ids if i not in b_set]
     if only_b:
-        problems.append(f"{len(only_b)} image(s) only in the baseline: {_listed(only_b)}")
+        problems.append(f"{len(only_b)} {noun} only in the baseline: {_listed(only_b)}")
     if only_c:
-        problems.append(f"{len(only_c)} image(s) only in the candidate: {_listed(only_c)}")
+        problems.append(f"{len(only_c)} {noun} only in the candidate: {_listed(only_c)}")
     shared = [i for i in b_ids if i in c_set]
     b, c = baseline.table.loc[shared], candidate.table.loc[shared]
     status_differs = [i for i in shared if b.at[i, STATUS_COLUMN] != c.at[i, STATUS_COLUMN]]
     if status_differs:
         problems.append(
-            f"{len(status_differs)} image(s) evaluated in one run only: {_listed(status_differs)}"
+            f"{len(status_differs)} {noun} evaluated in one run only: {_listed(status_differs)}"
         )
     both_ok = [i for i in shared
                if b.at[i, STATUS_COLUMN] == STATUS_OK and c.at[i, STATUS_COLUMN] == STATUS_OK]
@@ -107,22 +157,27 @@ def check_same_images(baseline: Run, candidate: Run) -> list[str]:
             recorded = bv.notna() & cv.notna() & (bv.astype(str) != "") & (cv.astype(str) != "")
             differs = [i for i, d in zip(both_ok, recorded & (bv != cv), strict=True) if d]
             if differs:
-                problems.append(f"{what} differs for {len(differs)} image(s): {_listed(differs)}")
+                problems.append(f"{what} differs for {len(differs)} {noun}: {_listed(differs)}")
     for column in _attribute_columns(baseline.results):
         if column in b and column in c:
             differs = [i for i in both_ok if b.at[i, column] != c.at[i, column]]
             if differs:
                 problems.append(
-                    f"attribute {column!r} differs for {len(differs)} image(s): {_listed(differs)}"
+                    f"attribute {column!r} differs for {len(differs)} {noun}: {_listed(differs)}"
                 )
     if problems:
         raise UsageError(
-            f"{baseline.path} and {candidate.path} are not runs over the same images: "
-            + "; ".join(problems)
+            f"{baseline.path} and {candidate.path} are not runs over the same "
+            f"{baseline.unit}s: " + "; ".join(problems)
         )
-    if not both_ok:
-        raise UsageError(f"{baseline.path} and {candidate.path}: no image evaluated in both")
-    return both_ok
+    metric = b_doc.metric
+    judged = [i for i in both_ok
+              if np.isfinite(pd.to_numeric(b.at[i, metric], errors="coerce"))
+              and np.isfinite(pd.to_numeric(c.at[i, metric], errors="coerce"))]
+    if not judged:
+        raise UsageError(f"{baseline.path} and {candidate.path}: no {baseline.unit} "
+                         f"evaluated in both{'' if metric == 'iou' else f' with a {metric}'}")
+    return judged
 
 
 def _listed(ids: list[Any]) -> str:
@@ -154,24 +209,30 @@ def bootstrap_settings(results: ResultsDocument) -> BootstrapRecord:
         confidence=float(pick(recorded.confidence, "confidence", 0.95)),
         seed=int(pick(recorded.seed, "seed", 0)),
         statistic=pick(recorded.statistic, "statistic", "mean"),
+        metric=results.metric,
+        unit=results.unit,
     )
 
 
 def group_changes(baseline: Run, candidate: Run, images: list[str], boot: BootstrapRecord,
                   max_drop: float | None) -> tuple[GroupChange, dict[str, AttributeChanges]]:
-    """The overall change and, per attribute both runs assessed, each group's change."""
+    """The overall change and, per attribute both runs assessed, each group's change, in
+    the statistic of the judged metric (`boot.metric`)."""
     b_table, c_table = baseline.table.loc[images], candidate.table.loc[images]
+    metric = boot.metric or "iou"
+    lower_is_better = metric in LOWER_IS_BETTER_METRICS
 
     def change_of(mask: np.ndarray, key: tuple[str, ...]) -> PairedChange:
         return paired_change(
-            _sample(b_table[mask], boot.statistic), _sample(c_table[mask], boot.statistic),
+            sample_of(b_table[mask], boot.statistic, metric),
+            sample_of(c_table[mask], boot.statistic, metric),
             key, seed=boot.seed, resamples=boot.resamples, confidence=boot.confidence,
             method=boot.method,
         )
 
     everyone = np.ones(len(images), dtype=bool)
     overall = _group_change(OVERALL, OVERALL, change_of(everyone, ("compare", OVERALL)),
-                            gated=True, max_drop=max_drop)
+                            gated=True, max_drop=max_drop, lower_is_better=lower_is_better)
     attributes: dict[str, AttributeChanges] = {}
     for name, block in baseline.results.attributes.items():
         if name not in candidate.results.attributes:
@@ -185,16 +246,10 @@ def group_changes(baseline: Run, candidate: Run, images: list[str], boot: Bootst
             groups[group] = _group_change(
                 name, group, change_of(mask, ("compare", name, group)),
                 gated=gated and group != NOT_ANNOTATED, max_drop=max_drop,
+                lower_is_better=lower_is_better,
             )
         attributes[name] = AttributeChanges(kind=block.kind, groups=groups)
     return overall, attributes
-
-
-def _sample(table: pd.DataFrame, statistic: str) -> stats.Sample:
-    if statistic == "pooled":
-        return stats.make_sample("pooled", intersection=table["intersection"].to_numpy(float),
-                                 union=table["union"].to_numpy(float))
-    return stats.make_sample("mean", iou=table["iou"].to_numpy(float))
 
 
 def _labels(table: pd.DataFrame, block: AttributeAssessment) -> pd.Series:
@@ -214,22 +269,32 @@ def _ordered_groups(labels: pd.Series, block: AttributeAssessment) -> list[str]:
 
 
 def _group_change(attribute: str, group: str, change: PairedChange, *, gated: bool,
-                  max_drop: float | None) -> GroupChange:
+                  max_drop: float | None, lower_is_better: bool = False) -> GroupChange:
+    """The change with its reading: where lower is better (flicker), a rise is the worsening
+    and the "drop" that --max-drop tolerates."""
     low, high = change.ci
-    direction = "worse" if high < 0 else "better" if low > 0 else "no clear change"
+    # The interval of the worsening: the change itself where lower is better, else its
+    # negative (a drop in IoU).
+    least, most = (low, high) if lower_is_better else (-high, -low)
+    direction = "worse" if least > 0 else "better" if most < 0 else "no clear change"
     return GroupChange(
         attribute=attribute, group=group, n=int(change.n), baseline=change.baseline,
         candidate=change.candidate, change=change.change, change_ci=(low, high),
         direction=direction, gated=gated,
-        drop_beyond_tolerance=max_drop is not None and high < -max_drop, note=change.note,
+        drop_beyond_tolerance=max_drop is not None and least > max_drop, note=change.note,
     )
 
 
 def drop_failures(changes: list[GroupChange], boot: BootstrapRecord, max_drop: float | None
                   ) -> list[str]:
-    """A line per gated group whose whole interval of change lies below -max_drop."""
+    """A line per gated group whose whole interval of change lies beyond the tolerated
+    worsening (below -max_drop; above +max_drop where lower is better)."""
+    metric = boot.metric or "iou"
+    label = METRIC_LABELS.get(metric, metric)
+    rose = metric in LOWER_IS_BETTER_METRICS
     return [
-        f"{g.where}: IoU dropped by {-g.change:.4f} "
+        f"{g.where}: {label} {'rose' if rose else 'dropped'} by "
+        f"{(g.change if rose else -g.change):.4f} "
         f"[{boot.confidence:.0%} CI of the change {g.change_ci[0]:+.4f}, "
         f"{g.change_ci[1]:+.4f}], beyond the tolerated {max_drop:.4f} "
         f"(baseline {g.baseline:.4f}, candidate {g.candidate:.4f}, n {g.n})"

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from ..config.settings import TableSettings
+from ..config.command_options import TableSettings
+from ..config.rules import MAX_ATTRIBUTE_LENGTH
 from ..errors import UsageError
 from ..results.jsonvalues import to_jsonable
 from ..results.names import NOT_ANNOTATED
@@ -123,6 +124,10 @@ def read_table(path: str | Path) -> tuple[list[TableRow], dict[str, str]]:
         for name, text in (("attribute", attribute), ("group", group)):
             if not text or text.lower() == "nan":
                 raise UsageError(f"{path} line {line}: {columns[name]} is missing")
+            if len(text) > MAX_ATTRIBUTE_LENGTH:  # a label on every page of the card
+                raise UsageError(f"{path} line {line}: {columns[name]} is {len(text):,} "
+                                 f"characters long ({text[:40]!r}...); {name} names are "
+                                 f"limited to {MAX_ATTRIBUTE_LENGTH} characters")
         if (attribute, group) in seen:
             raise UsageError(f"{path} line {line}: group {group!r} of {attribute!r} repeats")
         seen.add((attribute, group))

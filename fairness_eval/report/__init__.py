@@ -126,10 +126,12 @@ def _card_html(
     context = build_context(results, card_text, per_image, results_sha256, per_image_sha256)
     charts: dict[str, dict[str, str | None]] = {}
     for name, attribute in results.attributes.items():
-        charts[name] = {"forest": forest_plot_svg(name, attribute, context["confidence"])}
+        charts[name] = {"forest": forest_plot_svg(name, attribute, context["confidence"],
+                                                  metric=results.metric)}
         if per_image is not None:
             charts[name]["distribution"] = distribution_svg(
-                name, attribute, per_image, list(attribute.per_image_columns)
+                name, attribute, per_image, list(attribute.per_image_columns),
+                metric=results.metric,
             )
     if results.conditions is not None:
         from .condition_charts import severity_chart_svg

@@ -1,9 +1,9 @@
 """The card's charts, drawn with matplotlib as SVG text ready to inline into the HTML.
 
-Per attribute: a forest plot (each group's IoU and interval against the reference line,
-the criterion (b) band reference +- 2(1 - IAA) and the criterion (a) band reference +- the
-recorded factor x SD)
-and, where the per-image table is at hand, the distribution of per-image IoU per group.
+Per attribute: a forest plot (each group's judged figure, IoU unless the run chose another
+--metric, with its interval against the reference line, the criterion (b) band reference
++- 2(1 - IAA) and the criterion (a) band reference +- the recorded factor x SD) and, where
+the per-image table is at hand, the distribution of the per-image figure per group.
 The forest plot is also drawn as PNG (`forest_plot_png`) for the Model Card Toolkit export.
 The SVGs carry no text nodes (glyphs are paths), no comments and ids made unique per chart,
 so that several can sit in one HTML page and user-supplied group names never become markup.
@@ -32,6 +32,9 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from ..results.assessment import AttributeAssessment, GroupResult, as_attribute  # noqa: E402
 from ..results.labels import group_labels as label_rows  # noqa: E402
+from ..results.names import LOWER_IS_BETTER_METRICS  # noqa: E402
+from .formatting import is_number  # noqa: E402
+from .judged import metric_label  # noqa: E402
 
 # Verdict colours, shared with the CSS (card.css): pass, inconclusive, violation, not gated.
 COLOURS = {
@@ -52,7 +55,8 @@ _HORIZONTAL = (
     if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10)
     else {"vert": False}
 )
-_STYLE = {
+# The charts' matplotlib style; other chart modules draw inside rc_context(CHART_STYLE) too.
+CHART_STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 8.5,
     "axes.edgecolor": "#9aa3ad",
@@ -66,25 +70,27 @@ _STYLE = {
 
 
 def forest_plot_svg(name: str, attribute: AttributeAssessment | Mapping[str, Any],
-                    confidence: str = "95%") -> str:
-    """Forest plot of one attribute's groups: IoU (%) with interval against the criteria bands."""
-    with plt.rc_context(_STYLE):
-        figure, title = _forest_figure(name, attribute, confidence)
-        return _svg(figure, f"forest-{name}", title)
+                    confidence: str = "95%", *, metric: str = "iou") -> str:
+    """Forest plot of one attribute's groups: the judged metric (`results.metric`; IoU by
+    default) in percent, with interval, against the criteria bands."""
+    with plt.rc_context(CHART_STYLE):
+        figure, title = _forest_figure(name, attribute, confidence, metric)
+        return figure_svg(figure, f"forest-{name}", title)
 
 
 def forest_plot_png(name: str, attribute: AttributeAssessment | Mapping[str, Any],
-                    confidence: str = "95%", dpi: int = PNG_DPI) -> tuple[bytes, str]:
+                    confidence: str = "95%", dpi: int = PNG_DPI, *, metric: str = "iou"
+                    ) -> tuple[bytes, str]:
     """The same forest plot as PNG bytes, and its title (for exports that take raster
     images, such as the Model Card Toolkit's graphics)."""
-    with plt.rc_context(_STYLE):
-        figure, title = _forest_figure(name, attribute, confidence)
+    with plt.rc_context(CHART_STYLE):
+        figure, title = _forest_figure(name, attribute, confidence, metric)
         return _png(figure, dpi), title
 
 
 def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any],
-                   confidence: str) -> tuple[Any, str]:
-    """The forest plot's figure and title; drawn inside the caller's rc_context(_STYLE)."""
+                   confidence: str, metric: str) -> tuple[Any, str]:
+    """The forest plot's figure and title; drawn inside the caller's rc_context(CHART_STYLE)."""
     attribute = as_attribute(name, attribute)
     groups = list(attribute.groups.items())
     reference = attribute.reference
@@ -93,14 +99,14 @@ def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any]
     height = 1.45 + 0.26 * len(groups)
     figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
     extent: list[float] = []
-    if _number(reference):
+    if is_number(reference):
         ref = 100 * reference
         extent.append(ref)
-        if _number(threshold_b):
+        if is_number(threshold_b):
             half = 100 * threshold_b
             axes.axvspan(ref - half, ref + half, color=BAND_B_COLOUR, zorder=0, lw=0)
             extent += [ref - half, ref + half]
-        if _number(threshold_a):
+        if is_number(threshold_a):
             half = 100 * threshold_a
             for edge in (ref - half, ref + half):
                 axes.axvline(edge, color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)), zorder=1)
@@ -111,14 +117,14 @@ def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any]
         colour = COLOURS[_group_verdict(group)]
         value = group.value
         ci = group.ci
-        if ci and all(_number(v) for v in ci):
+        if ci and all(is_number(v) for v in ci):
             low, high = 100 * ci[0], 100 * ci[1]
             axes.plot([low, high], [y, y], color=colour, lw=1.8, solid_capstyle="butt",
                       zorder=3, gid=f"interval-{row}")
             axes.plot([low, low], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
             axes.plot([high, high], [y - 0.15, y + 0.15], color=colour, lw=1.2, zorder=3)
             extent += [low, high]
-        if _number(value):
+        if is_number(value):
             hollow = not group.gated
             axes.plot(100 * value, y, marker="o", ms=5.5, zorder=4, gid=f"marker-{row}",
                       color=colour, mfc="white" if hollow else colour, mew=1.4)
@@ -129,16 +135,19 @@ def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any]
     if extent:
         low, high = min(extent), max(extent)
         pad = max(0.08 * (high - low), 0.25)
-        axes.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
+        # IoU and Boundary IoU stop at 100 %; flicker (spurious change / person) does not.
+        top = high + pad if metric in LOWER_IS_BETTER_METRICS else min(100.0, high + pad)
+        axes.set_xlim(max(0.0, low - pad), top)
     has_ci = any(g.ci for _, g in groups)
-    axes.set_xlabel(f"IoU (%) with {confidence} interval" if has_ci else "IoU (%)")
+    label = metric_label(metric)
+    axes.set_xlabel(f"{label} (%) with {confidence} interval" if has_ci else f"{label} (%)")
     axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
     axes.tick_params(axis="y", length=0)
     handles = _forest_legend(reference, threshold_a, threshold_b,
                              attribute.criterion_a.factor)
     figure.legend(handles=handles, loc="outside lower center", ncol=(len(handles) + 1) // 2,
                   frameon=False, fontsize=7.5, handlelength=1.8, columnspacing=1.2)
-    title = f"{name}: IoU per group" + (f" with {confidence} interval" if has_ci else "")
+    title = f"{name}: {label} per group" + (f" with {confidence} interval" if has_ci else "")
     return figure, title
 
 
@@ -147,8 +156,12 @@ def distribution_svg(
     attribute: AttributeAssessment | Mapping[str, Any],
     per_image: pd.DataFrame,
     column: str | Sequence[str],
+    *,
+    metric: str = "iou",
 ) -> str | None:
-    """Per-image IoU (%) per group, as box plots over jittered points; None without data.
+    """Per-image values of the judged metric (`results.metric`, per_image.csv's column of
+    that name; IoU by default) in percent per group, as box plots over jittered points;
+    None without data.
 
     `column` is the per-image column of the attribute, or the columns of an intersection.
     Rows are matched to groups by the attribute's values (an intersection's group names
@@ -159,17 +172,17 @@ def distribution_svg(
     if "status" in frame:
         frame = frame[frame["status"].astype(str) == "ok"]
     columns = [column] if isinstance(column, str) else list(column)
-    if frame.empty or "iou" not in frame or any(c not in frame for c in columns):
+    if frame.empty or metric not in frame or any(c not in frame for c in columns):
         return None
     labels = group_labels(frame, columns)
-    iou = pd.to_numeric(frame["iou"], errors="coerce") * 100
+    judged = pd.to_numeric(frame[metric], errors="coerce") * 100
     groups = list(attribute.groups.items())
-    values = [iou[labels == group].dropna().to_numpy() for group, _ in groups]
+    values = [judged[labels == group].dropna().to_numpy() for group, _ in groups]
     if not any(len(v) for v in values):
         return None
     height = 0.9 + 0.3 * len(groups)
     rng = np.random.default_rng(0)  # jitter only; seeded so the SVG is reproducible
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(CHART_STYLE):
         figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
         positions = [len(groups) - 1 - row for row in range(len(groups))]
         drawn = [(p, v) for p, v in zip(positions, values, strict=True) if len(v)]
@@ -190,11 +203,14 @@ def distribution_svg(
         axes.set_yticks(positions)
         axes.set_yticklabels([_label(g, d) for g, d in groups])
         axes.set_ylim(-0.7, len(groups) - 0.3)
-        axes.set_xlim(-2, 102)
-        axes.set_xlabel("per-image IoU (%)")
+        if metric not in LOWER_IS_BETTER_METRICS:
+            axes.set_xlim(-2, 102)
+        label = metric_label(metric)
+        axes.set_xlabel(f"per-image {label} (%)")
         axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
         axes.tick_params(axis="y", length=0)
-        return _svg(figure, f"distribution-{name}", f"{name}: per-image IoU per group")
+        return figure_svg(figure, f"distribution-{name}",
+                          f"{name}: per-image {label} per group")
 
 
 def attribute_columns(name: str, attribute: AttributeAssessment | Mapping[str, Any]
@@ -218,13 +234,13 @@ def _forest_legend(reference: Any, threshold_a: Any, threshold_b: Any,
         Line2D([], [], color=COLOURS["not gated"], marker="o", mfc="white", lw=1.8,
                label="not gated"),
     ]
-    if _number(reference):
+    if is_number(reference):
         handles.append(Line2D([], [], color=REFERENCE_COLOUR, lw=1.2, label="reference"))
-    if _number(threshold_b):
+    if is_number(threshold_b):
         handles.append(Patch(color=BAND_B_COLOUR, label="± 2(1 − IAA), criterion (b)"))
-    if _number(threshold_a):
+    if is_number(threshold_a):
         # The band is drawn at the recorded threshold (factor x SD): say which factor.
-        factor = f"{sd_factor:g}" if _number(sd_factor) else "k"
+        factor = f"{sd_factor:g}" if is_number(sd_factor) else "k"
         handles.append(Line2D([], [], color=BAND_A_COLOUR, lw=1.0, ls=(0, (4, 3)),
                               label=f"± {factor} SD, criterion (a)"))
     return handles
@@ -253,11 +269,7 @@ def _label(group: str, data: GroupResult) -> str:
     if isinstance(n, int):
         return f"{text}  (n={n})"
     share = data.share
-    return f"{text}  ({100 * share:.1f}%)" if _number(share) else text
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    return f"{text}  ({100 * share:.1f}%)" if is_number(share) else text
 
 
 def _png(figure: Any, dpi: int) -> bytes:
@@ -268,9 +280,12 @@ def _png(figure: Any, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
-def _svg(figure: Any, key: str, title: str) -> str:
+def figure_svg(figure: Any, key: str, title: str) -> str:
     """The figure as an <svg> element for inlining: no prolog, no comments, unique ids,
-    and `title` as its accessible name (the <title> child; a PDF's Figure /Alt text)."""
+    and `title` as its accessible name (the <title> child; a PDF's Figure /Alt text).
+
+    `key` names the chart uniquely within a page: it salts matplotlib's ids and prefixes
+    every id, so several charts can share one HTML page. Closes the figure."""
     buffer = io.StringIO()
     # The salt seeds matplotlib's id hashes: fixed per chart, so output is reproducible.
     with plt.rc_context({"svg.hashsalt": key}):

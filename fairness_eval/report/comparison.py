@@ -9,7 +9,14 @@ import json
 from typing import Any
 
 from ..results.comparison import OVERALL, Comparison
+from .judged import JudgedFigure
 from .text import markdown_text
+
+
+def _judged(comparison: Comparison) -> JudgedFigure:
+    """The metric both runs judged and what their rows are (the baseline's bootstrap)."""
+    boot = comparison.bootstrap
+    return JudgedFigure(boot.metric or "iou", boot.unit or "image")
 
 
 def closing_lines(comparison: Comparison) -> list[str]:
@@ -19,9 +26,11 @@ def closing_lines(comparison: Comparison) -> list[str]:
     changes = comparison.all_groups()
     worse = sum(g.direction == "worse" for g in changes)
     better = sum(g.direction == "better" for g in changes)
+    figure = _judged(comparison)
+    worsening = "rise" if figure.lower_is_better else "drop"  # of flicker; of IoU
     tolerance = ("not gated (no --max-drop)" if comparison.max_drop is None
-                 else f"max drop {comparison.max_drop:.4f}")
-    summary = (f"{len(changes)} groups over {comparison.images} images: {worse} worse, "
+                 else f"max {worsening} {comparison.max_drop:.4f}")
+    summary = (f"{len(changes)} groups over {comparison.images} {figure.units}: {worse} worse, "
                f"{better} better with {comparison.bootstrap.confidence:.0%} confidence; "
                f"{tolerance}; {len(comparison.verdict_changes)} verdict change(s)")
     status = "FAILED" if comparison.failures else "passed"
@@ -32,12 +41,15 @@ def closing_lines(comparison: Comparison) -> list[str]:
 def comparison_markdown(comparison: Comparison) -> str:
     """comparison.md: settings that changed, per-group change with intervals, verdict changes."""
     boot = comparison.bootstrap
-    statistic = "mean IoU" if boot.statistic == "mean" else "pooled IoU"
+    figure = _judged(comparison)
+    statistic = f"{'mean' if boot.statistic == 'mean' else 'pooled'} {figure.label}"
+    key = "clip name" if figure.unit == "clip" else "id"
     lines = [
         "# Model comparison",
         "",
         f"Baseline `{comparison.baseline.run_dir}` vs candidate "
-        f"`{comparison.candidate.run_dir}`, {comparison.images} images matched by id. "
+        f"`{comparison.candidate.run_dir}`, {comparison.images} {figure.units} matched by "
+        f"{key}. "
         f"Change = candidate - baseline in {statistic}, with its paired "
         f"{boot.confidence:.0%} bootstrap interval ({boot.method}, {boot.resamples} "
         f"resamples, seed {boot.seed}).",
@@ -49,7 +61,12 @@ def comparison_markdown(comparison: Comparison) -> str:
             for k, v in comparison.settings_changed.items()
         ) + ".")
         lines.append("")
-    if comparison.max_drop is not None:
+    if comparison.max_drop is not None and figure.lower_is_better:
+        lines.append(f"Tolerated rise in {figure.label} (lower is better): "
+                     f"{comparison.max_drop:.4f}; a gated group fails when the whole interval "
+                     "of its change lies above that.")
+        lines.append("")
+    elif comparison.max_drop is not None:
         lines.append(f"Tolerated drop: {comparison.max_drop:.4f}; a gated group fails when the "
                      "whole interval of its change lies below minus that.")
         lines.append("")
@@ -63,7 +80,8 @@ def comparison_markdown(comparison: Comparison) -> str:
         for group, g in groups.items():
             flag = g.direction
             if g.drop_beyond_tolerance:
-                flag = "**drop beyond tolerance**" + ("" if g.gated else " (not gated)")
+                flag = (f"**{'rise' if figure.lower_is_better else 'drop'} beyond "
+                        "tolerance**" + ("" if g.gated else " (not gated)"))
             lines.append(
                 f"| {markdown_text(group)} | {g.n} | {g.baseline:.4f} | {g.candidate:.4f} | "
                 f"{g.change:+.4f} | [{g.change_ci[0]:+.4f}, {g.change_ci[1]:+.4f}] | {flag} |"

@@ -5,7 +5,9 @@ PDF printer (card.css, formatting.py, charts.py, pdf.py), so the two read alike.
 attribute it shows each model's overall IoU with its interval, the attribute's range and
 verdicts, a forest plot of the groups across models, each group's IoU per model, and each
 candidate's paired change against the baseline. Formatting only: every figure comes from
-the ModelComparison record (results/model_comparison.py).
+the ModelComparison record (results/model_comparison.py). Runs judged by Boundary IoU or
+flicker, or over clips, are labelled so (the baseline's bootstrap records the metric and
+unit; judged.py names them).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..results.model_comparison import ComparedModel, ModelComparison
 from .comparison_charts import model_style, models_forest_svg
 from .formatting import DASH, STATISTIC_LABELS, interval, pct, points, verdict, worst_verdict
 from .html import STYLESHEET, breakable
+from .judged import JudgedFigure
 
 TEMPLATE = "comparison.html.j2"
 COMPARISON_HTML = "comparison.html"
@@ -42,10 +45,18 @@ def comparison_context(comparison: ModelComparison) -> dict[str, Any]:
     confidence = f"{100 * (comparison.bootstrap.confidence or 0.95):g}%"
     labels = [model.label for model in comparison.models]
     failures = comparison.failures
+    figure = _judged(comparison)
+    statistic = comparison.bootstrap.statistic or "mean"
     return {
         "title": "Model comparison: " + ", ".join(labels),
         "labels": labels,
         "confidence": confidence,
+        "judged": {
+            "label": figure.label, "units": figure.units,
+            # Lower is better (flicker): a rise is what the tolerance is about.
+            "worsening": "rise" if figure.lower_is_better else "drop",
+            "worsens": "rises" if figure.lower_is_better else "drops",
+        },
         "headline": {
             "models": len(comparison.models),
             "images": f"{comparison.images:,}",
@@ -57,8 +68,9 @@ def comparison_context(comparison: ModelComparison) -> dict[str, Any]:
             "gate_on": comparison.gate_on,
         },
         "bootstrap": {
-            "statistic": STATISTIC_LABELS.get(comparison.bootstrap.statistic or "mean",
-                                              comparison.bootstrap.statistic or DASH),
+            "statistic": (f"mean of per-{figure.unit} {figure.label}"
+                          if statistic == "mean" and figure != JudgedFigure()
+                          else STATISTIC_LABELS.get(statistic, statistic)),
             "method": comparison.bootstrap.method or DASH,
             "resamples": comparison.bootstrap.resamples,
             "seed": comparison.bootstrap.seed,
@@ -135,8 +147,15 @@ def _attribute(number: int, name: str, comparison: ModelComparison) -> dict[str,
         "name": name, "anchor": f"attribute-{number}", "summary": summary,
         "groups": groups, "changes": changes,
         "chart": Markup(models_forest_svg(name, [m.label for m in comparison.models], blocks,
-                                          f"{100 * (comparison.bootstrap.confidence or 0.95):g}%")),
+                                          f"{100 * (comparison.bootstrap.confidence or 0.95):g}%",
+                                          metric=_judged(comparison).metric)),
     }
+
+
+def _judged(comparison: ModelComparison) -> JudgedFigure:
+    """What the runs judged and what their rows are, from the baseline's bootstrap."""
+    boot = comparison.bootstrap
+    return JudgedFigure(boot.metric or "iou", boot.unit or "image")
 
 
 def _change_cell(changes: Any, group: str) -> dict[str, Any]:
@@ -172,7 +191,7 @@ def write_comparison_card(comparison: ModelComparison, out_dir: Path | str,
     if "pdf" in formats:
         from .pdf import pdf_bytes
 
-        contents[out_dir / COMPARISON_PDF] = pdf_bytes(html)
+        contents[out_dir / COMPARISON_PDF] = pdf_bytes(html, COMPARISON_PDF, "--format html")
     for path, data in contents.items():
         partial = path.with_name(path.name + ".partial")
         try:

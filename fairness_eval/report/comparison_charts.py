@@ -14,7 +14,10 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from ..results.assessment import AttributeAssessment
-from .charts import _STYLE, INK, _number, _svg
+from ..results.names import LOWER_IS_BETTER_METRICS
+from .charts import CHART_STYLE, INK, figure_svg
+from .formatting import is_number
+from .judged import metric_label
 
 # The Okabe-Ito palette (distinguishable with the common colour-vision deficiencies) and a
 # marker shape per model, repeated past six models.
@@ -36,13 +39,14 @@ def groups_across_models(blocks: Sequence[AttributeAssessment]) -> list[str]:
 
 
 def models_forest_svg(name: str, labels: Sequence[str], blocks: Sequence[AttributeAssessment],
-                      confidence: str = "95%") -> str:
-    """Forest plot of one attribute: IoU (%) with interval per group, one marker per model."""
+                      confidence: str = "95%", *, metric: str = "iou") -> str:
+    """Forest plot of one attribute: the judged metric (IoU unless the runs chose another
+    --metric) in percent with interval per group, one marker per model."""
     groups = groups_across_models(blocks)
     count = len(blocks)
     slot = 0.8 / max(count, 1)  # vertical room of one model inside a group's row
     height = 1.5 + (0.22 + 0.13 * count) * len(groups)
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(CHART_STYLE):
         figure, axes = plt.subplots(figsize=(7.0, height), layout="constrained")
         extent: list[float] = []
         for row, group in enumerate(groups):
@@ -54,12 +58,12 @@ def models_forest_svg(name: str, labels: Sequence[str], blocks: Sequence[Attribu
                 y = centre + 0.4 - slot * (index + 0.5)
                 colour, marker = model_style(index)
                 ci = result.ci
-                if ci and all(_number(v) for v in ci):
+                if ci and all(is_number(v) for v in ci):
                     low, high = 100 * ci[0], 100 * ci[1]
                     axes.plot([low, high], [y, y], color=colour, lw=1.5, zorder=3,
                               solid_capstyle="butt", gid=f"interval-{row}-{index}")
                     extent += [low, high]
-                if _number(result.value):
+                if is_number(result.value):
                     axes.plot(100 * result.value, y, marker=marker, ms=5.0, zorder=4,
                               color=colour, mfc="white" if not result.gated else colour,
                               mew=1.3, gid=f"marker-{row}-{index}")
@@ -72,8 +76,11 @@ def models_forest_svg(name: str, labels: Sequence[str], blocks: Sequence[Attribu
         if extent:
             low, high = min(extent), max(extent)
             pad = max(0.08 * (high - low), 0.25)
-            axes.set_xlim(max(0.0, low - pad), min(100.0, high + pad))
-        axes.set_xlabel(f"IoU (%) with {confidence} interval")
+            # IoU and Boundary IoU stop at 100 %; flicker does not.
+            top = high + pad if metric in LOWER_IS_BETTER_METRICS else min(100.0, high + pad)
+            axes.set_xlim(max(0.0, low - pad), top)
+        label = metric_label(metric)
+        axes.set_xlabel(f"{label} (%) with {confidence} interval")
         axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)
         axes.tick_params(axis="y", length=0)
         handles = [Line2D([], [], color=model_style(i)[0], marker=model_style(i)[1], lw=1.5,
@@ -83,8 +90,8 @@ def models_forest_svg(name: str, labels: Sequence[str], blocks: Sequence[Attribu
         figure.legend(handles=handles, loc="outside lower center",
                       ncol=min(len(handles), 3), frameon=False, fontsize=7.5,
                       handlelength=1.8, columnspacing=1.2)
-        title = f"{name}: IoU per group and model with {confidence} interval"
-        return _svg(figure, f"models-forest-{name}", title)
+        title = f"{name}: {label} per group and model with {confidence} interval"
+        return figure_svg(figure, f"models-forest-{name}", title)
 
 
 def _label(text: str) -> str:

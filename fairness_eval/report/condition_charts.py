@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..results.conditions import REFERENCE_ROW, AttributeDegradation, ConditionDefinition
-from .charts import _STYLE, INK, REFERENCE_COLOUR, _number, _svg, plt
+from .charts import CHART_STYLE, INK, REFERENCE_COLOUR, figure_svg, plt
+from .formatting import is_number
 
 # Distinguishable in colour and in grey (Okabe-Ito), for up to eight groups, then cycling.
 GROUP_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
@@ -26,7 +27,7 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
     levels = list(definition.severities)
     ticks = ["clean", *(f"{definition.parameter} = {s:g}" for s in levels)]
     groups = [*attribute.groups, REFERENCE_ROW]
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(CHART_STYLE):
         # the legend sits below the axes, two entries a line
         height = 2.3 + 0.14 * ((len(groups) + 1) // 2)
         figure, axes = plt.subplots(figsize=(3.4, height), layout="constrained")
@@ -44,7 +45,7 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
                 ci = item.degraded_ci or (None, None)
                 lows.append(ci[0])
                 highs.append(ci[1])
-            shown = [(x, 100 * y) for x, y in zip(xs, ys, strict=True) if _number(y)]
+            shown = [(x, 100 * y) for x, y in zip(xs, ys, strict=True) if is_number(y)]
             if not shown:
                 continue
             # Groups side by side at each severity, so their intervals do not hide each other.
@@ -54,7 +55,7 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
                       marker=None if reference else MARKERS[index % len(MARKERS)], ms=4,
                       label="reference pool" if reference else _short(group), zorder=3)
             for x, low, high in zip(xs, lows, highs, strict=True):
-                if _number(low) and _number(high) and not reference:
+                if is_number(low) and is_number(high) and not reference:
                     axes.plot([x + offset] * 2, [100 * low, 100 * high], color=colour,
                               lw=0.9, alpha=0.8, zorder=2)
         axes.set_xticks(range(len(ticks)))
@@ -66,7 +67,7 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
                       handlelength=1.8, columnspacing=1.0)
         title = (f"{name} under {definition.condition}: IoU per group against severity, "
                  f"with {confidence} intervals")
-        return _svg(figure, f"conditions-{name}-{definition.condition}", title)
+        return figure_svg(figure, f"conditions-{name}-{definition.condition}", title)
 
 
 def _short(group: Any, limit: int = 22) -> str:

@@ -1,4 +1,8 @@
-"""The plain-text summary `fairness-eval run` prints on stdout, read from results.json."""
+"""The plain-text summary `fairness-eval run` prints on stdout, read from results.json.
+
+Figures are labelled with what the run judged (`results.metric`: IoU, Boundary IoU or
+flicker) and what n counts (`results.unit`: images, or clips for a video run).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from ..results.assessment import CriterionVerdicts, GroupResult
 from ..results.names import CRITERIA
 from ..results.schema import ResultsDocument, as_document
 from ..terminal import one_line  # escaped before it is cut to the column's width
+from .judged import judged_figure
 
 
 def _pct(value: float | None) -> str:
@@ -38,9 +43,10 @@ def _size(group: GroupResult) -> str:
 
 
 def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
-    """A short table per attribute: group, n, IoU %, interval and the verdicts."""
+    """A short table per attribute: group, n, the judged figure in %, interval, verdicts."""
     document = as_document(document)
     overall, dataset = document.overall, document.evaluated_data
+    figure = judged_figure(document)
     name = (dataset.name if dataset else None) or ""
     if document.is_table:
         lines = [f"{name}: published table",
@@ -50,15 +56,23 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
         evaluated = (dataset.evaluated if dataset else None) or 0
         rows = (dataset.rows if dataset else None) or 0
         skipped = len((dataset.skipped if dataset else None) or ())
-        lines = [f"{name}: {evaluated} of {rows} rows evaluated, {skipped} skipped"]
-        # The interval belongs to the statistic the run was asked for.
-        figures = {"mean IoU": overall.mean_iou, "pooled IoU": overall.pooled_iou}
-        chosen = "pooled IoU" if document.bootstrap and \
-            document.bootstrap.statistic == "pooled" else "mean IoU"
-        other = "mean IoU" if chosen == "pooled IoU" else "pooled IoU"
-        lines.append(
-            f"overall: n = {overall.n}, {chosen} {_pct(figures[chosen])}% "
-            f"{_interval(overall.ci)}, {other} {_pct(figures[other])}%")
+        noun = figure.units if figure.unit == "clip" else "rows"
+        lines = [f"{name}: {evaluated} of {rows} {noun} evaluated, {skipped} skipped"]
+        if figure.metric != "iou":
+            # The interval is the judged metric's (always a mean); IoU is shown beside it.
+            lines.append(
+                f"overall: n = {overall.n} {figure.units}, mean {figure.label} "
+                f"{_pct(overall.value)}% {_interval(overall.ci)}, "
+                f"mean IoU {_pct(overall.mean_iou)}%")
+        else:
+            # The interval belongs to the statistic the run was asked for.
+            figures = {"mean IoU": overall.mean_iou, "pooled IoU": overall.pooled_iou}
+            chosen = "pooled IoU" if document.bootstrap and \
+                document.bootstrap.statistic == "pooled" else "mean IoU"
+            other = "mean IoU" if chosen == "pooled IoU" else "pooled IoU"
+            lines.append(
+                f"overall: n = {overall.n}, {chosen} {_pct(figures[chosen])}% "
+                f"{_interval(overall.ci)}, {other} {_pct(figures[other])}%")
     iaa = document.inter_annotator_iou
     if iaa.value is not None:
         lines.append(f"inter-annotator IoU: {_pct(iaa.value).strip()}% "
@@ -74,13 +88,16 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
                        if spread.threshold is not None else "")
             lines.append(f"  range {100 * spread.value:.2f} pt ({spread.min_group} .. "
                          f"{spread.max_group}){against}")
-        lines.append(f"  {'group':<24} {'n':>6} {'IoU %':>6}  {'interval':<16} {'(a)':<14} (b)")
+        header = f"{figure.label} %"
+        width = max(6, len(header))
+        lines.append(f"  {'group':<24} {'n':>6} {header:>{width}}  {'interval':<16} "
+                     f"{'(a)':<14} (b)")
         for group, figures in attribute.groups.items():
             marks = ["small"] if figures.small_group else []
             a, b = _verdict(figures.verdict("a")), _verdict(figures.verdict("b"))
             lines.append(
                 f"  {one_line(str(group))[:24]:<24} {_size(figures)} "
-                f"{_pct(figures.value)}  "
+                f"{_pct(figures.value):>{width}}  "
                 f"{_interval(figures.ci):<16} {a:<14} {b}"
                 + (f"  ({', '.join(marks)})" if marks else "")
             )

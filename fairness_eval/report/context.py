@@ -40,8 +40,8 @@ from .formatting import (
     verdict,
     worst_verdict,
 )
+from .judged import judged_figure, methods_context
 from .model_facts import spec_rows, supplied_rows
-from .timeline import video_context
 
 
 def build_context(
@@ -69,11 +69,13 @@ def build_context(
         "dataset": _dataset(results),
         "factors": [_factor(attr) for attr in attributes],
         "metrics": _metrics(results, per_image),
-        "video": video_context(results),
-        "results": [sections.attribute_results(index, attr, results.sd_factor)
+        "video": methods_context(results),
+        "results": [sections.attribute_results(index, attr, results.sd_factor,
+                                               unit=results.unit)
                     for index, attr in enumerate(attributes)],
         "fairness": sections.fairness(results),
-        "sample_size": [sections.sample_size(attr) for attr in attributes],
+        "sample_size": [sections.sample_size(attr, judged_figure(results).units)
+                        for attr in attributes],
         "definitions": sections.definitions(results),
         "reproducibility": sections.reproducibility(results, card, results_sha256,
                                                     per_image_sha256),
@@ -89,6 +91,7 @@ def _headline(results: ResultsDocument) -> dict[str, Any]:
     verdicts = [a.verdict for a in attributes]
     thresholds = {a.criterion_b.threshold for a in attributes} - {None}
     statistic = results.statistic
+    label = judged_figure(results).label
     moment = results.finished or results.started or ""
     return {
         "verdict": verdict(worst_verdict(verdicts)),
@@ -97,8 +100,8 @@ def _headline(results: ResultsDocument) -> dict[str, Any]:
         "overall_value": pct(overall.value),
         "overall_ci": interval(overall.ci),
         "overall_note": overall.note,
-        "overall_label": ("Average IoU" if results.is_table
-                          else "Pooled IoU" if statistic == "pooled" else "Mean IoU"),
+        "overall_label": (f"Average {label}" if results.is_table
+                          else f"Pooled {label}" if statistic == "pooled" else f"Mean {label}"),
         "groups": count(sum(len(a.groups) for a in attributes)),
         "images": count(overall.n),
         "rows": count(results.dataset.rows if results.dataset else None),

@@ -122,10 +122,11 @@ def range_groups(value_range: ValueRange | None) -> str:
     return f"{value_range.max_group} − {value_range.min_group}"
 
 
-def reference_label(kind: str | None) -> str:
+def reference_label(kind: str | None, unit: str = "image") -> str:
+    """What the reference is; `unit` is what n counts (results.unit: image or clip)."""
     return {
-        "overall": ("the image-level mean over the images annotated for this attribute "
-                    "(the card's “average” when every image is annotated)"),
+        "overall": (f"the {unit}-level mean over the {unit}s annotated for this attribute "
+                    f"(the card's “average” when every {unit} is annotated)"),
         "group-mean": "the unweighted mean of the group means",
     }.get(kind or "", kind or DASH)
 

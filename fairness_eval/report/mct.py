@@ -2,7 +2,8 @@
 
 Only keys of the schema are written (it forbids unknown top-level keys, and the toolkit's
 protobuf loader rejects unknown ones anywhere). Metric values and interval bounds are
-strings, as the schema requires, written as the card writes them: IoU in percent with two
+strings, as the schema requires, written as the card writes them: the judged metric (IoU,
+or Boundary IoU or flicker under --metric; each metric's type names it) in percent with two
 decimals ("66.06 %"), differences and thresholds in points ("−1.23 pt"); the toolkit's
 templates print a value followed by its interval, "66.06 % (62.49 %, 69.47 %)". Verdicts
 have no field of their own in the schema, so they travel as metrics of type "fairness
@@ -22,6 +23,7 @@ from ..results.provenance import ModelRecord
 from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText
 from .formatting import confidence_label, is_number, pct, points
+from .judged import JudgedFigure, judged_figure
 
 SCHEMA_VERSION = "0.0.2"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -39,7 +41,7 @@ def model_card_document(results: ResultsDocument | Mapping[str, Any], card: Card
     results = as_document(results)
     model = results.model or ModelRecord()
     analysis: dict[str, Any] = {
-        "performance_metrics": _metrics(results, f"{results.statistic} IoU"),
+        "performance_metrics": _metrics(results, judged_figure(results)),
     }
     if graphics:
         analysis["graphics"] = _graphics(results)
@@ -102,7 +104,8 @@ def _model_parameters(results: ResultsDocument, model: ModelRecord,
     }
 
 
-def _metrics(results: ResultsDocument, statistic: str) -> list[dict[str, Any]]:
+def _metrics(results: ResultsDocument, figure: JudgedFigure) -> list[dict[str, Any]]:
+    statistic = f"{results.statistic} {figure.label}"  # "mean IoU", "mean flicker"
     overall = results.overall
     metrics = [_metric(statistic, _percent(overall.value), None, _bounds(overall.ci, _percent))]
     iaa = results.inter_annotator_iou
@@ -110,7 +113,7 @@ def _metrics(results: ResultsDocument, statistic: str) -> list[dict[str, Any]]:
                            _bounds(iaa.ci, _percent)))
     for name, attr in results.attributes.items():
         metrics.append(_metric("fairness verdict", attr.verdict, name, None))
-        metrics.append(_metric("IoU range (max - min)",
+        metrics.append(_metric(f"{figure.label} range (max - min)",
                                _points(attr.range.value if attr.range else None), name, None))
         for key, criterion in zip(CRITERIA, (attr.criterion_a, attr.criterion_b), strict=True):
             metrics.append(_metric(f"criterion ({key}) threshold",
@@ -120,7 +123,7 @@ def _metrics(results: ResultsDocument, statistic: str) -> list[dict[str, Any]]:
             metrics.append(_metric(statistic, _percent(g.value), slice_name,
                                    _bounds(g.ci, _percent)))
             if is_number(g.n):
-                metrics.append(_metric("images", str(int(g.n)), slice_name, None))
+                metrics.append(_metric(figure.units, str(int(g.n)), slice_name, None))
             metrics.append(_metric("share of the dataset", _percent(g.share), slice_name, None))
             metrics.append(_metric("deviation from reference", _signed_points(g.deviation),
                                    slice_name, _bounds(g.deviation_ci, _signed_points)))
@@ -170,12 +173,13 @@ def _graphics(results: ResultsDocument) -> dict[str, Any]:
     from .charts import forest_plot_png  # matplotlib: only when graphics are asked for
 
     confidence = confidence_label(results)
+    figure = judged_figure(results)
     collection = []
     for name, attribute in results.attributes.items():
-        image, title = forest_plot_png(name, attribute, confidence)
+        image, title = forest_plot_png(name, attribute, confidence, metric=figure.metric)
         collection.append({"name": title, "image": base64.b64encode(image).decode("ascii")})
     description = (
-        f"Per attribute, each group's {results.statistic} IoU in percent, with its "
+        f"Per attribute, each group's {results.statistic} {figure.label} in percent, with its "
         f"{confidence} interval where one is recorded, against the reference (solid line), "
         "criterion (b)'s band reference ± 2(1 − IAA) (shaded) and criterion (a)'s band "
         "reference ± factor × SD (dashed). Marker colour: the group's verdict; hollow: not "

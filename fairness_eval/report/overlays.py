@@ -35,7 +35,8 @@ class ExampleImage(Protocol):
     """One evaluated image as the overlay draws it (the workflow builds these)."""
 
     def read(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(image BGR in stored pixel order, truth mask 0/255, ignore mask 0/255 or None);
+        """(image BGR as the run scored it (turned upright under --exif rotate), truth mask
+        0/255, ignore mask 0/255 or None);
         raises ValueError or OSError when a file cannot be read."""
         ...
 

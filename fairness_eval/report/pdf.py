@@ -15,17 +15,23 @@ from __future__ import annotations
 import logging
 
 from ..errors import UsageError
+from ..results.names import MODEL_CARD_PDF
 
 
-def pdf_bytes(html: str) -> bytes:
-    """Render `html` to PDF bytes."""
+def pdf_bytes(html: str, file_name: str = MODEL_CARD_PDF,
+              without_pdf: str = "--format html,md,json") -> bytes:
+    """Render `html` to PDF bytes.
+
+    `file_name` is the PDF being written and `without_pdf` the option that leaves it out;
+    both only name them in the error when WeasyPrint cannot run.
+    """
     try:
         import weasyprint
     except (ImportError, OSError) as error:  # OSError: Pango missing from the system
         raise UsageError(
-            f"cannot write model_card.pdf: WeasyPrint is not usable here ({error}); "
+            f"cannot write {file_name}: WeasyPrint is not usable here ({error}); "
             "install the system's Pango (Debian/Ubuntu: apt-get install libpango-1.0-0 "
-            "libpangoft2-1.0-0 fonts-dejavu-core) or ask for --format html,md,json"
+            f"libpangoft2-1.0-0 fonts-dejavu-core) or ask for {without_pdf}"
         ) from None
     # WeasyPrint reports CSS it does not support through logging at WARNING; those are
     # expected for screen-only rules and would only alarm a reader of the CLI output.

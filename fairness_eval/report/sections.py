@@ -30,13 +30,15 @@ from .formatting import (
     verdict,
     worst_verdict,
 )
+from .judged import judged_figure
 
 
 def attribute_results(index: int, attr: AttributeAssessment,
-                      sd_factor: float | None = None) -> dict[str, Any]:
+                      sd_factor: float | None = None, *, unit: str = "image") -> dict[str, Any]:
     """One attribute's results table: a row per group with its figures, verdicts and flags.
 
-    `sd_factor`: criterion (a)'s factor where the attribute records none (the document's).
+    `sd_factor`: criterion (a)'s factor where the attribute records none (the document's);
+    `unit`: what n counts (the document's `unit`, image or clip).
     """
     rows = []
     for group, g in attr.groups.items():
@@ -80,7 +82,7 @@ def attribute_results(index: int, attr: AttributeAssessment,
         "name": attr.name,
         "kind": attr.kind,
         "reference": pct(attr.reference),
-        "reference_kind": reference_label(attr.reference_kind),
+        "reference_kind": reference_label(attr.reference_kind, unit),
         "sd_factor": factor(a.factor if a.factor is not None else sd_factor),
         "rows": rows,
         "has_share": any(is_number(g.share) for g in groups),
@@ -112,7 +114,7 @@ def fairness(results: ResultsDocument) -> dict[str, Any]:
             "name": name,
             "k": count(attr.k),
             "reference": pct(attr.reference),
-            "reference_kind": reference_label(attr.reference_kind),
+            "reference_kind": reference_label(attr.reference_kind, results.unit),
             "sd": points(attr.sd),
             "max_attainable_sd": f"{attr.max_attainable_sd:.2f}"
             if is_number(attr.max_attainable_sd) else DASH,
@@ -140,14 +142,15 @@ def fairness(results: ResultsDocument) -> dict[str, Any]:
     }
 
 
-def sample_size(attr: AttributeAssessment) -> dict[str, Any]:
-    """Per group: its images, the images its interval would need, and whether it has them."""
+def sample_size(attr: AttributeAssessment, units: str = "images") -> dict[str, Any]:
+    """Per group: its images (or clips: `units`), the number its interval would need, and
+    whether it has them."""
     rows = []
     for group, g in attr.groups.items():
         needed, n = g.n_needed, g.n
         enough = is_number(needed) and is_number(n) and n >= needed
         if is_number(needed) and is_number(n):
-            status = "enough" if enough else f"about {count(needed - n)} more images"
+            status = "enough" if enough else f"about {count(needed - n)} more {units}"
         else:
             status = DASH
         rows.append({"group": group, "n": count(n), "n_needed": count(needed), "status": status,
@@ -156,8 +159,12 @@ def sample_size(attr: AttributeAssessment) -> dict[str, Any]:
 
 
 def definitions(results: ResultsDocument) -> list[tuple[str, str]]:
-    """The glossary; criterion (a) states the factor the run recorded."""
+    """The glossary; criterion (a) states the factor the run recorded, and the entries
+    name the judged metric and what n counts (images or clips) as the document records."""
     level = confidence_label(results)
+    figure = judged_figure(results)
+    unit, units, label = figure.unit, figure.units, figure.label
+    worse = " A positive deviation is the worse one." if figure.lower_is_better else ""
     return [
         ("IoU", "Intersection over union of the predicted and the ground-truth person masks of "
                 "an image: pixels in both divided by pixels in either, ignored pixels left out."),
@@ -165,19 +172,20 @@ def definitions(results: ResultsDocument) -> list[tuple[str, str]]:
                      "of the MediaPipe card)."),
         ("Pooled IoU", "Sum of intersections over sum of unions across images: large people "
                        "weigh more."),
-        ("Reference (“average”)", "The figure the criteria measure deviations from: the "
-                                  "image-level mean over the images annotated for the "
-                                  "attribute (over all images when all are annotated, as in "
+        ("Reference (“average”)", f"The figure the criteria measure deviations from: the "
+                                  f"{unit}-level mean over the {units} annotated for the "
+                                  f"attribute (over all {units} when all are annotated, as in "
                                   "the MediaPipe card), or with --reference group-mean the "
                                   "unweighted mean of the gated groups' means."),
-        ("Deviation", "A group's IoU minus the reference, in percentage points (pt)."),
+        ("Deviation", f"A group's {label} minus the reference, in percentage points "
+                      f"(pt).{worse}"),
         ("Criterion (a)", criterion_a_definition(results.sd_factor, results.sd_ddof)),
         ("Criterion (b)", "A group performs poorly if it lies further than twice the human "
                           "annotation error, 2 × (1 − inter-annotator IoU), from the reference."),
         ("Inter-annotator IoU", "The IoU between masks drawn independently by different "
                                 "people for the same images: the agreement a model can "
                                 "reasonably be held to."),
-        (f"{level} interval", "Bootstrap confidence interval: images are resampled with "
+        (f"{level} interval", f"Bootstrap confidence interval: {units} are resampled with "
                               "replacement within each group, the statistic recomputed for "
                               "each resample, and the interval read from the resampled values."),
         ("Statistical verdict", "violation when the whole interval of a group's deviation "
@@ -185,14 +193,21 @@ def definitions(results: ResultsDocument) -> list[tuple[str, str]]:
                                 "inconclusive otherwise."),
         ("Point verdict", "The card's literal reading: the deviation itself compared with the "
                           "threshold, without regard to uncertainty."),
-        ("Small group", "A group with fewer images than the minimum group size: shown with its "
-                        "interval, never gated."),
-        ("Not annotated", "Images without a value for the attribute: reported as their own "
-                          "group, never gated."),
-        ("Images needed", "How many images a group would need for its interval's half-width "
-                          "to fall below half the criterion (b) threshold, from its observed "
-                          "spread."),
+        ("Small group", f"A group with fewer {units} than the minimum group size: shown with "
+                        "its interval, never gated."),
+        ("Not annotated", f"{units.capitalize()} without a value for the attribute: reported "
+                          "as their own group, never gated."),
+        (f"{units.capitalize()} needed", f"How many {units} a group would need for its "
+                                         "interval's half-width to fall below half the "
+                                         "criterion (b) threshold, from its observed spread."),
     ]
+
+
+# --exif as the card names it (config/rules.py EXIF_CHOICES).
+EXIF_LABELS = {
+    "ignore": "not applied: images scored as stored (--exif ignore)",
+    "rotate": "applied: images turned upright before scoring (--exif rotate)",
+}
 
 
 def reproducibility(results: ResultsDocument, card: CardText, results_sha256: str | None,
@@ -212,6 +227,11 @@ def reproducibility(results: ResultsDocument, card: CardText, results_sha256: st
          (model.sha256 if model else None) or DASH),
         ("Dataset", (dataset.path if dataset else None) or DASH),
         ("Dataset SHA-256", (dataset.sha256 if dataset else None) or DASH),
+    ]
+    if not results.is_table:  # how images were read: a setting every IoU depends on
+        exif = results.settings.exif
+        rows.append(("EXIF orientation", EXIF_LABELS.get(exif, exif)))
+    rows += [
         ("Configuration", source + (f" (SHA-256 {config_hash})" if config_hash else "")),
         ("results.json SHA-256", results_sha256 or DASH),
     ]

@@ -1,13 +1,12 @@
-"""The video card's parts: the timeline (one small panel per clip, IoU per frame, flicker
-marked) and the methods text (what the criteria judge, intervals over clips).
+"""The video card's timeline: one small panel per clip, IoU per frame, flicker marked.
 
 Read from per_frame.csv as the run wrote it (nothing is recomputed): each panel draws the
 scored frames' IoU as a line (a gap where frames are not annotated), the flicker of each
 scored frame against the previous one as bars on the panel's right-hand axis, and skipped
 frames as crosses on the frame axis. A frame whose IoU drops while its flicker rises is
 what still-image metrics miss. Drawn like the other charts (charts.py): SVG, no text
-nodes, ids unique per chart, an accessible title. The methods text is read from the
-results document (`bootstrap.metric`, `bootstrap.unit`).
+nodes, ids unique per chart, an accessible title. The card's methods text about clips and
+the judged metric is judged.py's.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..results.schema import ResultsDocument
-from .charts import _STYLE, _svg
+from .charts import CHART_STYLE, figure_svg
 
 IOU_COLOUR = "#1f5fa8"
 FLICKER_COLOUR = "#d9822b"
@@ -30,44 +28,6 @@ COLUMNS = 3
 MAX_PANELS = 48  # a card with more clips shows the first ones and says so
 # The charts entry of the timeline: "" names no attribute (a CSV header cannot be empty).
 TIMELINE_KEY = ""
-METRIC_LABELS = {"iou": "IoU", "boundary_iou": "Boundary IoU", "flicker": "flicker"}
-METRIC_MEANINGS = {
-    "iou": "IoU per image or frame",
-    "boundary_iou": "Boundary IoU (IoU of the masks' boundary bands; Cheng et al., CVPR 2021)",
-    "flicker": "flicker between consecutive scored frames (changes of the predicted mask the "
-               "ground truth does not make, relative to the person's size; lower is better)",
-}
-
-
-def video_context(results: ResultsDocument) -> dict[str, object]:
-    """The card's text about the judged metric and the unit of the statistics."""
-    clips = results.unit == "clip"
-    metric = results.metric
-    judged = METRIC_MEANINGS.get(metric, metric)
-    if clips:
-        judged += "; all three (IoU, Boundary IoU, flicker) are in per_clip.csv"
-    elif metric != "iou":
-        judged += "; IoU is reported beside it"
-    unit = "clip" if clips else "image"
-    if results.statistic == "pooled":
-        statistic = (f"pooled IoU, the sum of intersections over the sum of unions of the "
-                     f"{unit}s' scored {'frames' if clips else 'pixels'}")
-    else:
-        statistic = f"mean of the per-{unit} {METRIC_LABELS.get(metric, metric)}"
-    return {
-        "statistic": statistic,
-        "is_video": clips,
-        "show_metric": clips or metric != "iou",
-        "judged": judged,
-        "value_label": METRIC_LABELS.get(metric, metric),
-        "lower_is_better": metric == "flicker",
-        "units": "clips" if clips else "images",
-        "clip_method": ("A clip's figure is the mean over its scored frames (frames with a "
-                        "mask; every frame is run); a group's figure is the mean over its "
-                        "clips. Frames of one clip are not independent, so the intervals "
-                        "resample clips within each group (a cluster bootstrap) and every n "
-                        "counts clips.") if clips else "",
-    }
 
 
 def timeline_svg(per_frame: pd.DataFrame, clips: list[str] | None = None) -> str:
@@ -78,7 +38,7 @@ def timeline_svg(per_frame: pd.DataFrame, clips: list[str] | None = None) -> str
     columns = min(COLUMNS, max(1, len(names)))
     highest = pd.to_numeric(per_frame["flicker"], errors="coerce").max()
     flicker_top = float(highest) * 1.1 if np.isfinite(highest) and highest > 0 else 1.0
-    with plt.rc_context(_STYLE):
+    with plt.rc_context(CHART_STYLE):
         figure, axes = plt.subplots(rows, columns, figsize=(2.45 * columns, 1.75 * rows + 0.5),
                                     layout="constrained", squeeze=False)
         for index, axis in enumerate(axes.flat):
@@ -94,7 +54,7 @@ def timeline_svg(per_frame: pd.DataFrame, clips: list[str] | None = None) -> str
                       frameon=False, fontsize=7.5)
         title = (f"IoU per frame and flicker per scored frame for {len(names)} clip(s); "
                  "the figures are in per_frame.csv")
-        return _svg(figure, "timeline:" + ",".join(names), title)
+        return figure_svg(figure, "timeline:" + ",".join(names), title)
 
 
 def _panel(axis, frames: pd.DataFrame, name: str, flicker_top: float, *, first_column: bool,

@@ -30,9 +30,13 @@ class GroupChange:
     candidate: float
     change: float
     change_ci: tuple[float, float]  # paired bootstrap interval of the change
-    direction: str  # "worse" / "better" (the whole interval on one side of 0) or neither
+    # "worse" / "better" (the whole interval on one side of 0, read in the judged metric's
+    # direction: for flicker a rise is worse) or neither
+    direction: str
     gated: bool  # small and not-annotated groups are reported, never gated
-    drop_beyond_tolerance: bool  # the whole interval lies below -max_drop
+    # The whole interval lies below -max_drop, or above +max_drop where lower is better
+    # (flicker: a rise is the drop the tolerance is about).
+    drop_beyond_tolerance: bool
     note: str | None = None
 
     @property
@@ -108,7 +112,9 @@ class Comparison:
     baseline: RunSummary
     candidate: RunSummary
     images: int  # images evaluated in both runs
-    bootstrap: BootstrapRecord  # the baseline's, applied to every paired interval
+    # The baseline's, applied to every paired interval; its metric and unit say what was
+    # compared (IoU per image unless the runs judged another --metric or were video runs).
+    bootstrap: BootstrapRecord
     max_drop: float | None  # None: drops are reported, not gated
     gate_on: str
     settings_changed: Mapping[str, tuple[Any, Any]]  # setting -> (baseline, candidate)

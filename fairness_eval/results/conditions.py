@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UsageError
+from .csvtext import read_back_text, spreadsheet_safe
 from .names import CONDITION_COLUMNS, CONDITIONS_FILE, GROUP_VERDICTS
 from .reading import Node
 
@@ -271,12 +272,14 @@ class AdjustmentRecord:
 
 
 def write_conditions_table(run_dir: Path, table: pd.DataFrame) -> Path:
-    """Write conditions.csv atomically (a partial file never takes its name)."""
+    """Write conditions.csv atomically (a partial file never takes its name); text cells
+    a spreadsheet would run as formulas are marked as text (csvtext.py)."""
     path = Path(run_dir) / CONDITIONS_FILE
     partial = path.with_name(path.name + ".partial")
+    safe = spreadsheet_safe(table[list(CONDITION_COLUMNS)])
     try:
         with open(partial, "wb") as handle:
-            handle.write(table[list(CONDITION_COLUMNS)].to_csv(index=False).encode())
+            handle.write(safe.to_csv(index=False).encode())
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, path)
@@ -295,6 +298,7 @@ def read_conditions_table(run_dir: Path | str) -> pd.DataFrame:
     missing = [c for c in CONDITION_COLUMNS if c not in frame.columns]
     if missing:
         raise UsageError(f"{path}: missing column(s) {', '.join(missing)}")
+    read_back_text(frame, ("image", "condition"))
     for column in ("severity", "intersection", "union", "iou"):
         values = pd.to_numeric(frame[column], errors="coerce")
         if values.isna().any():

@@ -21,6 +21,10 @@ STATUS_COLUMN = "status"
 REASON_COLUMN = "reason"
 IOU_COLUMN = "iou"
 BOUNDARY_IOU_COLUMN = "boundary_iou"  # Boundary IoU (metrics/boundary.py), stills and video
+# What --metric may judge (results.json's bootstrap.metric; each a per_image / per_clip
+# column), as every report names it; and those for which a higher value is the worse one.
+METRIC_LABELS = {IOU_COLUMN: "IoU", BOUNDARY_IOU_COLUMN: "Boundary IoU", "flicker": "flicker"}
+LOWER_IS_BETTER_METRICS = ("flicker",)
 INTER_ANNOTATOR_COLUMN = "inter_annotator_iou"
 ANNOTATOR_IOU_PREFIX = "iou_"
 PER_IMAGE_COLUMNS = (ROW_COLUMN, IMAGE_COLUMN, STATUS_COLUMN, REASON_COLUMN, "intersection",

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import UsageError
 from .assessment import AttributeAssessment, Interval
 from .conditions import AdjustmentRecord, ConditionsRecord
-from .names import RESULTS_FILE, SCHEMA_VERSION
+from .names import LOWER_IS_BETTER_METRICS, RESULTS_FILE, SCHEMA_VERSION
 from .provenance import (
     ConfigRecord,
     DatasetRecord,
@@ -185,6 +185,11 @@ class ResultsDocument:
     def unit(self) -> str:
         """What n counts and the bootstrap resamples: "image", or "clip" for a video run."""
         return (self.bootstrap.unit if self.bootstrap else None) or "image"
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether a higher value of the judged metric is the worse one (flicker)."""
+        return self.metric in LOWER_IS_BETTER_METRICS
 
     @property
     def sd_factor(self) -> float | None:

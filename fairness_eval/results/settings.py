@@ -60,6 +60,12 @@ class RecordedSettings:
         return self._number("sd_factor")
 
     @property
+    def exif(self) -> str:
+        """How images with an EXIF orientation were scored: "ignore" (stored pixels, the
+        default, recorded only when set) or "rotate" (turned upright first)."""
+        return self._text("exif") or "ignore"
+
+    @property
     def per_attribute(self) -> Mapping[str, Mapping[str, Any]]:
         found = self.values.get("per_attribute")
         return found if isinstance(found, Mapping) else {}

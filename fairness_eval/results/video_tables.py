@@ -8,6 +8,10 @@ first scored frame and wherever neither frame of the pair has a person.
 per_clip.csv: clip, frames, scored_frames, iou, boundary_iou, flicker (each the mean over
 the clip's scored frames), the clip's attributes, status and reason. A clip is the unit
 of the statistics: results.json's n counts clips.
+
+Text cells (clip names, attribute values, reasons) that a spreadsheet would run as
+formulas are written with a leading apostrophe and read back without it, as in
+per_image.csv (csvtext.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UsageError
+from .csvtext import read_back_text, spreadsheet_safe
 from .names import PER_CLIP_FILE, PER_FRAME_FILE
 
 FRAME_COLUMNS = ("clip", "frame", "status", "reason", "intersection", "union", "iou",
@@ -47,7 +52,7 @@ def write_video_tables(run_dir: Path, per_frame: pd.DataFrame, per_clip: pd.Data
         path = run_dir / name
         partial = path.with_name(name + ".partial")
         try:
-            partial.write_bytes(table.to_csv(index=False).encode())
+            partial.write_bytes(spreadsheet_safe(table).to_csv(index=False).encode())
             os.replace(partial, path)
         except OSError as error:
             partial.unlink(missing_ok=True)
@@ -73,6 +78,7 @@ def _read(path: Path, numeric: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         raise UsageError(f"{path}: not found (is this a video run folder?)")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    read_back_text(table, [c for c in table.columns if c not in numeric])
     for column in (c for c in numeric if c in table.columns):
         values = pd.to_numeric(table[column].replace("", None), errors="coerce")
         bad = values.isna() & (table[column] != "")

@@ -7,6 +7,10 @@ or RLE, decoded as the COCO API does: cocomask.py); the union of its person crow
 mask is empty). The JSON is parsed once per process and kept as an index of the person
 annotations by image; a sample's mask is decoded from its entry (`mask_source`), so the
 bytes that identify a row are that entry, not the whole file.
+
+The annotation file lists the rows, so the images folder is not listed (it may hold a
+larger set's images); an entry whose `file_name` is of a format fairness-eval does not read
+is a problem of its row.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from ...errors import UsageError
-from ..samples import Dataset, Problem, Sample
+from ..samples import Dataset, Problem, Sample, unsupported_format
 from .cocomask import SegmentationError, check_segmentation, segmentation_mask
 from .indexed import header_info
-from .layout import Row, assemble
+from .layout import Row, assemble, is_image_file
 
 MASK_FORMAT = "coco"
 CATEGORY = "person"
@@ -93,6 +97,11 @@ def load_coco(annotations: Path, images: Path | None = None) -> Dataset:
         if image.is_absolute() or ".." in image.parts:
             problems.append(Problem(str(annotations), f"file_name {entry.file_name!r} leaves "
                                     f"the images folder {folder}", entry.row, stem))
+            continue
+        if not is_image_file(image):
+            problems.append(Problem(str(annotations), f"file_name {entry.file_name!r}: "
+                                    f"{unsupported_format(image)}; convert the image and "
+                                    "change its file_name", entry.row, stem))
             continue
         rows.append(Row(entry.row, stem, folder / image, annotations))
     problems.sort(key=lambda p: (p.row is None, p.row or 0))

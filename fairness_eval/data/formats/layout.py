@@ -4,6 +4,10 @@ the listing of image files, and putting the `Dataset` together as the folder loa
 A format loader finds its rows (image, mask file, problems); attributes come from an
 `attributes.csv` keyed by image stem in column `image`, with the folder layout's rules
 (data/attributes.py): a row naming no image of the set stops the whole dataset.
+
+Every file of an image folder is accounted for, as in the folder layout (data/folder.py):
+a file of a format fairness-eval does not read is a row with a problem, a folder inside is
+named in a note; hidden files (.DS_Store) aside.
 """
 
 from __future__ import annotations
@@ -13,9 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..attributes import read_attributes_csv
-from ..samples import IMAGE_EXTENSIONS, Dataset, InvalidDataset, Problem, Sample
+from ..samples import (
+    IMAGE_EXTENSIONS,
+    Dataset,
+    InvalidDataset,
+    Problem,
+    Sample,
+    unsupported_format,
+)
 
 ATTRIBUTES_FILE = "attributes.csv"
+# How many names a note shows before "and N more".
+_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -28,17 +41,38 @@ class Row:
     mask: Path
 
 
-def image_files(folder: Path) -> list[Path]:
-    """The images of a folder, sorted by name."""
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+def folder_entries(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(files, subfolders) of a folder, each sorted by name; hidden entries left out."""
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    return [p for p in entries if not p.is_dir()], [p for p in entries if p.is_dir()]
 
 
-def duplicate_stem_problems(images: list[Path]) -> tuple[list[tuple[int, Path]], list[Problem]]:
-    """(row, image) for each image whose stem is new, and a problem for each repeat."""
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def unsupported_image(path: Path) -> str:
+    """The problem of a file in an image folder that is not an image fairness-eval reads."""
+    return f"{unsupported_format(path)}; convert it or move it out of {path.parent.name}/"
+
+
+def subfolder_note(folder: Path, subfolders: list[Path]) -> str:
+    """The note naming folders inside an image folder: their files are not rows."""
+    shown = ", ".join(p.name for p in subfolders[:_SHOWN])
+    more = f" and {len(subfolders) - _SHOWN} more" if len(subfolders) > _SHOWN else ""
+    return (f"{folder.name}/ holds {len(subfolders)} folder(s) ({shown}{more}); their files "
+            f"are not evaluated (only files directly in {folder.name}/ are)")
+
+
+def image_rows(files: list[Path]) -> tuple[list[tuple[int, Path]], list[Problem]]:
+    """(row, image) for each file of an image folder that is a usable image, and a problem
+    for each other file: a format fairness-eval does not read, or a repeated stem."""
     seen: dict[str, int] = {}
     kept, problems = [], []
-    for row, image in enumerate(images, start=1):
+    for row, image in enumerate(files, start=1):
+        if not is_image_file(image):
+            problems.append(Problem(str(image), unsupported_image(image), row, image.stem))
+            continue
         if image.stem in seen:
             problems.append(Problem(str(image), f"duplicate image stem (also row "
                                     f"{seen[image.stem]})", row, image.stem))
@@ -58,13 +92,14 @@ def assemble(
     mask_format: str,
     listing: bytes,
     where: str,
+    notes: list[str] | None = None,
 ) -> Dataset:
     """The Dataset of a format: `rows` become samples with their attributes.csv values.
 
     total: rows given (images listed, valid or not). listing: the bytes that identify the
     set (the annotation file, or the file names), hashed with attributes.csv into
     `source_sha256`. where: how a problem in attributes.csv names the image listing
-    ("in PNGImages/").
+    ("in PNGImages/"). notes: what the loader noticed that is no row's problem.
     """
     attributes_path = root / ATTRIBUTES_FILE
     table, table_problems, table_bytes = read_attributes_csv(attributes_path)
@@ -94,6 +129,7 @@ def assemble(
         problems=problems,
         attributes=[],
         attribute_columns=list(columns),
+        notes=list(notes or ()),
         source_sha256=hashlib.sha256(table_bytes + b"\0" + listing).hexdigest(),
         attribute_file=attributes_path if table else None,
         attribute_rows=dict(table.lines) if table else {},

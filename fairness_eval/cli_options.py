@@ -16,6 +16,7 @@ from .config.rules import (
     DEFAULT_MAX_PIXELS,
     EXECUTORS,
     EXIF_CHOICES,
+    METRICS,
     REFERENCES,
     STATISTICS,
 )
@@ -135,4 +136,44 @@ IMAGE_OPTIONS = [
                  show_default=True,
                  help="Images with an EXIF orientation: score the stored pixels (ignore) or "
                       "turn them upright first (rotate: masks drawn on the displayed image)."),
+]
+
+# `run`: which model, where the run goes, what it evaluates and how it scores a mask.
+RUN_OPTIONS = [
+    click.option("--model", default="selfie", show_default=True,
+                 help="selfie, selfie-landscape, or a .tflite / .onnx segmentation model file "
+                   "(fed as MediaPipe feeds its selfie models)."),
+    click.option("--model-spec", type=click.Path(path_type=Path), default=None,
+                 help="A model spec (TOML): the model file and how to feed it and read its "
+                   "output (see examples/model-specs/). Instead of --model."),
+    click.option("--predictions", type=click.Path(path_type=Path), default=None,
+                 help="Folder of supplied predictions, <image id>.png (8-bit masks or "
+                   "probability maps, person where value/255 > --threshold): no model runs."),
+    click.option("--out", type=click.Path(path_type=Path), default=None,
+                 help="Run folder (default reports/<dataset>-<UTC timestamp>/)."),
+    click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out."),
+    click.option("--resume", is_flag=True, help="Continue an interrupted run in --out."),
+    click.option("--attribute", "attributes", multiple=True,
+                 help="Attribute column to evaluate (repeatable; default: every attribute "
+                      "column)."),
+    click.option("--intersect", multiple=True,
+                 help="Cross attributes, e.g. region,skin_tone (repeatable)."),
+    click.option("--skip-invalid", is_flag=True,
+                 help="Evaluate the valid rows and record the invalid ones as skipped."),
+    click.option("--threshold", "--mask-threshold", "mask_threshold", type=str, metavar="NUMBER",
+                 default=0.5, show_default=True,
+                 help="Person probability above which a pixel is person (the mask threshold)."),
+    click.option("--threads", type=str, metavar="INTEGER", default=1, show_default=True,
+                 help="LiteRT (XNNPack) threads per worker."),
+    click.option("--workers", type=str, metavar="INTEGER", default=None,
+                 help="Worker processes (default: the number of cores)."),
+    click.option("--save-masks", is_flag=True, help="Write predicted masks to <out>/masks/."),
+    *EXECUTOR_OPTIONS,
+    *IMAGE_OPTIONS,
+    click.option("--metric", type=str, metavar=choices_metavar(METRICS), default="iou",
+                 show_default=True,
+                 help="What the criteria judge; all are reported (flicker: video only, lower "
+                   "is better)."),
+    click.option("--boundary-ratio", type=str, metavar="NUMBER", default=0.02, show_default=True,
+                 help="Boundary IoU's band width as a share of the image diagonal."),
 ]

@@ -66,7 +66,7 @@ def test_an_example_spec_runs_and_its_effective_spec_and_runtime_are_recorded(
     results = json.loads((out / "results.json").read_text())
     model = results["model"]
     assert model["name"] == "MobileNetV3 seg (float)"
-    assert model["path"] == str(MODELS / "mnv3_seg_float.tflite")
+    assert Path(model["path"]).resolve() == (MODELS / "mnv3_seg_float.tflite").resolve()
     assert model["source"] == "model" and model["runtime"] == "litert-xnnpack"
     assert model["spec"]["input"] == {"layout": "NHWC", "channels": "RGB",
                                       "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
@@ -126,7 +126,7 @@ def test_a_model_table_in_the_config_file_is_a_spec_relative_to_the_file(tmp_pat
                              'name = "Prisma"\n[model.input]\nresize = "bilinear"\n')
     settings = merge_run_settings(load_config(path), {})
     assert settings.model_spec.name == "Prisma"
-    assert settings.model_spec.path == MODELS / "prisma_net.tflite"
+    assert settings.model_spec.path.resolve() == (MODELS / "prisma_net.tflite").resolve()
     assert settings.model_spec.input.resize == "bilinear"
     assert settings.as_dict()["model"] is None
     # The command line's choice replaces the file's.

@@ -87,3 +87,42 @@ def test_warm_imports_load_modules_and_leave_failures_to_the_real_import():
     thread = import_in_background(["fairness_eval.no_such_module", name])
     thread.join(timeout=60)
     assert not thread.is_alive() and name in sys.modules
+
+
+def test_workers_start_before_the_statistics_stack_is_imported():
+    # What `run` imports before it forks its workers: a module added here that imports
+    # pandas or scipy at its top delays every run's first result by their import (~0.6 s).
+    probe = ("import sys, fairness_eval.cli, fairness_eval.workflow, "
+             "fairness_eval.evaluation.pipeline, fairness_eval.evaluation.workers, "
+             "fairness_eval.evaluation.resume, fairness_eval.data.dataset; "
+             "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib', 'weasyprint') "
+             "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+FORK_AFTER_OPENCV_THREADS = """
+import sys, numpy as np, cv2
+from fairness_eval.evaluation.executors import open_executor
+from fairness_eval.evaluation.tasks import Task, WorkerSetup
+
+def rows(context, payload):
+    return [{"row": payload}]
+
+cv2.setNumThreads(4)  # OpenCV's own thread pool at work in this process, as in a notebook
+image = np.zeros((2000, 2000, 3), np.uint8)
+for _ in range(3):
+    cv2.GaussianBlur(image, (31, 31), 0)
+with open_executor("local", WorkerSetup(sys.argv[1]), workers=2) as executor:
+    print(sum(len(r) for r in executor.run([Task(rows, n) for n in range(6)])),
+          cv2.getNumThreads())
+"""
+
+
+def test_workers_forked_after_opencv_used_its_threads_do_not_hang(model_file):
+    done = subprocess.run([sys.executable, "-c", FORK_AFTER_OPENCV_THREADS,
+                           str(model_file.path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["6", "4"]  # every row; the caller's thread count kept

@@ -7,7 +7,7 @@ uint8 arrays (h, w, 3) or grey (h, w); the result's pixels are rounded with
 - dark, f: sRGB to linear light (IEC 61966-2-1 piecewise curve), times f, back to sRGB.
 - noise, sigma: additive Gaussian noise on the 0-255 scale, independent per pixel and
   channel: `sigma * rng.standard_normal(image.shape)` with rng = `stream(seed, ("noise",
-  image_id))` (fairness_eval.stats.bootstrap.stream). The draw does not depend on sigma,
+  image_id))` (fairness_eval.stats.streams.stream). The draw does not depend on sigma,
   so the severities of one image are the same noise field scaled.
 - blur, r: horizontal motion blur, a normalised 1 x L box kernel with
   L = max(3, 2 * round(r * width / 2) + 1) (Python's round: half to even), applied with
@@ -29,7 +29,7 @@ import math
 import cv2
 import numpy as np
 
-from ..stats.bootstrap import stream
+from ..stats.streams import stream
 
 CONDITIONS = ("dark", "noise", "blur", "jpeg", "occluder")
 DEFAULT_SEVERITIES: dict[str, tuple[float, ...]] = {

@@ -22,8 +22,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..results.names import CRITERIA
-from ..stats.bootstrap import CI_METHODS, REFERENCES, STATISTICS
-from ..stats.clusters import CLIP_METRICS
+from ..stats.choices import CI_METHODS, CLIP_METRICS, REFERENCES, STATISTICS
 
 GATE_ON = ("statistical", "point")
 # What --metric may choose for the criteria to judge (flicker: video only).

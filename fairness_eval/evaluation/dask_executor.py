@@ -21,13 +21,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from itertools import islice
 
 import dask
 import distributed
 
 from ..errors import UsageError
+from ..results.versions import versions
 from .executors import Executor
 from .memory import keep_freed_memory
 from .tasks import Row, Task, WorkerContext, WorkerSetup
@@ -45,19 +45,13 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.admin.tick.interval": "1s",
 }
 # Packages whose version can change a per-image number (the resume key's versions).
-PER_IMAGE_PACKAGES = {"fairness_eval": "fairness-eval", "litert": "ai-edge-litert",
-                      "opencv": "opencv-python-headless", "numpy": "numpy"}
+PER_IMAGE_PACKAGES = ("fairness_eval", "litert", "opencv", "numpy")
 
 
 def per_image_versions() -> dict[str, str]:
-    """The installed versions of PER_IMAGE_PACKAGES in this process."""
-    found = {}
-    for key, package in PER_IMAGE_PACKAGES.items():
-        try:
-            found[key] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[key] = "not installed"
-    return found
+    """This process's versions of PER_IMAGE_PACKAGES, as results.json records them."""
+    found = versions()
+    return {key: found[key] for key in PER_IMAGE_PACKAGES}
 
 
 class _Contexts:

@@ -13,19 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..config.settings import Settings
 from ..data.dataset import load_dataset
 from ..data.samples import Dataset, InvalidDataset, Problem
 from ..data.video import VideoDataset
 from ..errors import UsageError
-from ..fairness.assess import evaluate
-from ..fairness.conditions import assess_plan
-from ..results import document as results_module
-from ..results.conditions import write_conditions_table
 from ..results.names import CONDITIONS_FILE
 from ..results.schema import ResultsDocument
 from .executors import Executor, open_executor
@@ -50,6 +44,14 @@ from .under_conditions import (
     split_condition_rows,
 )
 from .warm_imports import import_in_background
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The statistics and results stack (pandas, scipy): imported, by name, once the workers
+# run, so that they are forked and evaluating before it is loaded (issue 15).
+STATISTICS_STACK = ("fairness_eval.results.document", "fairness_eval.results.conditions",
+                    "fairness_eval.fairness.assess", "fairness_eval.fairness.conditions")
 
 Log = Callable[[str], None]
 ProgressCallback = Callable[[int, int], None]
@@ -126,7 +128,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
                        workers=min(settings.workers, len(dataset.samples)),
                        scheduler=settings.scheduler, log=log) as executor:
         if not executor.in_process:
-            import_in_background(warm_imports)
+            import_in_background((*STATISTICS_STACK, *warm_imports))
         lock = prepare_run_dir(run_dir, settings.overwrite, settings.resume, dataset=dataset,
                                save_masks=settings.save_masks,
                                writes=RUN_FILES + ((CONDITIONS_FILE,) if settings.conditions
@@ -141,6 +143,9 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
                                         progress)
         finally:
             store.close()
+
+    from ..results import document as results_module
+    from ..results.conditions import write_conditions_table
 
     # Each row's degraded evaluations, split off before the rows become per_image.csv.
     conditions = split_condition_rows(rows) if settings.conditions else None
@@ -163,6 +168,9 @@ def compute_statistics(per_image: pd.DataFrame, dataset: Dataset, settings: Sett
                        conditions: pd.DataFrame | None = None) -> dict[str, Any]:
     """The statistics stage over the evaluated rows: intervals, criteria, verdicts; with
     `conditions` (conditions.csv's table) or --adjust-for, their blocks too."""
+    from ..fairness.assess import evaluate
+    from ..fairness.conditions import assess_plan
+
     evaluated = per_image[per_image["status"] == "ok"]
     attributes = [*dataset.attributes, *settings.derive]
     statistics = evaluate(evaluated, attributes, settings.statistics)

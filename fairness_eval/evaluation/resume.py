@@ -14,8 +14,8 @@ from ..config.settings import Settings
 from ..data.samples import Dataset
 from ..errors import UsageError
 from ..models.registry import ModelFile
-from ..results import document as results_module
-from ..results.names import STATUS_OK
+from ..results.names import SCHEMA_VERSION, STATUS_OK
+from ..results.versions import versions
 from .images import content_sha256
 from .under_conditions import ImagePlan
 
@@ -24,7 +24,7 @@ def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[s
     """What an interrupted run and its resumption must agree on."""
     key = {"model_sha256": model.sha256, "dataset": str(Path(dataset.source).resolve()),
            "dataset_source_sha256": dataset.source_sha256,
-           "schema_version": results_module.SCHEMA_VERSION,
+           "schema_version": SCHEMA_VERSION,
            "save_masks": settings.save_masks}
     key.update(settings.per_image_key())
     # Conditions and derived attributes add numbers and labels to every row (issue 13).
@@ -32,7 +32,7 @@ def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[s
     if plan is not None:
         key.update(plan.resume_key())
     # Another release of fairness-eval, LiteRT, OpenCV or numpy may change a per-image number.
-    found = results_module.versions()
+    found = versions()
     key.update({f"{name}_version": found[name]
                 for name in ("fairness_eval", "litert", "opencv", "numpy")})
     return key

@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from ..conditions.perturb import apply_condition
 from ..data.derived import derive_attributes
@@ -33,6 +32,9 @@ from ..errors import UsageError
 from ..metrics.masks import mask_counts
 from ..results.names import CONDITION_COLUMNS
 from .tasks import MAX_BATCH, Row, Task, WorkerContext
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The key of a row's degraded evaluations (a list of records), popped by the pipeline.
 CONDITION_ROWS = "condition_rows"
@@ -206,6 +208,8 @@ def planned_tasks(samples: Sequence[Sample], workers: int, plan: ImagePlan) -> l
 def split_condition_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Pop every row's degraded evaluations; conditions.csv's table (CONDITION_COLUMNS),
     by dataset row, then in the plan's order of conditions and severities."""
+    import pandas as pd  # here: workers and the run's start-up need no pandas (issue 15)
+
     records = []
     for row in sorted(rows, key=lambda r: (r.get("row") is None, r.get("row") or 0)):
         for record in row.pop(CONDITION_ROWS, None) or ():

@@ -17,6 +17,8 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from pathlib import Path
 
+import cv2
+
 from ..data.samples import Sample
 from ..models.spec import ModelSpec
 from .executors import Executor
@@ -58,7 +60,14 @@ class LocalExecutor(Executor):
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context(method),
                 initializer=_start_worker, initargs=(setup,))
-            self._pool.submit(_ready)
+            # A child forked while OpenCV's thread pool runs in this process waits forever
+            # for those threads when it sets its own thread count: fork from a quiet pool.
+            threads = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+            try:
+                self._pool.submit(_ready)  # forks every worker now (see _ready)
+            finally:
+                cv2.setNumThreads(threads)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[list[Row]]:
         if self._pool is None:

@@ -15,14 +15,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .csvtext import read_back_text, spreadsheet_safe
 from .names import CONDITION_COLUMNS, CONDITIONS_FILE, GROUP_VERDICTS
 from .reading import Node
+
+if TYPE_CHECKING:  # pandas is imported where a table is read: parsing a command needs none
+    import pandas as pd
 
 Interval = tuple[float | None, float | None]
 # The group name of the rows of an attribute's reference pool (fairness/degradation.py).
@@ -294,6 +295,8 @@ def read_conditions_table(run_dir: Path | str) -> pd.DataFrame:
     path = Path(run_dir) / CONDITIONS_FILE
     if not path.exists():
         raise UsageError(f"{path}: not found (the run evaluated no --conditions)")
+    import pandas as pd
+
     frame = pd.read_csv(path, dtype={"image": str, "condition": str}, keep_default_na=False)
     missing = [c for c in CONDITION_COLUMNS if c not in frame.columns]
     if missing:

@@ -12,9 +12,10 @@ exactly. Numeric columns are never touched: -0.5 stays a number.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a table is handled: parsing a command needs no pandas
+    import pandas as pd
 
 TEXT_MARK = "'"
 # What makes a spreadsheet read a cell as a formula, and the mark itself (see above).
@@ -37,6 +38,8 @@ def plain_text(value: Any) -> Any:
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells are safe in a spreadsheet; numbers untouched."""
+    import pandas as pd
+
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):

@@ -14,17 +14,13 @@ import hashlib
 import json
 import math
 import os
-import platform
 from collections.abc import Mapping
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..errors import UsageError
 from .csvtext import read_back_text, spreadsheet_safe
 from .jsonvalues import to_jsonable
@@ -45,6 +41,7 @@ from .names import (
 from .provenance import ConfigRecord, DatasetRecord, ModelRecord, SkippedRow
 from .schema import ResultsDocument, as_document
 from .settings import RecordedSettings
+from .versions import versions  # defined there without pandas; re-exported
 
 # Kept under their earlier names for the modules that import them from here.
 RESULTS_NAME = RESULTS_FILE
@@ -79,20 +76,6 @@ def per_image_table(rows: list[dict[str, Any]], dataset: Any) -> pd.DataFrame:
         frame[column] = frame[column].astype("Int64")
     frame[ROW_COLUMN] = frame[ROW_COLUMN].astype("Int64")
     return frame.reset_index(drop=True)
-
-
-def versions() -> dict[str, str]:
-    """Versions of everything that can change a number."""
-    import cv2
-
-    found = {"fairness_eval": __version__, "python": platform.python_version(),
-             "numpy": np.__version__, "opencv": cv2.__version__, "pandas": pd.__version__}
-    for package, key in (("ai-edge-litert", "litert"), ("scipy", "scipy")):
-        try:
-            found[key] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[key] = "not installed"
-    return found
 
 
 def _statistics_document(statistics: Mapping[str, Any]) -> ResultsDocument:

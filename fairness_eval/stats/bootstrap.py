@@ -30,19 +30,19 @@ BCa acceleration comes from the jackknife over all of their samples.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+# Defined in choices.py (importable without scipy), used and re-exported here.
+from .choices import CI_METHODS, REFERENCES, STATISTICS
+
 # The interval functions are used here and imported from here by other stats modules.
 from .intervals import bca_interval, jackknife_acceleration, percentile_interval
 
-STATISTICS = ("mean", "pooled")
-CI_METHODS = ("bca", "percentile")
-REFERENCES = ("overall", "group-mean")
+# Defined in streams.py (numpy only), used and re-exported here.
+from .streams import stream
 
 # Index draws per chunk: bounds memory (~50 MB per group) whatever B and n are. The chunk
 # rows depend on n only, so the draws of a group are the same on every run and machine.
@@ -96,16 +96,6 @@ def ratio(numerator: np.ndarray | float, denominator: np.ndarray | float) -> np.
     den = np.asarray(denominator, dtype=float)
     safe = np.where(den == 0, 1.0, den)
     return np.where(den == 0, 1.0, num / safe)
-
-
-def stream(seed: int, key: Sequence[str]) -> np.random.Generator:
-    """The random stream of one named group: a function of the seed and the name only."""
-    digest = hashlib.blake2b(
-        json.dumps([str(part) for part in key], ensure_ascii=False).encode("utf-8"),
-        digest_size=16,
-    ).digest()
-    words = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
-    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=words))
 
 
 def resampled_sums(columns: Sequence[np.ndarray], rng: np.random.Generator,

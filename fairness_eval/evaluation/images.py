@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..data.formats import PNG, decode_mask, mask_source
+from ..data.maskfile import MaskFileError, decode_gray8
 from ..data.orientation import UPRIGHT, apply_orientation
 from ..data.samples import Sample
 from ..metrics.masks import to_binary
@@ -100,12 +101,11 @@ def read_mask(path: Path, shape: tuple[int, int], role: str, content: bytes | No
 
     `shape` is the image's (height, width); `role` names the mask in a failure message.
     """
-    data = np.frombuffer(Path(path).read_bytes() if content is None else content, np.uint8)
-    mask = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if mask is None:
-        raise RowFailure(f"{path}: {role} could not be decoded")
-    if mask.ndim != 2 or mask.dtype != np.uint8:
-        raise RowFailure(f"{path}: {role} is not a single-channel 8-bit mask")
+    try:
+        mask = decode_gray8(Path(path).read_bytes() if content is None else content)
+    except MaskFileError as error:
+        raise RowFailure(f"{path}: {role} could not be decoded" if error.undecodable
+                         else f"{path}: {role} is not a single-channel 8-bit mask") from None
     if mask.shape != shape:
         raise RowFailure(f"{path}: {role} is {mask.shape[1]}x{mask.shape[0]} but the image is "
                          f"{shape[1]}x{shape[0]}")

@@ -19,10 +19,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..data.imageheader import UnreadableImage, read_image_info
+from ..data.maskfile import MaskFileError, decode_gray8
 from ..data.samples import Dataset, Problem, Sample
 from ..errors import UsageError
 from .images import RowFailure
@@ -118,15 +118,16 @@ class SuppliedPredictions:
         """
         path = prediction_path(self.folder, sample)
         try:
-            data = np.frombuffer(path.read_bytes(), np.uint8)
+            data = path.read_bytes()
         except OSError as error:
             raise RowFailure(f"{path}: prediction cannot be read "
                              f"({error.strerror or error})") from None
-        values = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-        if values is None:
-            raise RowFailure(f"{path}: prediction could not be decoded")
-        if values.ndim != 2 or values.dtype != np.uint8:
-            raise RowFailure(f"{path}: prediction is not a single-channel 8-bit PNG")
+        try:
+            values = decode_gray8(data)
+        except MaskFileError as error:
+            raise RowFailure(f"{path}: prediction could not be decoded" if error.undecodable
+                             else f"{path}: prediction is not a single-channel 8-bit PNG"
+                             ) from None
         if values.shape != shape:
             raise RowFailure(f"{path}: prediction is {values.shape[1]}x{values.shape[0]} but "
                              f"the image is {shape[1]}x{shape[0]}")

@@ -19,10 +19,10 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-import cv2
 import numpy as np
 
 from ...errors import UsageError
+from ..maskfile import MaskFileError, decode_gray8
 from ..samples import Dataset, Sample
 from . import coco, pennfudan, voc
 
@@ -134,10 +134,10 @@ def file_problems(sample: Sample) -> list[tuple[str, str]]:
 
 
 def _read_png(path: Path, content: bytes | None = None) -> np.ndarray:
-    data = Path(path).read_bytes() if content is None else content
-    mask = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if mask is None or mask.ndim != 2 or mask.dtype != np.uint8:
-        raise ValueError(f"{path}: not a single-channel 8-bit mask")
+    try:
+        mask = decode_gray8(Path(path).read_bytes() if content is None else content)
+    except MaskFileError:
+        raise ValueError(f"{path}: not a single-channel 8-bit mask") from None
     return np.where(mask >= _PERSON_LEVEL, 255, 0).astype(np.uint8)
 
 

@@ -27,8 +27,10 @@ def test_forest_plot_is_inline_svg_with_a_marker_per_group():
     root = ET.fromstring(svg)  # well-formed XML
     assert root.tag == f"{SVG}svg" and "viewBox" in root.attrib and "width" not in root.attrib
     assert not svg.startswith("<?xml") and "<!--" not in svg and "<style" not in svg
-    # Group names are drawn as glyph paths: they never appear as text or markup.
-    assert "script" not in svg and "alert" not in svg
+    # Group names are text, escaped: the hostile name is readable, never markup.
+    assert "<script" not in svg
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    assert any(t.startswith("<script>alert(1)</script>") for t in texts)
     # One marker and one interval per group, in the document's order.
     ids = [g.get("id", "") for g in root.iter(f"{SVG}g")]
     markers = [i for i in ids if re.search(r"-marker-\d+$", i)]

@@ -101,6 +101,34 @@ def test_boundary_iou_is_the_reference_value_on_real_masks(ratio):
     assert 0.0 < min(values) < max(values) < 1.0  # the pairs really differ along their edges
 
 
+def random_masks(count: int) -> list[np.ndarray]:
+    """Seeded masks of ellipses and bars of every size, some cut by the frame, some full."""
+    rng = np.random.default_rng(7)
+    masks = [np.ones((40, 70), np.uint8), np.zeros((40, 70), np.uint8)]
+    while len(masks) < count:
+        rows, cols = int(rng.integers(5, 400)), int(rng.integers(5, 400))
+        mask = np.zeros((rows, cols), np.uint8)
+        for _ in range(int(rng.integers(1, 5))):
+            centre = (int(rng.integers(-20, cols + 20)), int(rng.integers(-20, rows + 20)))
+            axes = (int(rng.integers(1, cols)), int(rng.integers(1, rows)))
+            cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+            if rng.random() < 0.5:  # a bar thinner than the band
+                x = int(rng.integers(0, cols))
+                mask[:, x:x + int(rng.integers(1, 4))] = 1
+        masks.append(mask)
+    return masks
+
+
+@pytest.mark.parametrize("ratio", [0.02, 0.1])
+def test_band_is_the_reference_band_on_random_masks(ratio):
+    # The band is computed inside each mask's bounding box only: masks at every position,
+    # size and frame contact must still give the whole-image reference band.
+    for mask in random_masks(60):
+        expected = reference_mask_to_boundary(mask, ratio) > 0
+        assert np.array_equal(mask_to_boundary(mask, ratio), expected), mask.shape
+        assert np.array_equal(mask_to_boundary(mask.astype(bool), ratio), expected)
+
+
 def test_band_width_rounds_as_the_reference_does():
     # 0.02 x 625 = 12.5: Python's round (half to even) gives 12, not 13
     assert band_width((375, 500)) == 12

@@ -143,14 +143,16 @@ def test_overwrite_leaves_no_stale_masks_or_reports(voc_dataset, tmp_path):
 
 def test_an_image_the_model_cannot_take_is_skipped_not_fatal(voc_dataset, model_file,
                                                              monkeypatch):
-    from fairness_eval.models.segmenter import Segmenter
+    from fairness_eval.models import segmenter
 
     samples = load_dataset(voc_dataset).samples[:3]
 
-    def refuse(self, image):
+    def refuse(*args):
         raise cv2.error("image too large for the warp")
 
-    monkeypatch.setattr(Segmenter, "predict", refuse)
+    # Where a huge image fails: the resize to the model's size, one image at a time or
+    # in a group the model is invoked on at once.
+    monkeypatch.setattr(segmenter, "to_model_size", refuse)
     rows = list(evaluate_samples(samples, model_file.path, workers=1))
     assert [r["status"] for r in rows] == ["skipped"] * 3
     assert "could not be segmented (image too large for the warp)" in rows[0]["reason"]

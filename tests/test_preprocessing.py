@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from fairness_eval.models.preprocessing import (
     FRACTION_BITS,
+    WARP_TILE_MAX_ROWS,
+    WARP_TILE_PIXELS,
     corner_matrix,
     fixed_point_positions,
     to_image_size,
@@ -140,6 +142,42 @@ def test_positions_are_corner_scaling_rounded_to_a_32nd(src_height: int, src_wid
     exact_y = np.arange(height) * (STEPS * src_height / height)
     assert np.abs(x - exact_x[np.newaxis, :]).max() <= 0.5 + 1e-6
     assert np.abs(y - exact_y[:, np.newaxis]).max() <= 0.5 + 1e-6
+
+
+def full_grid_positions(matrix: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
+    """OpenCV's position arithmetic written out on the whole grid, every term kept."""
+    m = matrix.ravel()
+    tile_cols = min(WARP_TILE_PIXELS // min(WARP_TILE_MAX_ROWS, height), width)
+    column = np.arange(width, dtype=np.float64)[np.newaxis, :]
+    row = np.arange(height, dtype=np.float64)[:, np.newaxis]
+    tile_start = (column // tile_cols) * tile_cols
+    offset = column - tile_start
+    x0 = m[0] * tile_start + m[1] * row + m[2]
+    y0 = m[3] * tile_start + m[4] * row + m[5]
+    w = m[6] * tile_start + m[7] * row + m[8] + m[6] * offset
+    with np.errstate(divide="ignore"):
+        scale = np.where(w != 0, STEPS / w, 0.0)
+    limit = float(np.iinfo(np.int32).max)
+    fx = np.clip((x0 + m[0] * offset) * scale, -limit - 1, limit)
+    fy = np.clip((y0 + m[3] * offset) * scale, -limit - 1, limit)
+    return np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
+
+
+def test_leaving_out_zero_terms_gives_the_full_grid_positions_bit_for_bit() -> None:
+    # Most stretch matrices LU leaves are pure (x per column, y per row); some keep tiny
+    # residues off the diagonal (y then varies along the row too). Both must equal the
+    # arithmetic done on every pixel with every term.
+    pure = 0
+    for src_height, src_width in [(832, 550), (809, 550), (375, 500), (1, 196), (1, 1),
+                                  (1080, 1920), (3, 700), (257, 255), (4000, 3000)]:
+        for height, width in [(256, 256), (144, 256), (17, 63), (1, 1)]:
+            matrix = corner_matrix(src_height, src_width, height, width)
+            m = matrix.ravel()
+            pure += m[1] == m[3] == m[6] == m[7] == 0
+            for got, want in zip(fixed_point_positions(matrix, height, width),
+                                 full_grid_positions(matrix, height, width), strict=True):
+                np.testing.assert_array_equal(got, want)
+    assert 0 < pure < 36  # both kinds were exercised
 
 
 @settings(max_examples=40, deadline=None)

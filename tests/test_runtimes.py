@@ -105,3 +105,74 @@ def test_builtin_kernels_can_be_chosen_and_agree_with_xnnpack():
     with pytest.raises(UsageError, match="built-in kernels cannot prepare it") as refused:
         Segmenter(MODELS / "mnv3_seg_quant.tflite", xnnpack=False)
     assert "\n" not in str(refused.value)
+
+
+# --- several images per invoke ---------------------------------------------------------
+
+VOC_IMAGES = MODELS.parents[1] / "datasets" / "voc2012_person" / "images"
+
+
+def real_inputs(segmenter: Segmenter, count: int) -> list:
+    import cv2
+
+    paths = sorted(VOC_IMAGES.glob("*.jpg"))[:count]
+    return [segmenter.model_input(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB))
+            for p in paths]
+
+
+@pytest.mark.parametrize(("model", "batched"), [
+    ("selfie", True),
+    ("mnv3_seg_float.tflite", True),
+    ("prisma_net.tflite", False),  # its input cannot be resized
+    ("portrait_video_quant.tflite", False),  # resizes, but a fixed shape inside fails
+])
+def test_predict_many_is_predict_bit_for_bit_on_real_photos(model, batched):
+    import numpy as np
+
+    from fairness_eval.models.registry import resolve_model
+
+    path = resolve_model("selfie").path if model == "selfie" else MODELS / model
+    spec = ModelSpec(path, model, InputSpec(prior="none")) if "video" in model else path
+    segmenter = Segmenter(spec)
+    inputs = real_inputs(segmenter, 9)  # two groups of 4 and one image alone
+    many = segmenter.predict_many(inputs)
+    singles = [segmenter.predict_many([given])[0] for given in inputs]
+    assert len(many) == 9
+    for got, want, given in zip(many, singles, inputs, strict=True):
+        assert got.shape == (given.height, given.width)
+        np.testing.assert_array_equal(got, want)
+    # Four at a time where the model allows it; one by one, and the same, where not.
+    assert (segmenter._runtime._batched is not False) == batched
+
+
+def test_a_batch_whose_outputs_differ_by_a_bit_is_never_used(monkeypatch):
+    import numpy as np
+
+    from fairness_eval.models import runtimes
+    from fairness_eval.models.registry import resolve_model
+
+    segmenter = Segmenter(resolve_model("selfie").path)
+    runtime = segmenter._runtime
+    invoke = runtimes.LiteRTRuntime._invoke
+
+    def off_by_a_bit(self, interpreter, tensor):
+        output = invoke(self, interpreter, tensor)
+        return np.nextafter(output, 2) if len(tensor) > 1 else output
+
+    monkeypatch.setattr(runtimes.LiteRTRuntime, "_invoke", off_by_a_bit)
+    inputs = real_inputs(segmenter, 8)
+    many = segmenter.predict_many(inputs)
+    assert runtime._batched is False  # checked on the first group, then given up
+    for got, given in zip(many, inputs, strict=True):
+        np.testing.assert_array_equal(got, segmenter.predict_many([given])[0])
+
+
+def test_onnx_predict_many_runs_one_image_at_a_time():
+    pytest.importorskip("onnxruntime", reason="ONNX Runtime is not installed (the [onnx] extra)")
+    import numpy as np
+
+    segmenter = Segmenter(MODELS / "sinet.onnx")
+    inputs = real_inputs(segmenter, 3)
+    assert segmenter.batch == 1
+    for got, given in zip(segmenter.predict_many(inputs), inputs, strict=True):
+        np.testing.assert_array_equal(got, segmenter.predict_many([given])[0])

@@ -119,6 +119,26 @@ def test_default_encoding_is_mediapipes_float_range():
     np.testing.assert_array_equal(encode_input(image, InputSpec(), plan)[0], expected)
 
 
+@pytest.mark.parametrize("mean, std", [((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+                                       ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+                                       ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_fast_normalisation_rounds_exactly_like_the_plain_expression(mean, std, dtype):
+    # The skipped identity and the scalar forms must give the very same bits as
+    # (x - mean) / std broadcast over the channels, in float32 and (quantised) float64.
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    info = tensor((1, 16, 16, 3), dtype, *((0.0078125, 0) if dtype == "int8" else ()))
+    input_spec = InputSpec(mean=mean, std=std)
+    plan = plan_tensors(spec(input_spec), info, tensor((1, 16, 16, 1)))
+    if dtype == "int8":
+        plain = (image / 255.0 - np.asarray(mean)) / np.asarray(std)
+        plain = quantise(plain[np.newaxis], 0.0078125, 0, "int8")
+    else:
+        x = image.astype(np.float32) * np.float32(1 / 255)
+        plain = ((x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32))[np.newaxis]
+    np.testing.assert_array_equal(encode_input(image, input_spec, plan), plain)
+
+
 def test_quantised_input_with_a_prior_channel():
     input_spec = InputSpec(channels="BGR", mean=(0.4, 0.45, 0.5), std=(0.25, 0.25, 0.25),
                            prior="previous")

@@ -20,7 +20,7 @@ import cv2
 
 from ..data.samples import Sample
 from ..models.spec import ModelSpec
-from .per_image import evaluate_sample
+from .per_image import evaluate_samples
 from .predictions import SuppliedPredictions
 from .predictor import open_predictor
 
@@ -77,9 +77,8 @@ class Task:
 
 def evaluate_batch(context: WorkerContext, samples: Sequence[Sample]) -> list[Row]:
     """The image run's task: one per-image row for each sample, in order."""
-    return [evaluate_sample(sample, context.segmenter, context.mask_threshold,
+    return evaluate_samples(samples, context.segmenter, context.mask_threshold,
                             context.masks_dir, boundary_ratio=context.boundary_ratio)
-            for sample in samples]
 
 
 def batch_size(samples: int, workers: int) -> int:

@@ -35,13 +35,24 @@ def band_width(shape: tuple[int, ...], ratio: float = DEFAULT_RATIO) -> int:
 
 def mask_to_boundary(mask: np.ndarray, dilation_ratio: float = DEFAULT_RATIO) -> np.ndarray:
     """The boundary band of a 2-D mask (nonzero = person) as a boolean array of its shape."""
-    binary = (np.asarray(mask) != 0).astype(np.uint8)
-    if binary.ndim != 2:
-        raise ValueError(f"a mask must be 2-D, not of shape {binary.shape}")
-    h, w = binary.shape
-    padded = cv2.copyMakeBorder(binary, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    eroded = cv2.erode(padded, _KERNEL, iterations=band_width(binary.shape, dilation_ratio))
-    return (binary - eroded[1 : h + 1, 1 : w + 1]) != 0
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"a mask must be 2-D, not of shape {mask.shape}")
+    binary = mask.view(np.uint8) if mask.dtype == bool else (mask != 0).view(np.uint8)
+    band = np.zeros(binary.shape, np.uint8)
+    left, top, width, height = cv2.boundingRect(binary)
+    if width and height:
+        # Only the mask's bounding box can hold band pixels, and eroding it padded with
+        # zeros gives what eroding the whole padded mask gives there: every window that
+        # leaves the box meets a zero just outside it (the mask's or the frame's padding).
+        # A person filling a fifth of the photo costs a fraction of the whole erosion.
+        inside = binary[top:top + height, left:left + width]
+        padded = cv2.copyMakeBorder(inside, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        eroded = cv2.erode(padded, _KERNEL,
+                           iterations=band_width(binary.shape, dilation_ratio))
+        # The erosion lies inside the mask, so the band is the mask's pixels it removed.
+        band[top:top + height, left:left + width] = inside ^ eroded[1:-1, 1:-1]
+    return band.view(bool)
 
 
 def boundary_counts(predicted: np.ndarray, truth: np.ndarray, ignore: np.ndarray | None = None,

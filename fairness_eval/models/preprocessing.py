@@ -62,6 +62,19 @@ def fixed_point_positions(matrix: np.ndarray, height: int, width: int) -> tuple[
     column, the column offset inside the tile is added, the result is scaled by 32 / w and
     rounded half to even.
     """
+    x, y = _broadcastable_positions(matrix, height, width)
+    return (np.broadcast_to(x, (height, width)).copy(),
+            np.broadcast_to(y, (height, width)).copy())
+
+
+def _broadcastable_positions(matrix: np.ndarray, height: int, width: int
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """`fixed_point_positions`, each with only the axes it depends on (broadcastable).
+
+    For the usual pure stretch x is one row and y one column: a product whose coefficient
+    is exactly 0 only adds a signed zero, which changes no bit that reaches the rounding,
+    so leaving it out gives the same positions for a fraction of the work.
+    """
     m = np.asarray(matrix, dtype=np.float64).ravel()
     tile_rows = min(WARP_TILE_MAX_ROWS, height)
     tile_cols = min(WARP_TILE_PIXELS // tile_rows, width)
@@ -69,17 +82,26 @@ def fixed_point_positions(matrix: np.ndarray, height: int, width: int) -> tuple[
     row = np.arange(height, dtype=np.float64)[:, np.newaxis]
     tile_start = (column // tile_cols) * tile_cols
     offset = column - tile_start
-    x0 = m[0] * tile_start + m[1] * row + m[2]
-    y0 = m[3] * tile_start + m[4] * row + m[5]
-    w0 = m[6] * tile_start + m[7] * row + m[8]
-    w = w0 + m[6] * offset
+    x0 = _plane(m[0], tile_start, m[1], row, m[2])
+    y0 = _plane(m[3], tile_start, m[4], row, m[5])
+    w = _plane(m[6], tile_start, m[7], row, m[8]) + _product(m[6], offset)
     with np.errstate(divide="ignore"):
         scale = np.where(w != 0, FRACTION_STEPS / w, 0.0)
     limit = float(np.iinfo(np.int32).max)
-    fx = np.clip((x0 + m[0] * offset) * scale, -limit - 1, limit)
-    fy = np.clip((y0 + m[3] * offset) * scale, -limit - 1, limit)
-    # np.rint rounds half to even, like cvRound / saturate_cast<int>(double).
+    fx = np.clip((x0 + _product(m[0], offset)) * scale, -limit - 1, limit)
+    fy = np.clip((y0 + _product(m[3], offset)) * scale, -limit - 1, limit)
     return np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
+
+
+def _product(coefficient: float, axis: np.ndarray) -> np.ndarray | float:
+    """``coefficient * axis``, or a plain 0.0 (no axis) when the coefficient is 0."""
+    return coefficient * axis if coefficient != 0 else 0.0
+
+
+def _plane(a: float, tile_start: np.ndarray, b: float, row: np.ndarray, c: float
+           ) -> np.ndarray | float:
+    """``a * tile_start + b * row + c`` in that order of operations, zero products left out."""
+    return (_product(a, tile_start) + _product(b, row)) + c
 
 
 @lru_cache(maxsize=128)  # VOC alone has 76 image sizes
@@ -91,12 +113,14 @@ def _remap_tables(
     Cached because a dataset usually holds few distinct image sizes.
     """
     matrix = corner_matrix(src_height, src_width, height, width)
-    x, y = fixed_point_positions(matrix, height, width)
+    x, y = _broadcastable_positions(matrix, height, width)
     int16 = np.iinfo(np.int16)
-    pixel = np.stack([x >> FRACTION_BITS, y >> FRACTION_BITS], axis=-1)
-    pixel = np.clip(pixel, int16.min, int16.max).astype(np.int16)
-    fraction = (y & (FRACTION_STEPS - 1)) * FRACTION_STEPS + (x & (FRACTION_STEPS - 1))
-    fraction = fraction.astype(np.uint16)
+    pixel = np.empty((height, width, 2), np.int16)
+    pixel[..., 0] = np.clip(x >> FRACTION_BITS, int16.min, int16.max)
+    pixel[..., 1] = np.clip(y >> FRACTION_BITS, int16.min, int16.max)
+    fraction = ((y & (FRACTION_STEPS - 1)).astype(np.uint16) * FRACTION_STEPS
+                + (x & (FRACTION_STEPS - 1)).astype(np.uint16))
+    fraction = np.ascontiguousarray(np.broadcast_to(fraction, (height, width)))
     pixel.flags.writeable = False
     fraction.flags.writeable = False
     return pixel, fraction

@@ -62,6 +62,10 @@ class Runtime(Protocol):
     def run(self, tensor: np.ndarray) -> np.ndarray:
         """Invoke on one input tensor of `input.shape` / `input.dtype`; the first output."""
 
+    def run_many(self, tensors: np.ndarray) -> np.ndarray:
+        """Invoke on input tensors stacked on the batch axis; the outputs stacked alike.
+        The outputs are those `run` gives, bit for bit."""
+
 
 def open_runtime(path: Path | str, threads: int = 1, xnnpack: bool = True) -> Runtime:
     """The runtime for a model file, chosen by its suffix; its tensors are readable.
@@ -79,10 +83,17 @@ def first_line(error: BaseException) -> str:
 
 
 class LiteRTRuntime:
-    """A .tflite model in LiteRT: XNNPack first, LiteRT's built-in kernels if it refuses."""
+    """A .tflite model in LiteRT: XNNPack first, LiteRT's built-in kernels if it refuses.
+
+    `run_many` feeds full groups of BATCH images to a second interpreter resized to that
+    batch: one invoke for four images of a small model costs about a fifth less CPU per
+    image than four invokes. The first group is also run one by one and compared: a model
+    whose batched outputs differ by a bit, or that cannot be resized, runs one by one.
+    """
 
     XNNPACK = "litert-xnnpack"
     BUILTIN = "litert-builtin"
+    BATCH = 4
 
     def __init__(self, path: Path, threads: int = 1, xnnpack: bool = True) -> None:
         self.path = path
@@ -98,6 +109,10 @@ class LiteRTRuntime:
         self.output = _litert_tensor(outputs[0])
         self._input_index = inputs[0]["index"]
         self._output_index = outputs[0]["index"]
+        # The batched interpreter: None until first wanted, then an Interpreter, or False
+        # where batching is unavailable or changed a bit of the outputs.
+        self._batched = None
+        self._batched_checked = False
 
     def _interpreter_with(self, default_delegates: bool):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -134,9 +149,50 @@ class LiteRTRuntime:
                 "running it on LiteRT's built-in kernels (slower)")
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
-        self._interpreter.set_tensor(self._input_index, tensor)
-        self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output_index)
+        return self._invoke(self._interpreter, tensor)
+
+    def run_many(self, tensors: np.ndarray) -> np.ndarray:
+        outputs, start = [], 0
+        while len(tensors) - start >= self.BATCH and self._batched_interpreter():
+            outputs.append(self._run_batch(tensors[start:start + self.BATCH]))
+            start += self.BATCH
+        outputs.extend(self.run(tensors[i:i + 1]) for i in range(start, len(tensors)))
+        return np.concatenate(outputs)
+
+    def _invoke(self, interpreter, tensor: np.ndarray) -> np.ndarray:  # noqa: ANN001
+        interpreter.set_tensor(self._input_index, tensor)
+        interpreter.invoke()
+        return interpreter.get_tensor(self._output_index)
+
+    def _run_batch(self, tensors: np.ndarray) -> np.ndarray:
+        try:
+            batched = self._invoke(self._batched, tensors)
+        except (ValueError, RuntimeError):
+            # A graph whose shapes are fixed inside (a transposed convolution's output
+            # shape, a reshape) resizes but cannot run: one image per invoke.
+            self._batched = False
+            return np.concatenate([self.run(tensors[i:i + 1]) for i in range(len(tensors))])
+        if not self._batched_checked:
+            self._batched_checked = True
+            singles = np.concatenate([self.run(tensors[i:i + 1]) for i in range(len(tensors))])
+            if not np.array_equal(batched, singles):
+                self._batched = False
+                return singles
+        return batched
+
+    def _batched_interpreter(self):  # noqa: ANN202 - LiteRT's Interpreter, or None
+        if self._batched is None:
+            self._batched = False
+            if self.input.shape and self.input.shape[0] == 1:
+                try:
+                    interpreter = self._interpreter_with(self.name == self.XNNPACK)
+                    interpreter.resize_tensor_input(self._input_index,
+                                                    [self.BATCH, *self.input.shape[1:]])
+                    interpreter.allocate_tensors()
+                    self._batched = interpreter
+                except (UsageError, ValueError, RuntimeError):
+                    pass  # a model with a fixed batch: one image per invoke
+        return self._batched or None
 
 
 def _litert_tensor(details: dict) -> TensorInfo:
@@ -190,6 +246,10 @@ class OnnxRuntime:
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
         return self._session.run([self.output.name], {self.input.name: tensor})[0]
+
+    def run_many(self, tensors: np.ndarray) -> np.ndarray:
+        """One image per run: an exported batch axis is often fixed at 1."""
+        return np.concatenate([self.run(tensors[i:i + 1]) for i in range(len(tensors))])
 
 
 def _onnx_tensor(node, path: Path) -> TensorInfo:

@@ -170,10 +170,10 @@ def encode_input(resized_rgb: np.ndarray, spec: InputSpec, plan: TensorPlan,
         # In double precision, so that rounding half to even sees the exact real value.
         x, real = resized_rgb / 255.0, np.float64
     else:
-        x, real = resized_rgb.astype(np.float32) * PIXEL_SCALE, np.float32
+        x, real = np.multiply(resized_rgb, PIXEL_SCALE, dtype=np.float32), np.float32
     if spec.channels == "BGR":
         x = x[..., ::-1]
-    x = (x - np.asarray(spec.mean, real)) / np.asarray(spec.std, real)
+    x = _normalised(x, spec.mean, spec.std, real)
     if plan.channels == 4:
         x = np.concatenate([x, _prior_channel(prior, plan).astype(real)[..., np.newaxis]],
                            axis=-1)
@@ -183,6 +183,21 @@ def encode_input(resized_rgb: np.ndarray, spec: InputSpec, plan: TensorPlan,
     if plan.input.quantised:
         tensor = quantise(tensor, plan.input.scale, plan.input.zero_point, plan.input.dtype)
     return np.ascontiguousarray(tensor, dtype=plan.input.dtype)
+
+
+def _normalised(x: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...],
+                real: type) -> np.ndarray:
+    """``(x - mean) / std`` per channel, with the same rounding as the plain expression.
+
+    Subtracting 0 and dividing by 1 are exact, so they are skipped; one value for every
+    channel is applied as a scalar. Both avoid numpy's slow broadcast over a 3-element
+    last axis, which costs more than the model's whole preprocessing otherwise.
+    """
+    if all(m == 0 for m in mean) and all(d == 1 for d in std):
+        return x
+    if len(set(mean)) == 1 and len(set(std)) == 1:
+        return (x - real(mean[0])) / real(std[0])
+    return (x - np.asarray(mean, real)) / np.asarray(std, real)
 
 
 def _prior_channel(prior: np.ndarray | None, plan: TensorPlan) -> np.ndarray:

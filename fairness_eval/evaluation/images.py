@@ -21,6 +21,9 @@ from ..data.samples import Sample
 from ..metrics.masks import to_binary
 
 
+_IMREAD_COLOR_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
+
+
 class RowFailure(Exception):
     """A row that passed validation but could not be evaluated (e.g. corrupt pixel data)."""
 
@@ -77,7 +80,10 @@ def read_rgb(path: Path, content: bytes | None = None, orientation: int = UPRIGH
     `orientation`: the EXIF orientation to apply (validation sets it under --exif rotate);
     see `read_bgr`.
     """
-    return cv2.cvtColor(read_bgr(path, content, orientation), cv2.COLOR_BGR2RGB)
+    if _IMREAD_COLOR_RGB is None:  # OpenCV before 4.10
+        return cv2.cvtColor(read_bgr(path, content, orientation), cv2.COLOR_BGR2RGB)
+    # libjpeg writes the RGB order itself: the same pixels, without a conversion pass.
+    return _decoded(path, content, orientation, _IMREAD_COLOR_RGB)
 
 
 def read_bgr(path: Path, content: bytes | None = None, orientation: int = UPRIGHT
@@ -88,8 +94,12 @@ def read_bgr(path: Path, content: bytes | None = None, orientation: int = UPRIGH
     gives, applied under --exif rotate) here, not by OpenCV, so that the pipeline and the
     card's example overlays turn an image the same way.
     """
+    return _decoded(path, content, orientation, cv2.IMREAD_COLOR)
+
+
+def _decoded(path: Path, content: bytes | None, orientation: int, mode: int) -> np.ndarray:
     data = np.frombuffer(Path(path).read_bytes() if content is None else content, np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    image = cv2.imdecode(data, mode | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
         raise RowFailure(f"{path}: image could not be decoded")
     return apply_orientation(image, orientation)

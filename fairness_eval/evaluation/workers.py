@@ -47,7 +47,8 @@ def _ready() -> None:
 
 
 class LocalExecutor(Executor):
-    """Tasks in `workers` forked processes; with one worker, in this process."""
+    """Tasks in `workers` forked processes; with one worker, in this process (whose malloc
+    then keeps freed memory, as a worker's does: memory.py)."""
 
     def __init__(self, setup: WorkerSetup, workers: int = 1) -> None:
         self.workers = max(1, workers)
@@ -72,6 +73,8 @@ class LocalExecutor(Executor):
     def run(self, tasks: Iterable[Task]) -> Iterator[list[Row]]:
         if self._pool is None:
             if self._inline is None:
+                # This process is the worker: it keeps freed image buffers as workers do.
+                keep_freed_memory()
                 self._inline = WorkerContext(self._setup)
             for task in tasks:
                 yield task.run(self._inline)

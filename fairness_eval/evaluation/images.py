@@ -20,7 +20,6 @@ from ..data.orientation import UPRIGHT, apply_orientation
 from ..data.samples import Sample
 from ..metrics.masks import to_binary
 
-
 _IMREAD_COLOR_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
 
 

@@ -138,4 +138,12 @@ def test_card_shows_the_section_charts_and_adjusted_column(tmp_path):
         in page
     assert "<script>alert(1)</script>" not in page  # the stratum's name shown as text
     summary = md.read_text(encoding="utf-8")
-    assert summary  # the Markdown summary still renders with the blocks present
+    # The pull-request summary says why a conditions gate would fail: the attribute's
+    # verdict and B's row under dark, with its excess drop; A's passing row is left out.
+    assert "**Capture conditions** (dark; 2 evaluations per image)" in summary
+    assert "| group | ❌ **violation** · point violation |" in summary
+    flagged = [line for line in summary.splitlines() if line.startswith("| group | ")
+               and "dark f = 0.1" in line]
+    assert [line.split(" | ")[1] for line in flagged] == ["B"]
+    assert "violation" in flagged[0] and " pt |" in flagged[0]
+    assert "reported, not gated" in summary

@@ -1,5 +1,6 @@
 """summary.md: the verdict table in GitHub-flavoured Markdown, for pull-request comments and
-CI step summaries. Read from results.json through context.py; nothing is recomputed.
+CI step summaries. Read from results.json through context.py (and, for a run under capture
+conditions, conditions.py's section values); nothing is recomputed.
 
 User-supplied text (attribute and group names) is escaped (text.py) so that it shows as
 written and cannot inject Markdown or HTML into the page that displays the summary.
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText, load_card_text
+from .conditions import conditions_section
 from .context import build_context
 from .formatting import DASH
 from .text import markdown_text as _text
@@ -70,6 +72,7 @@ def render_markdown(results: ResultsDocument | Mapping[str, Any],
             "|---|---|---:|---:|---:|---:|---|---|",
             *flagged,
         ]
+    lines += _conditions_lines(results)
     lines += [
         "",
         "Statistical verdict: *violation* when the interval of a group's deviation from the "
@@ -97,6 +100,43 @@ def _flagged_groups(context: Mapping[str, Any]) -> list[str]:
                         f"{row['value']} | {row['deviation']} | {row['deviation_ci']} | "
                         f"({key}) | {_icon(shown)} {stat['label']} · point {point['label']} |"
                     )
+    return lines
+
+
+def _conditions_lines(results: ResultsDocument) -> list[str]:
+    """Under capture conditions: each attribute's disparate-degradation verdict, and the
+    (group, condition, severity) rows that are not a pass, as the card's section has them."""
+    section = conditions_section(results)
+    if section is None:
+        return []
+    gated = "gated (--gate-on-conditions)" if section["gated"] else "reported, not gated"
+    lines = [
+        "", f"**Capture conditions** ({_text(', '.join(section['names']))}; "
+        f"{section['evaluations']} evaluations per image): a group whose IoU drops by more "
+        f"than the threshold ({section['threshold']}) beyond the reference pool's drop; "
+        f"{gated}.", "",
+        "| Attribute | Disparate degradation | Reference pool |",
+        "|---|---|---|",
+    ]
+    flagged = []
+    for attribute in section["attributes"]:
+        name = _text(attribute["name"])
+        lines.append(f"| {name} | {_icon(attribute['verdict'])} "
+                     f"**{attribute['verdict']['label']}** · point "
+                     f"{attribute['point_verdict']['label']} | "
+                     f"{_text(attribute['reference_groups'])} |")
+        flagged += [
+            f"| {name} | {_text(row['group'])} | {_text(row['condition'])} "
+            f"{_text(row['severity'])} | {row['n']} | {row['clean']} | {row['degraded']} | "
+            f"{row['excess']} | {row['excess_ci']} | {_icon(row['statistical'])} "
+            f"{row['statistical']['label']} · point {row['point']['label']} |"
+            for row in attribute["rows"]
+            if row["statistical"]["value"] in ("violation", "inconclusive")
+            or row["point"]["value"] == "violation"]
+    if flagged:
+        lines += ["", "| Attribute | Group | Condition | n | Clean IoU % | Degraded IoU % | "
+                      "Excess drop | Interval of excess drop | Verdict |",
+                  "|---|---|---|---:|---:|---:|---:|---:|---|", *flagged]
     return lines
 
 

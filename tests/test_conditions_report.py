@@ -6,6 +6,7 @@ fixture run, so nothing here runs the model."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -147,3 +148,42 @@ def test_card_shows_the_section_charts_and_adjusted_column(tmp_path):
     assert [line.split(" | ")[1] for line in flagged] == ["B"]
     assert "violation" in flagged[0] and " pt |" in flagged[0]
     assert "reported, not gated" in summary
+
+
+def test_model_card_toolkit_export_carries_the_conditions_and_validates(tmp_path):
+    from test_report_mct import SCHEMA_PATH, TESTS, _mct_python, schema_errors
+
+    from fairness_eval.report.card_text import load_card_text
+    from fairness_eval.report.mct import model_card_document
+
+    results = read_results(run_with(tmp_path, 0.10))
+    exported = model_card_document(results, load_card_text("selfie"), graphics=False)
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema_errors(exported, schema, schema) == []
+    metrics = exported["quantitative_analysis"]["performance_metrics"]
+    record = results.conditions
+    overall = record.overall[0]
+    under = f"under dark f = {overall.severity:g}"
+    everyone = [m for m in metrics if m["type"] == f"IoU {under}" and "slice" not in m]
+    assert everyone == [{"type": f"IoU {under}", "value": f"{100 * overall.degraded:.2f} %",
+                         "confidence_interval": {
+                             "lower_bound": f"{100 * overall.degraded_ci[0]:.2f} %",
+                             "upper_bound": f"{100 * overall.degraded_ci[1]:.2f} %"}}]
+    verdicts = {m["slice"]: m["value"] for m in metrics
+                if m["type"] == f"disparate degradation verdict {under}, statistical"}
+    assert verdicts["group: B"] == "violation" and verdicts["group: A"] == "pass"
+    excess = [m for m in metrics if m.get("slice") == "group: B"
+              and m["type"] == f"excess drop in IoU {under}"]
+    b_row = next(r for r in record.attributes["group"].rows
+                 if r.group == "B" and r.severity == overall.severity)
+    assert excess[0]["value"] == f"{100 * b_row.excess_drop:+.2f} pt".replace("-", "−")
+    assert {m["value"] for m in metrics if m["type"] == "disparate degradation verdict, "
+            "statistical"} == {"violation"}
+    python = _mct_python()  # and the toolkit's own typed reader takes every metric
+    if python is not None:
+        done = subprocess.run([python, str(TESTS / "mct_roundtrip.py")],
+                              input=json.dumps(exported), capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout)["card"] == {k: v for k, v in exported.items()
+                                                   if k != "schema_version"}

@@ -7,8 +7,11 @@ or Boundary IoU or flicker under --metric; each metric's type names it) in perce
 decimals ("66.06 %"), differences and thresholds in points ("−1.23 pt"); the toolkit's
 templates print a value followed by its interval, "66.06 % (62.49 %, 69.47 %)". Verdicts
 have no field of their own in the schema, so they travel as metrics of type "fairness
-verdict ..." with the verdict as value. `quantitative_analysis.graphics` holds the card's
-forest plot of each attribute as a base64 PNG (the schema's media type for graphics).
+verdict ..." with the verdict as value. A run under capture conditions adds, per condition
+and severity ("dark f = 0.1"), the IoU of all images and of each group with its change from
+clean and excess drop, and each attribute's disparate-degradation verdict.
+`quantitative_analysis.graphics` holds the card's forest plot of each attribute as a base64
+PNG (the schema's media type for graphics).
 """
 
 from __future__ import annotations
@@ -131,7 +134,44 @@ def _metrics(results: ResultsDocument, figure: JudgedFigure) -> list[dict[str, A
                 for form in ("statistical", "point"):
                     metrics.append(_metric(f"fairness verdict, criterion ({key}), {form}",
                                            verdicts.form(form), slice_name, None))
+    metrics += _condition_metrics(results)
     return [m for m in metrics if m is not None]
+
+
+def _condition_metrics(results: ResultsDocument) -> list[dict[str, Any] | None]:
+    """The conditions block's figures: IoU under each condition and severity, overall and
+    per group (with change from clean and excess drop), and the attributes' verdicts."""
+    record = results.conditions
+    if record is None:
+        return []
+    parameters = {d.condition: d.parameter for d in record.definitions}
+
+    def under(item: Any) -> str:
+        return f"under {item.condition} {parameters.get(item.condition, 'severity')} = " \
+               f"{item.severity:g}"
+
+    metrics = []
+    for item in record.overall:
+        metrics += [_metric(f"IoU {under(item)}", _percent(item.degraded), None,
+                            _bounds(item.degraded_ci, _percent)),
+                    _metric(f"change in IoU from clean {under(item)}",
+                            _signed_points(item.change), None,
+                            _bounds(item.change_ci, _signed_points))]
+    for name, block in record.attributes.items():
+        for form in ("statistical", "point"):
+            metrics.append(_metric(f"disparate degradation verdict, {form}",
+                                   block.verdict.get(form), name, None))
+        for item in block.rows:
+            slice_name = f"{name}: {item.group}"
+            metrics += [_metric(f"IoU {under(item)}", _percent(item.degraded), slice_name,
+                                _bounds(item.degraded_ci, _percent)),
+                        _metric(f"excess drop in IoU {under(item)}",
+                                _signed_points(item.excess_drop), slice_name,
+                                _bounds(item.excess_drop_ci, _signed_points))]
+            if item.gated:
+                metrics.append(_metric(f"disparate degradation verdict {under(item)}, "
+                                       "statistical", item.statistical, slice_name, None))
+    return metrics
 
 
 def _metric(kind: str, value: str | None, slice_name: str | None,

@@ -208,3 +208,5 @@ def test_results_and_card_say_the_intervals_are_over_clips(davis_run):
     assert '<section id="timeline">' in html
     timeline = html[html.index('<section id="timeline">'):]
     assert timeline.count("<svg") >= 1 and "IoU per frame and flicker" in timeline
+    # Frames are scored as stored (--exif rotate is refused for video): the card says so.
+    assert "<dt>EXIF orientation</dt><dd>not applied: frames scored as stored</dd>" in html

@@ -228,7 +228,9 @@ def reproducibility(results: ResultsDocument, card: CardText, results_sha256: st
         ("Dataset", (dataset.path if dataset else None) or DASH),
         ("Dataset SHA-256", (dataset.sha256 if dataset else None) or DASH),
     ]
-    if not results.is_table:  # how images were read: a setting every IoU depends on
+    if results.unit == "clip":  # video refuses --exif rotate (evaluation/video_run.py)
+        rows.append(("EXIF orientation", "not applied: frames scored as stored"))
+    elif not results.is_table:  # how images were read: a setting every IoU depends on
         exif = results.settings.exif
         rows.append(("EXIF orientation", EXIF_LABELS.get(exif, exif)))
     rows += [

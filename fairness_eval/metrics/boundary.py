@@ -37,7 +37,7 @@ def mask_to_boundary(mask: np.ndarray, dilation_ratio: float = DEFAULT_RATIO) ->
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"a mask must be 2-D, not of shape {mask.shape}")
-    binary = mask.view(np.uint8) if mask.dtype == bool else (mask != 0).view(np.uint8)
+    binary = np.ascontiguousarray(mask if mask.dtype == bool else mask != 0).view(np.uint8)
     band = np.zeros(binary.shape, np.uint8)
     left, top, width, height = cv2.boundingRect(binary)
     if width and height:

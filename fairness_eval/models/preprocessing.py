@@ -90,6 +90,7 @@ def _broadcastable_positions(matrix: np.ndarray, height: int, width: int
     limit = float(np.iinfo(np.int32).max)
     fx = np.clip((x0 + _product(m[0], offset)) * scale, -limit - 1, limit)
     fy = np.clip((y0 + _product(m[3], offset)) * scale, -limit - 1, limit)
+    # np.rint rounds half to even, like cvRound / saturate_cast<int>(double).
     return np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
 
 

@@ -42,11 +42,6 @@ class TensorSpec:
     layout: str = "NHWC"  # of the input tensor
 
     @property
-    def batch(self) -> int:
-        """Images `predict_many` gives the model in one invoke where it can (1: one by one)."""
-        return getattr(self._runtime, "BATCH", 1)
-
-    @property
     def input_size(self) -> tuple[int, int]:
         """(height, width) the model expects."""
         if self.layout == "NCHW":

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 import cv2
-from replicated_dataset import PROJECT_ROOT, run_child, write_replicated_manifest
+from replicated_dataset import CLI, PROJECT_ROOT, write_replicated_manifest
 
 from fairness_eval.config.settings import cpu_count  # path set by replicated_dataset
 from fairness_eval.data.dataset import load_dataset
@@ -123,28 +123,30 @@ def grouped_model_seconds(samples: list[Sample], segmenter: Segmenter) -> float:
     return (time.process_time() - started) / len(images)
 
 
-def timed_child(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (the process and its reaped children) of one command."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    error = process.stderr.read()
-    process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{command[0]} failed:\n{error[-2000:]}")
+def timed_child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (the process and its reaped children) of one command.
+
+    Nothing watches the child while it runs (no memory sampling), so both sides of a
+    ratio are timed alike; stderr goes to a file, which never fills up as a pipe can.
+    """
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors,
+                                   text=True, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            sys.exit(f"{command[0]} failed:\n{errors.read()[-2000:]}")
     return seconds, usage.ru_utime + usage.ru_stime
 
 
 def fairness_eval_run(manifest: Path, out: Path, workers: int, formats: str = "",
                       extra: tuple[str, ...] = ()) -> tuple[float, float]:
-    child = run_child(["run", "--dataset", str(manifest), "--out", str(out), "--overwrite",
-                       "--workers", str(workers), "--threshold", str(THRESHOLD),
-                       "--format", formats, *extra])
-    if child.returncode != 0:
-        sys.exit(f"fairness-eval run failed ({child.returncode}):\n{child.stderr[-2000:]}")
-    return child.seconds, child.cpu_seconds
+    return timed_child([*CLI, "run", "--dataset", str(manifest), "--out", str(out),
+                        "--overwrite", "--workers", str(workers), "--threshold",
+                        str(THRESHOLD), "--format", formats, *extra],
+                       env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
 
 
 def mediapipe_python(option: str | None) -> str | None:

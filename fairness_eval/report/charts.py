@@ -5,10 +5,11 @@ Per attribute: a forest plot (each group's judged figure, IoU unless the run cho
 +- 2(1 - IAA) and the criterion (a) band reference +- the recorded factor x SD) and, where
 the per-image table is at hand, the distribution of the per-image figure per group.
 The forest plot is also drawn as PNG (`forest_plot_png`) for the Model Card Toolkit export.
-The SVGs carry no text nodes (glyphs are paths), no comments and ids made unique per chart,
-so that several can sit in one HTML page and user-supplied group names never become markup.
-The one exception is each chart's <title> (its accessible name, escaped), which names the
-attribute and what is drawn; the figures themselves are in the card's tables.
+The SVGs keep their text as text nodes, escaped by matplotlib (user-supplied group names
+never become markup), carry no comments, and have ids made unique per chart, so that
+several can sit in one HTML page. Each chart's <title> (escaped) is its accessible name;
+the figures themselves are in the card's tables. Layers with a mark per image (the
+distribution's points) are one raster image, so a chart's size does not grow with the set.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 One small SVG per attribute and condition: the clean figure at the left, then each
 severity in the order evaluated (mild to severe with the defaults), a line per group with
 its interval as error bars and the reference pool dashed. Colours are the groups', not
-verdicts: the verdicts are in the table beside it. Drawn as charts.py draws (glyphs as
-paths, ids unique per chart, the <title> the chart's accessible name).
+verdicts: the verdicts are in the table beside it. Drawn as charts.py draws (text as
+escaped text, ids unique per chart, the <title> the chart's accessible name).
 """
 
 from __future__ import annotations

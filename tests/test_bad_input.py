@@ -37,14 +37,13 @@ import cv2
 import numpy as np
 import pytest
 
-from fairness_eval import cli
+from fairness_eval import atomicwrite, cli
 from fairness_eval.config.files import load_config
 from fairness_eval.data.dataset import load_dataset
 from fairness_eval.errors import UsageError
 from fairness_eval.evaluation.store import ProgressStore
 from fairness_eval.evaluation.workers import evaluate_samples
 from fairness_eval.fairness.table import read_table
-from fairness_eval.results import document as results
 
 CLI = [sys.executable, "-c",
        "import sys; sys.argv[0] = 'fairness-eval'; from fairness_eval.cli import main; main()"]
@@ -577,7 +576,8 @@ def test_a_full_disk_while_writing_results_is_one_line_and_leaves_no_results(
             return _DiskFullAfterHalf(Path(path), mode)
         return builtins.open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(results, "open", full_disk_open, raising=False)
+    # Every output is written through atomicwrite (a .partial file, then a rename).
+    monkeypatch.setattr(atomicwrite, "open", full_disk_open, raising=False)
     code, lines = _run_main(monkeypatch, capsys, arguments)
     assert code == 2
     assert lines[-1] == (f"fairness-eval: error: cannot write {out / failing}: "

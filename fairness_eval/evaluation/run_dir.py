@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ..atomicwrite import PARTIAL_SUFFIX
 from ..data.samples import Dataset
 from ..errors import UsageError
 from ..results.names import PER_IMAGE_FILE, PROGRESS_FILE, RENDERED_REPORTS_FILE, RESULTS_FILE
@@ -39,8 +40,6 @@ LOCK_FILE = ".fairness-eval.lock"
 # What an image run writes besides reports and saved masks (SQLite adds -wal and -shm).
 RUN_FILES = (RESULTS_FILE, PER_IMAGE_FILE, PROGRESS_FILE, PROGRESS_FILE + "-wal",
              PROGRESS_FILE + "-shm")
-# A file fairness-eval writes atomically sits under this suffix until it is complete.
-PARTIAL_SUFFIX = ".partial"
 # Files that do not make a folder "not empty": the lock is held while the folder is checked.
 _BOOKKEEPING = (LOCK_FILE,)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.document import read_per_image, read_results
 from ..results.names import (
@@ -101,9 +101,9 @@ def render_reports(
         contents["json"] = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
     for fmt in wanted:
-        _atomic_write(targets[fmt], contents[fmt])
+        write_atomically(targets[fmt], contents[fmt])
         ledger[targets[fmt].name] = hashlib.sha256(contents[fmt]).hexdigest()
-    _atomic_write(run_dir / LEDGER_NAME, (json.dumps(ledger, indent=2, sort_keys=True) + "\n")
+    write_atomically(run_dir / LEDGER_NAME, (json.dumps(ledger, indent=2, sort_keys=True) + "\n")
                   .encode())
     return [targets[fmt] for fmt in wanted]
 
@@ -172,12 +172,3 @@ def _sha256_file(path: Path) -> str | None:
         return None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with open(partial, "wb") as handle:
-            handle.write(data)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

@@ -12,7 +12,6 @@ unit; judged.py names them).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -22,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
+from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.assessment import AttributeAssessment, GroupResult
 from ..results.comparison import GroupChange
@@ -192,15 +192,12 @@ def write_comparison_card(comparison: ModelComparison, out_dir: Path | str,
         from .pdf import pdf_bytes
 
         contents[out_dir / COMPARISON_PDF] = pdf_bytes(html, COMPARISON_PDF, "--format html")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot write {out_dir}: {error.strerror or error}") from None
     for path, data in contents.items():
-        partial = path.with_name(path.name + ".partial")
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(data)
-            os.replace(partial, path)
-        except OSError as error:
-            partial.unlink(missing_ok=True)
-            raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+        write_atomically(path, data)
     return list(contents)
 
 

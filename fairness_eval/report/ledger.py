@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.names import RENDERED_REPORTS_FILE
 
@@ -59,15 +59,8 @@ def refuse_foreign_files(targets: Iterable[Path], ledger: Mapping[str, str] | No
 
 def write_ledger(folder: Path | str, ledger: Mapping[str, str]) -> None:
     """Replace the folder's ledger atomically."""
-    path = Path(folder) / LEDGER_NAME
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_text(json.dumps(dict(ledger), indent=2, sort_keys=True) + "\n",
-                           encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    write_atomically(Path(folder) / LEDGER_NAME,
+                     (json.dumps(dict(ledger), indent=2, sort_keys=True) + "\n").encode())
 
 
 def record_written(paths: Iterable[Path]) -> None:

@@ -11,12 +11,12 @@ conditions.csv holds one row per image, condition and severity (CONDITION_COLUMN
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from .csvtext import read_back_text, spreadsheet_safe
 from .names import CONDITION_COLUMNS, CONDITIONS_FILE, GROUP_VERDICTS
@@ -276,17 +276,8 @@ def write_conditions_table(run_dir: Path, table: pd.DataFrame) -> Path:
     """Write conditions.csv atomically (a partial file never takes its name); text cells
     a spreadsheet would run as formulas are marked as text (csvtext.py)."""
     path = Path(run_dir) / CONDITIONS_FILE
-    partial = path.with_name(path.name + ".partial")
     safe = spreadsheet_safe(table[list(CONDITION_COLUMNS)])
-    try:
-        with open(partial, "wb") as handle:
-            handle.write(safe.to_csv(index=False).encode())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    write_atomically(path, safe.to_csv(index=False).encode(), durable=True)
     return path
 
 

@@ -13,7 +13,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from .csvtext import read_back_text, spreadsheet_safe
 from .jsonvalues import to_jsonable
@@ -215,23 +215,10 @@ def write_run(run_dir: Path, document: ResultsDocument | Mapping[str, Any],
     # sit beside a per_image.csv it does not describe; results.json is written last.
     (run_dir / RESULTS_FILE).unlink(missing_ok=True)
     if per_image is not None:  # text cells that a spreadsheet would run are marked as text
-        _atomic_write(run_dir / PER_IMAGE_FILE,
-                      spreadsheet_safe(per_image).to_csv(index=False).encode())
+        write_atomically(run_dir / PER_IMAGE_FILE,
+                         spreadsheet_safe(per_image).to_csv(index=False).encode(), durable=True)
     text = json.dumps(document.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _atomic_write(run_dir / RESULTS_FILE, text.encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with open(partial, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    write_atomically(run_dir / RESULTS_FILE, text.encode(), durable=True)
 
 
 def read_results(run_dir: Path | str) -> ResultsDocument:

@@ -16,11 +16,11 @@ per_image.csv (csvtext.py).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from .csvtext import read_back_text, spreadsheet_safe
 from .names import PER_CLIP_FILE, PER_FRAME_FILE
@@ -49,14 +49,7 @@ def per_frame_table(records: list[dict], clip_order: dict[str, int]) -> pd.DataF
 def write_video_tables(run_dir: Path, per_frame: pd.DataFrame, per_clip: pd.DataFrame) -> None:
     """Write per_frame.csv and per_clip.csv atomically into the run folder."""
     for name, table in ((PER_FRAME_FILE, per_frame), (PER_CLIP_FILE, per_clip)):
-        path = run_dir / name
-        partial = path.with_name(name + ".partial")
-        try:
-            partial.write_bytes(spreadsheet_safe(table).to_csv(index=False).encode())
-            os.replace(partial, path)
-        except OSError as error:
-            partial.unlink(missing_ok=True)
-            raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+        write_atomically(run_dir / name, spreadsheet_safe(table).to_csv(index=False).encode())
 
 
 def read_per_frame(run_dir: Path | str) -> pd.DataFrame:

@@ -19,6 +19,8 @@ CCP = SHARED / "datasets" / "ccp_fashion"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_run: runs the real model over a shared dataset")
+    config.addinivalue_line("markers", "slow: the real model, a browser, a cluster or a "
+                            "subprocess run of more than a few seconds")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,12 @@ check, without depending on it:
   is traced on a 5x finer grid, and in each pixel column the pixels from where the outline
   enters to where it leaves are set. Its boundary pixels therefore differ from OpenCV's
   fillPoly; annotations drawn with the COCO tools expect this rasterisation.
+
+Polygons are bounded by the image they belong to before anything is drawn, since tracing
+costs memory in proportion to the outline's length: every vertex within one image width
+(height) of the image, at most MAX_ANNOTATION_VERTICES vertices per annotation, and an
+outline at most MAX_OUTLINE_PERIMETERS times the image's perimeter. A 9 KB file could
+otherwise ask for tens of gigabytes.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ import numpy as np
 
 # The outline of a polygon is traced at this many steps per pixel (maskApi.c's `scale`).
 _POLYGON_SCALE = 5
+# Outlines drawn from a real mask have one vertex per boundary pixel (a few thousand for a
+# person); tracing costs a Python step per vertex, so this keeps one annotation near 1 s.
+MAX_ANNOTATION_VERTICES = 100_000
+# A person's outline is a few times the image's perimeter even where it is jagged; each
+# traced pixel of outline costs about 0.5 KB while the mask is drawn.
+MAX_OUTLINE_PERIMETERS = 32
 
 
 class SegmentationError(ValueError):
@@ -187,15 +199,50 @@ def check_segmentation(segmentation: object, height: int, width: int) -> None:
         elif not (isinstance(counts, list) and all(
                 isinstance(c, int) and not isinstance(c, bool) for c in counts)):
             raise SegmentationError("RLE 'counts' must be a string or a list of integers")
-        if any(c < 0 for c in counts) or sum(counts) != height * width:
-            raise SegmentationError(f"RLE counts cover {sum(counts)} pixels, not "
-                                    f"{height}x{width} = {height * width}")
+        _check_counts(counts, height, width)
         return
     if not isinstance(segmentation, list) or not segmentation:
         raise SegmentationError("segmentation must be a non-empty list of polygons or an "
                                 "RLE dict")
     for polygon in segmentation:
         _check_polygon(polygon)
+    _check_extent(segmentation, height, width)
+
+
+def _check_counts(counts: Sequence[int], height: int, width: int) -> None:
+    negative = next((c for c in counts if c < 0), None)
+    if negative is not None:
+        raise SegmentationError(f"RLE counts must be non-negative, not {negative}")
+    if sum(counts) != height * width:
+        raise SegmentationError(f"RLE counts cover {sum(counts)} pixels, not "
+                                f"{height}x{width} = {height * width}")
+
+
+def _check_extent(polygons: list[list[float]], height: int, width: int) -> None:
+    """Refuse polygons whose tracing would cost more than the image justifies: checked on
+    the vertices alone, before any array the size of the outline exists."""
+    vertices = sum(len(polygon) // 2 for polygon in polygons)
+    if vertices > MAX_ANNOTATION_VERTICES:
+        raise SegmentationError(f"{vertices:,} polygon vertices, above the limit of "
+                                f"{MAX_ANNOTATION_VERTICES:,} per annotation")
+    outline = 0.0
+    for polygon in polygons:
+        xy = np.asarray(polygon, dtype=np.float64)
+        x, y = xy[0::2], xy[1::2]
+        outside = (x < -width) | (x > 2 * width) | (y < -height) | (y > 2 * height)
+        if outside.any():
+            at = int(np.argmax(outside))
+            raise SegmentationError(
+                f"polygon vertex ({x[at]:g}, {y[at]:g}) lies more than the image's size "
+                f"outside the {width}x{height} image")
+        # The tracer steps once per fine-grid unit along each edge's longer axis.
+        outline += float(np.maximum(np.abs(np.diff(x, append=x[0])),
+                                    np.abs(np.diff(y, append=y[0]))).sum())
+    limit = MAX_OUTLINE_PERIMETERS * 2 * (width + height)
+    if outline > limit:
+        raise SegmentationError(f"polygon outlines {outline:,.0f} pixels long, above the limit "
+                                f"of {limit:,} ({MAX_OUTLINE_PERIMETERS} times the "
+                                f"{width}x{height} image's perimeter)")
 
 
 def _check_polygon(polygon: object) -> None:
@@ -214,16 +261,17 @@ def segmentation_mask(segmentation: object, height: int, width: int) -> np.ndarr
     if isinstance(segmentation, dict):
         return decode_rle(segmentation, height, width)
     if isinstance(segmentation, list) and segmentation:
+        check_segmentation(segmentation, height, width)
         mask = np.zeros((height, width), dtype=bool)
         for polygon in segmentation:
-            _check_polygon(polygon)
             mask |= polygon_mask(polygon, height, width)
         return mask
     raise SegmentationError("segmentation must be a non-empty list of polygons or an RLE dict")
 
 
 __all__ = [
-    "SegmentationError", "check_segmentation", "decode_counts_string", "decode_rle",
+    "MAX_ANNOTATION_VERTICES", "MAX_OUTLINE_PERIMETERS", "SegmentationError",
+    "check_segmentation", "decode_counts_string", "decode_rle",
     "encode_counts_string", "encode_mask", "mask_to_rle_counts", "polygon_mask",
     "rle_counts_to_mask", "segmentation_mask",
 ]

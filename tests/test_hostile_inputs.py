@@ -1,0 +1,126 @@
+"""Hostile inputs, the second pass: every input problem is one line and exit 2 (or a problem
+of its row or clip), and nothing an input declares is allocated before it is checked.
+
+Each case goes through the real command line: the console entry in this process (the
+helpers of test_hostile), or a child process where the case is about the process itself
+(a memory cap on its address space).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_hostile import CLI, FAST, main  # noqa: E402
+
+GREY = np.full((16, 24, 3), 90, np.uint8)
+# The address space a capped child gets: the CLI with numpy, OpenCV and the model's
+# runtime starts in well under this (checked by the runs below, which must succeed).
+MEMORY_CAP = 1 << 30
+
+
+def capped(*arguments: object) -> subprocess.CompletedProcess:
+    """`fairness-eval ARGUMENTS` in a child whose address space is capped at MEMORY_CAP."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    return subprocess.run([*CLI, *map(str, arguments)], capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit)
+
+
+# --- COCO: polygons bounded by the image before anything is drawn ---------------------
+
+
+def _coco_bomb(root: Path) -> Path:
+    """Three images: `a` with a polygon reaching 1e12 (a 1 KB file asking for tens of
+    gigabytes), `b` with a polygon of 150,000 vertices inside the image, `c` fine."""
+    (root / "images").mkdir(parents=True)
+    for stem in "abc":
+        cv2.imwrite(str(root / "images" / f"{stem}.jpg"), GREY)
+    many = np.tile([2.0, 2.0, 20.0, 2.0, 20.0, 12.0], 50_000).tolist()
+    segmentations = {
+        1: [[0, 0, 1e12, 0, 1e12, 1e12, 0, 1e12]],
+        2: [many],
+        3: [[4, 4, 18, 4, 18, 12, 4, 12]],
+    }
+    (root / "annotations.json").write_text(json.dumps({
+        "images": [{"id": i, "file_name": f"{s}.jpg", "width": 24, "height": 16}
+                   for i, s in zip((1, 2, 3), "abc", strict=True)],
+        "annotations": [{"id": 100 + i, "image_id": i, "category_id": 1, "iscrowd": 0,
+                         "segmentation": segmentation}
+                        for i, segmentation in segmentations.items()],
+        "categories": [{"id": 1, "name": "person"}]}))
+    return root
+
+
+def test_the_coco_bomb_is_refused_by_validate_under_a_memory_cap(tmp_path):
+    root = _coco_bomb(tmp_path / "coco")
+    done = capped("validate", "--dataset", root)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    annotations = root / "annotations.json"
+    assert f"{annotations}: 3 rows, 1 valid, 2 with problems" in done.stdout
+    problems = [line for line in done.stderr.splitlines() if line.startswith(str(annotations))]
+    assert problems == [
+        f"{annotations}, row 1 (a): annotation 101: polygon vertex (1e+12, 0) lies more than "
+        "the image's size outside the 24x16 image",
+        f"{annotations}, row 2 (b): annotation 102: 150,000 polygon vertices, above the "
+        "limit of 100,000 per annotation"]
+
+
+@pytest.mark.slow
+def test_the_coco_bomb_is_refused_by_run_and_skipped_rows_stay_skipped_under_a_memory_cap(
+        tmp_path, model_file):
+    root = _coco_bomb(tmp_path / "coco")
+    done = capped("run", "--dataset", root, "--out", tmp_path / "run", *FAST)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "annotation 101: polygon vertex (1e+12, 0)" in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "fairness-eval: error: 2 invalid row(s); fix them or pass --skip-invalid")
+    # Skipping them, the run scores the one good image within the cap.
+    done = capped("run", "--dataset", root, "--out", tmp_path / "run", "--skip-invalid",
+                  *FAST)
+    assert done.returncode == 0, done.stderr
+    rows = [row.split(",")[:3]
+            for row in (tmp_path / "run" / "per_image.csv").read_text().splitlines()[1:]]
+    assert rows == [["1", "a", "skipped"], ["2", "b", "skipped"], ["3", "c", "ok"]]
+
+
+def test_a_zigzag_outline_far_longer_than_the_image_is_a_problem_of_its_row(
+        tmp_path, monkeypatch, capsys):
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    cv2.imwrite(str(root / "images" / "a.jpg"), GREY)
+    # 2,000 vertices, each edge across the image (23 pixels): 46,000 pixels of outline.
+    zigzag = [float(v) for i in range(2_000) for v in (23.0 * (i % 2), i % 16)]
+    (root / "annotations.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 24, "height": 16}],
+        "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "segmentation": [zigzag]}],
+        "categories": [{"id": 1, "name": "person"}]}))
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", root)
+    assert code == 2
+    assert err[0].endswith("annotation 5: polygon outlines 46,000 pixels long, above the "
+                           "limit of 2,560 (32 times the 24x16 image's perimeter)"), err
+
+
+def test_negative_rle_counts_say_so(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "coco"
+    (root / "images").mkdir(parents=True)
+    cv2.imwrite(str(root / "images" / "a.jpg"), GREY)
+    # Sums to 24 x 16 = 384 pixels; the old message said "cover 384 pixels, not ... = 384".
+    (root / "annotations.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 24, "height": 16}],
+        "annotations": [{"id": 9, "image_id": 1, "category_id": 1,
+                         "segmentation": {"size": [16, 24], "counts": [390, -10, 4]}}],
+        "categories": [{"id": 1, "name": "person"}]}))
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", root)
+    assert code == 2
+    assert err[0].endswith("annotation 9: RLE counts must be non-negative, not -10"), err

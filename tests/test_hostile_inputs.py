@@ -124,3 +124,83 @@ def test_negative_rle_counts_say_so(tmp_path, monkeypatch, capsys):
     code, _, err = main(monkeypatch, capsys, "validate", "--dataset", root)
     assert code == 2
     assert err[0].endswith("annotation 9: RLE counts must be non-negative, not -10"), err
+
+
+# --- Video: a clip's frames share one size; frame names are numbers that fit ------------
+
+
+def _davis(root: Path, sizes: dict[str, list[tuple[int, int]]]) -> Path:
+    """A DAVIS layout: per clip, one (height, width) per frame, each frame with its mask."""
+    for clip, shapes in sizes.items():
+        frames, masks = root / "JPEGImages/480p" / clip, root / "Annotations/480p" / clip
+        frames.mkdir(parents=True)
+        masks.mkdir(parents=True)
+        for index, (height, width) in enumerate(shapes):
+            mask = np.zeros((height, width), np.uint8)
+            mask[height // 4: 3 * height // 4, width // 4: 3 * width // 4] = 255
+            cv2.imwrite(str(frames / f"{index:05d}.jpg"), np.full((height, width, 3), 90,
+                                                                  np.uint8))
+            cv2.imwrite(str(masks / f"{index:05d}.png"), mask)
+    return root
+
+
+def test_a_frame_and_its_mask_changing_size_mid_clip_is_a_problem_of_the_clip(
+        tmp_path, monkeypatch, capsys, model_file):
+    root = _davis(tmp_path / "davis", {"a": [(16, 24)] * 2 + [(24, 32)] * 2,
+                                       "b": [(16, 24)] * 3})
+    code, out, err = main(monkeypatch, capsys, "validate", "--dataset", root)
+    assert code == 2, err
+    assert out[0] == f"{root}: 2 clips, 1 valid (3 frames), 1 with problems"
+    frames = root / "JPEGImages/480p/a"
+    assert err == [
+        f"{frames / '00002.jpg'}, row 1 (a): frame 2 is 32x24 but frame 0 of the clip is "
+        "24x16 (a clip's frames must share one size)",
+        f"{frames / '00003.jpg'}, row 1 (a): frame 3 is 32x24 but frame 0 of the clip is "
+        "24x16 (a clip's frames must share one size)",
+        f"fairness-eval: error: 2 problem(s) in the clips of {root}"]
+    run = tmp_path / "run"
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", root, "--out", run, *FAST)
+    assert code == 2 and "Traceback" not in "\n".join(err), err
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", root, "--out", run,
+                        "--skip-invalid", *FAST)
+    assert code == 0, err
+    clips = [line.split(",")[:3] + line.split(",")[6:7]
+             for line in (run / "per_clip.csv").read_text().splitlines()[1:]]
+    assert clips == [["a", "0", "0", "skipped"], ["b", "3", "3", "ok"]]
+
+
+def test_a_frame_of_another_size_at_run_time_is_skipped_not_a_crash(tmp_path, model_file):
+    from fairness_eval.data.video import load_video_dataset
+    from fairness_eval.evaluation.clips import ClipOptions, evaluate_clip
+    from fairness_eval.models.segmenter import Segmenter
+
+    root = _davis(tmp_path / "davis", {"a": [(16, 24)] * 4})
+    clip = load_video_dataset(root).clips["a"]
+    # Validated, then changed on disk: frame 2 and its mask are now 32x24.
+    cv2.imwrite(str(clip.frames[2].image), np.full((24, 32, 3), 90, np.uint8))
+    cv2.imwrite(str(clip.frames[2].mask), np.zeros((24, 32), np.uint8))
+    records = evaluate_clip(clip, Segmenter(model_file.path), ClipOptions())
+    assert [r["status"] for r in records] == ["ok", "ok", "skipped", "ok"]
+    assert records[2]["reason"] == (f"{clip.frames[2].image}: frame is 32x24 but the clip's "
+                                    "first frame is 24x16")
+    assert records[3]["flicker"] is not None  # against frame 1, the last scored
+
+
+@pytest.mark.parametrize("stem, reason", [
+    ("1234567890123456789012345678901", "frame number has 31 digits; a frame number has at "
+                                        "most 18"),
+    ("0000\u00b2", "frame name is not a frame number (expected e.g. 00012.jpg)"),
+])
+def test_a_frame_name_too_large_or_not_ascii_is_a_problem_of_its_clip(
+        tmp_path, monkeypatch, capsys, stem, reason):
+    root = _davis(tmp_path / "davis", {"a": [(16, 24)] * 2, "b": [(16, 24)] * 2})
+    odd = root / "JPEGImages/480p/b" / f"{stem}.jpg"
+    cv2.imwrite(str(odd), GREY)
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", root)
+    assert code == 2, err
+    assert err == [f"{odd}, row 2 (b): {reason}",
+                   f"fairness-eval: error: 1 problem(s) in the clips of {root}"]
+    # A millisecond timestamp is a frame number (13 digits).
+    odd.rename(odd.with_name("1700000000000.jpg"))
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", root)
+    assert code == 0, err

@@ -51,6 +51,8 @@ ATTRIBUTES_FILE = "attributes.csv"
 # DAVIS ships 480p and Full-Resolution; the benchmark's results are on 480p.
 PREFERRED_RESOLUTION = "480p"
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+# Frame numbers are stored as 64-bit integers; 18 digits also hold millisecond timestamps.
+MAX_FRAME_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -290,9 +292,13 @@ def _numbered(folder: Path, extensions: tuple[str, ...], role: str, clip: str,
                                         f"; convert it or move it out of {folder.name}/", None,
                                         clip))
             continue
-        if not path.stem.isdigit():
+        if not _is_frame_number(path.stem):
             problems.append(Problem(str(path), f"{role} name is not a frame number "
                                     "(expected e.g. 00012" f"{path.suffix})", None, clip))
+        elif len(path.stem.lstrip("0")) > MAX_FRAME_DIGITS:
+            problems.append(Problem(str(path), f"{role} number has "
+                                    f"{len(path.stem.lstrip('0'))} digits; a frame number "
+                                    f"has at most {MAX_FRAME_DIGITS}", None, clip))
         elif int(path.stem) in found:
             problems.append(Problem(str(path), f"another {role} has frame number "
                                     f"{int(path.stem)} ({found[int(path.stem)].name})",
@@ -300,13 +306,20 @@ def _numbered(folder: Path, extensions: tuple[str, ...], role: str, clip: str,
         else:
             found[int(path.stem)] = path
     for path in other_masks:
-        if path.stem.isdigit() and int(path.stem) not in found:
+        if (_is_frame_number(path.stem) and len(path.stem.lstrip("0")) <= MAX_FRAME_DIGITS
+                and int(path.stem) not in found):
             problems.append(Problem(str(path), f"mask of frame {int(path.stem)}: "
                                     f"{unsupported_format(path, role, extensions)}; convert "
                                     "it", None, clip))
         else:
             unread.append(path)
     return found, problems
+
+
+def _is_frame_number(stem: str) -> bool:
+    # str.isdigit alone admits superscripts and other scripts' digits, which int() refuses
+    # or reads as a different number than the name shows.
+    return stem.isascii() and stem.isdigit()
 
 
 def _unread_note(root: Path, paths: list[Path]) -> str:
@@ -350,10 +363,18 @@ def _clip_file_problems(clip: VideoClip) -> list[tuple[str, str]]:
     """(file, reason) for every unusable file of a clip; masks must match the frame size."""
     problems: list[tuple[str, str]] = []
     size = _video_size(clip.video, problems) if clip.video is not None else None
+    first: tuple[int, tuple[int, int]] | None = None  # a clip's frames share one size
     for frame in clip.frames:
         if frame.image is not None:
             info = _header(frame.image, "frame", problems)
             size = (info.width, info.height) if info is not None else None
+            if size is not None and first is None:
+                first = (frame.index, size)
+            elif size is not None and first is not None and size != first[1]:
+                problems.append((str(frame.image), f"frame {frame.index} is "
+                                 f"{size[0]}x{size[1]} but frame {first[0]} of the clip is "
+                                 f"{first[1][0]}x{first[1][1]} (a clip's frames must share "
+                                 "one size)"))
         if frame.mask is None:
             continue
         mask = _header(frame.mask, "mask", problems)

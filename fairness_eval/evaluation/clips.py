@@ -10,9 +10,10 @@ form over local processes.
 
 Per frame: every frame is run; a frame with a mask is scored (IoU, Boundary IoU, flicker
 against the previous scored frame, metrics/); a frame without one has status
-"unannotated"; a frame that cannot be read or segmented is "skipped" with its reason and
-leaves the prior as it was (a frame whose mask cannot be read is run, then skipped). Only
-a failure to write a saved mask stops the run.
+"unannotated"; a frame that cannot be read or segmented, or is not the size of the clip's
+first frame, is "skipped" with its reason and leaves the prior as it was (a frame whose
+mask cannot be read is run, then skipped). Only a failure to write a saved mask stops the
+run.
 """
 
 from __future__ import annotations
@@ -75,10 +76,17 @@ def evaluate_clip(clip: VideoClip, segmenter: Segmenter, options: ClipOptions = 
     previous: tuple[np.ndarray, np.ndarray] | None = None  # last scored (prediction, truth)
     records = []
     seen: set[int] = set()
+    size: tuple[int, ...] | None = None  # (height, width) of the clip's first decoded frame
     for frame, image, failure in _frames(clip, digest):
         seen.add(frame.index)
         record: dict[str, Any] = {"clip": clip.name, "frame": frame.index}
+        if failure is None and size is not None and image.shape[:2] != size:
+            # Validation refuses such clips; a file changed since, or a video stream that
+            # changes size, must not reach the prior or flicker at another shape.
+            failure = (f"{_where(clip, frame)}: frame is {image.shape[1]}x{image.shape[0]} "
+                       f"but the clip's first frame is {size[1]}x{size[0]}")
         if failure is None:
+            size = image.shape[:2]
             try:
                 prediction = segmenter.segment(image, prior if stateful else None)
             except (cv2.error, ValueError, MemoryError) as error:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_hostile import CLI, FAST, main  # noqa: E402
+from test_hostile import CLI, FAST, main, one_line_refusal  # noqa: E402
 
 GREY = np.full((16, 24, 3), 90, np.uint8)
 # The address space a capped child gets: the CLI with numpy, OpenCV and the model's
@@ -204,3 +204,38 @@ def test_a_frame_name_too_large_or_not_ascii_is_a_problem_of_its_clip(
     odd.rename(odd.with_name("1700000000000.jpg"))
     code, _, err = main(monkeypatch, capsys, "validate", "--dataset", root)
     assert code == 0, err
+
+
+# --- The progress store: an edited row is refused, never resumed or crashed on ------------
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE rows SET data = 'not json' WHERE row = 2",
+    "UPDATE rows SET data = '[1, 2]' WHERE row = 2",
+    "UPDATE rows SET data = '{\"row\": 2}' WHERE row = 2",
+    # Well-formed, but numbers fairness-eval never computed: resumed, they would be scored.
+    "UPDATE rows SET data = replace(data, '\"union\": 64', '\"union\": 6') WHERE row = 2",
+    "UPDATE rows SET row = 9 WHERE row = 2",
+    "UPDATE meta SET value = 'nope'",
+    "UPDATE meta SET value = '[]'",
+])
+def test_an_edited_progress_store_row_is_one_line_on_resume(tmp_path, monkeypatch, capsys,
+                                                            model_file, edit):
+    import sqlite3
+
+    from test_hostile import tiny_folder
+
+    dataset = tiny_folder(tmp_path / "ds")
+    run = tmp_path / "run"
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out", run, *FAST)
+    assert code == 0, err
+    everything = "SELECT * FROM rows UNION ALL SELECT key, value, 0, 0, 0 FROM meta"
+    with sqlite3.connect(run / "progress.sqlite") as connection:
+        before = connection.execute(everything).fetchall()
+        connection.execute(edit)
+        assert connection.execute(everything).fetchall() != before
+    connection.close()
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out", run,
+                        "--resume", *FAST)
+    line = one_line_refusal(code, err, f"--resume: {run / 'progress.sqlite'}: ")
+    assert line.endswith("(edited?); start a new --out")

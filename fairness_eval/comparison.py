@@ -26,21 +26,32 @@ from .fairness.comparison import Run, load_run
 from .report.comparison import closing_lines, comparison_markdown
 from .report.ledger import record_written, refuse_foreign_files
 from .results.comparison import Comparison
+from .results.document import verify_tables
 from .results.jsonvalues import to_jsonable
 from .results.names import COMPARISON_JSON, COMPARISON_MD
 from .results.schema import ResultsDocument
 from .stats.paired import PairedChange, paired_change
 
 __all__ = ["COMPARISON_JSON", "COMPARISON_MD", "Comparison", "PairedChange", "Run",
-           "closing_lines", "compare_loaded_runs", "compare_runs", "load_run", "paired_change",
-           "run_compare", "write_comparison"]
+           "closing_lines", "compare_loaded_runs", "compare_runs", "load_checked_run", "load_run",
+           "paired_change", "run_compare", "write_comparison"]
 
 
 def compare_runs(
     baseline_dir: Path | str, candidate_dir: Path | str, options: CompareOptions | None = None
 ) -> Comparison:
     """Compare two runs over the same images (see the module docstring)."""
-    return compare_loaded_runs(load_run(baseline_dir), load_run(candidate_dir), options)
+    return compare_loaded_runs(load_checked_run(baseline_dir), load_checked_run(candidate_dir),
+                               options)
+
+
+def load_checked_run(run_dir: Path | str) -> Run:
+    """`load_run`, refusing a run whose per_image.csv (per_clip.csv, per_frame.csv) is not
+    the one its results.json recorded: a paired change from an edited table is not the
+    run's, and could pass or fail `--max-drop` on a number nobody measured."""
+    run = load_run(run_dir)
+    verify_tables(run.path, run.results)
+    return run
 
 
 def compare_loaded_runs(baseline: Run, candidate: Run, options: CompareOptions | None = None

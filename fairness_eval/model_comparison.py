@@ -15,10 +15,9 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .comparison import compare_loaded_runs, write_comparison
+from .comparison import compare_loaded_runs, load_checked_run, write_comparison
 from .config.command_options import CompareOptions
 from .errors import UsageError
-from .fairness.comparison import load_run
 from .report.ledger import record_written, refuse_foreign_files
 from .report.model_comparison import model_comparison_markdown, models_closing_lines
 from .results.jsonvalues import to_jsonable
@@ -34,7 +33,7 @@ def compare_models(run_dirs: Sequence[Path | str], options: CompareOptions | Non
     options = CompareOptions() if options is None else options
     if len(run_dirs) < 2:
         raise UsageError("compare: give at least two run folders (the baseline first)")
-    runs = [load_run(path) for path in run_dirs]
+    runs = [load_checked_run(path) for path in run_dirs]
     pairs = tuple(compare_loaded_runs(runs[0], run, options) for run in runs[1:])
     labels = unique_labels([run.results.model_name for run in runs],
                            [str(run.path) for run in runs])

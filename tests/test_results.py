@@ -19,7 +19,7 @@ from fairness_eval.results.schema import ResultsDocument
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMA_ORDER = ["schema_version", "kind", "model", "dataset", "settings", "config", "versions",
                 "command", "started", "finished", "table", "overall", "bootstrap",
-                "inter_annotator_iou", "attributes"]
+                "inter_annotator_iou", "attributes", "conditions", "adjustment", "tables"]
 
 
 def test_per_image_table_with_a_non_number_names_the_line(tmp_path):

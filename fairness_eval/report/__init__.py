@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomicwrite import write_atomically
 from ..errors import UsageError
-from ..results.document import read_per_image, read_results
+from ..results.document import read_per_image, read_results, verify_tables
 from ..results.names import (
     MODEL_CARD_HTML,
     MODEL_CARD_JSON,
@@ -61,14 +61,16 @@ def render_reports(
     override the default card text. examples: per group, that many lowest-IoU images as
     overlays in the HTML/PDF (needs a run made with --save-masks, and `images`: image id
     -> its files, e.g. {s.image_id: s for s in dataset.samples}). Raises UsageError for a
-    missing or unreadable run folder, an unknown format, a bad card file, or an existing
-    file fairness-eval did not write (unless overwrite).
+    missing or unreadable run folder, an unknown format, a bad card file, a table changed
+    since results.json recorded it, or an existing file fairness-eval did not write (unless
+    overwrite).
     """
     run_dir = Path(run_dir)
     wanted = _check_formats(formats)
     if examples < 0:
         raise UsageError(f"--examples: {examples} must be >= 0")
     results = read_results(run_dir)
+    verify_tables(run_dir, results)  # the card's distributions and overlays read them
     per_image = None
     if not results.is_table and (run_dir / PER_IMAGE_FILE).is_file():
         per_image = read_per_image(run_dir)

@@ -6,10 +6,11 @@ Per attribute: a forest plot (each group's judged figure, IoU unless the run cho
 the per-image table is at hand, the distribution of the per-image figure per group.
 The forest plot is also drawn as PNG (`forest_plot_png`) for the Model Card Toolkit export.
 The SVGs keep their text as text nodes, escaped by matplotlib (user-supplied group names
-never become markup), carry no comments, and have ids made unique per chart, so that
-several can sit in one HTML page. Each chart's <title> (escaped) is its accessible name;
-the figures themselves are in the card's tables. Layers with a mark per image (the
-distribution's points) are one raster image, so a chart's size does not grow with the set.
+never become markup) with invisible characters shown as escapes (text.py), carry no
+comments, and have ids made unique per chart, so that several can sit in one HTML page.
+Each chart's <title> (escaped) is its accessible name; the figures themselves are in the
+card's tables. Layers with a mark per image (the distribution's points) are one raster
+image, so a chart's size does not grow with the set.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from ..results.assessment import AttributeAssessment, GroupResult, as_attribute  # noqa: E402
 from ..results.labels import group_labels as label_rows  # noqa: E402
 from ..results.names import LOWER_IS_BETTER_METRICS  # noqa: E402
 from .formatting import is_number  # noqa: E402
 from .judged import metric_label  # noqa: E402
+from .text import visible  # noqa: E402
 
 # Verdict colours, shared with the CSS (card.css): pass, inconclusive, violation, not gated.
 COLOURS = {
@@ -271,6 +274,8 @@ def _label(group: str, data: GroupResult) -> str:
     text = str(group)
     if len(text) > 32:
         text = text[:31] + "…"
+    # Tick labels are made at drawing time, after `_visible_text` looked: escaped here.
+    text = visible(text, keep_layout=False)
     # A "$" would switch matplotlib to mathtext; group names are literal text.
     text = text.replace("$", r"\$")
     if isinstance(n, int):
@@ -279,8 +284,19 @@ def _label(group: str, data: GroupResult) -> str:
     return f"{text}  ({100 * share:.1f}%)" if is_number(share) else text
 
 
+def _visible_text(figure: Any) -> None:
+    """Every text of the figure (ticks, titles, legends) with its invisible characters as
+    escapes, whichever chart module set it: a direction override would draw a group name
+    reversed, and a control character is not allowed in the SVG's XML at all."""
+    for text in figure.findobj(Text):
+        shown = visible(text.get_text(), keep_layout=False)
+        if shown != text.get_text():
+            text.set_text(shown)
+
+
 def _png(figure: Any, dpi: int) -> bytes:
     """The figure as PNG bytes, without the Software tag (same bytes for the same chart)."""
+    _visible_text(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(figure)
@@ -293,6 +309,7 @@ def figure_svg(figure: Any, key: str, title: str) -> str:
 
     `key` names the chart uniquely within a page: it salts matplotlib's ids and prefixes
     every id, so several charts can share one HTML page. Closes the figure."""
+    _visible_text(figure)
     buffer = io.StringIO()
     # The salt seeds matplotlib's id hashes: fixed per chart, so output is reproducible.
     with plt.rc_context({"svg.hashsalt": key}):
@@ -300,7 +317,9 @@ def figure_svg(figure: Any, key: str, title: str) -> str:
                        metadata={"Date": None, "Creator": None})
     plt.close(figure)
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    # Whatever text a chart module passed on raw (a tick label) is escaped here: the inline
+    # SVG stays well-formed XML and shows no override.
+    text = visible(text[text.index("<svg"):])
     text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
     # Its stroke defaults would apply to the whole HTML page; card.css scopes them instead.
@@ -313,4 +332,4 @@ def figure_svg(figure: Any, key: str, title: str) -> str:
     text = re.sub(r'(<svg[^>]*?)\s+width="[^"]+"\s+height="[^"]+"', r"\1", text, count=1)
     text = text.replace("<svg ", '<svg class="chart" role="img" ', 1)
     opening = text.index(">") + 1
-    return f"{text[:opening]}\n<title>{html.escape(title)}</title>{text[opening:]}"
+    return f"{text[:opening]}\n<title>{html.escape(visible(title))}</title>{text[opening:]}"

@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
@@ -28,7 +27,7 @@ from ..results.comparison import GroupChange
 from ..results.model_comparison import ComparedModel, ModelComparison
 from .comparison_charts import model_style, models_forest_svg
 from .formatting import DASH, STATISTIC_LABELS, interval, pct, points, verdict, worst_verdict
-from .html import STYLESHEET, breakable
+from .html import STYLESHEET, card_environment
 from .judged import JudgedFigure
 
 TEMPLATE = "comparison.html.j2"
@@ -171,10 +170,7 @@ def _change_cell(changes: Any, group: str) -> dict[str, Any]:
 
 def comparison_card_html(comparison: ModelComparison) -> str:
     """The comparison card as one self-contained HTML page (no scripts, fetches nothing)."""
-    environment = Environment(loader=PackageLoader("fairness_eval", "templates"),
-                              autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
-    environment.filters["breakable"] = breakable
+    environment = card_environment()
     css = resources.files("fairness_eval").joinpath(f"templates/{STYLESHEET}").read_text("utf-8")
     return environment.get_template(TEMPLATE).render(
         **comparison_context(comparison), css=Markup(css), generator_version=__version__)

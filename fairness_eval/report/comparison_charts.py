@@ -18,6 +18,7 @@ from ..results.names import LOWER_IS_BETTER_METRICS
 from .charts import CHART_STYLE, INK, figure_svg
 from .formatting import is_number
 from .judged import metric_label
+from .text import visible
 
 # The Okabe-Ito palette (distinguishable with the common colour-vision deficiencies) and a
 # marker shape per model, repeated past six models.
@@ -98,6 +99,7 @@ def _label(text: str) -> str:
     text = str(text)
     if len(text) > 32:
         text = text[:31] + "…"
+    text = visible(text, keep_layout=False)  # no override or control character drawn
     return text.replace("$", r"\$")  # a "$" would switch matplotlib to mathtext
 
 

@@ -6,7 +6,9 @@ return before one) as a formula: an image named `=HYPERLINK(...)` or an attribut
 injection, such a text cell is written with a leading apostrophe, which spreadsheets show
 as text and hide. A text cell that itself starts with an apostrophe gets one more, so that
 fairness-eval's reader, which removes one leading apostrophe, reads every cell back
-exactly. Numeric columns are never touched: -0.5 stays a number.
+exactly. Numeric columns are never touched: -0.5 stays a number. Column names (the
+header) are text cells too: an attribute column named `=cmd` is written `'=cmd`, and the
+readers take the header back with `plain_header`.
 """
 
 from __future__ import annotations
@@ -37,14 +39,21 @@ def plain_text(value: Any) -> Any:
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `frame` whose text cells are safe in a spreadsheet; numbers untouched."""
+    """A copy of `frame` whose header and text cells are safe in a spreadsheet; numbers
+    untouched."""
     import pandas as pd
 
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(spreadsheet_text)
+    safe.columns = [spreadsheet_text(str(column)) for column in safe.columns]
     return safe
+
+
+def plain_header(frame: pd.DataFrame) -> None:
+    """Undo `spreadsheet_safe` in place on the column names of a frame just read."""
+    frame.columns = [plain_text(column) for column in frame.columns]
 
 
 def read_back_text(frame: pd.DataFrame, columns: Iterable[str]) -> None:
@@ -53,4 +62,5 @@ def read_back_text(frame: pd.DataFrame, columns: Iterable[str]) -> None:
         frame[column] = frame[column].map(plain_text)
 
 
-__all__ = ["TEXT_MARK", "plain_text", "read_back_text", "spreadsheet_safe", "spreadsheet_text"]
+__all__ = ["TEXT_MARK", "plain_header", "plain_text", "read_back_text", "spreadsheet_safe",
+           "spreadsheet_text"]

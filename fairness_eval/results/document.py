@@ -22,14 +22,17 @@ import pandas as pd
 
 from ..atomicwrite import write_atomically
 from ..errors import UsageError
-from .csvtext import read_back_text, spreadsheet_safe
+from .csvtext import plain_header, read_back_text, spreadsheet_safe
 from .jsonvalues import to_jsonable
 from .names import (
     ANNOTATOR_IOU_PREFIX,
+    CONDITIONS_FILE,
     COUNT_COLUMNS,
     IMAGE_COLUMN,
     INTER_ANNOTATOR_COLUMN,
     NUMBER_COLUMNS,
+    PER_CLIP_FILE,
+    PER_FRAME_FILE,
     PER_IMAGE_FILE,
     REASON_COLUMN,
     RESULTS_FILE,
@@ -38,7 +41,7 @@ from .names import (
     STATUS_COLUMN,
     STATUS_OK,
 )
-from .provenance import ConfigRecord, DatasetRecord, ModelRecord, SkippedRow
+from .provenance import ConfigRecord, DatasetRecord, ModelRecord, SkippedRow, TableHashes
 from .schema import ResultsDocument, as_document
 from .settings import RecordedSettings
 from .versions import versions  # defined there without pandas; re-exported
@@ -46,12 +49,15 @@ from .versions import versions  # defined there without pandas; re-exported
 # Kept under their earlier names for the modules that import them from here.
 RESULTS_NAME = RESULTS_FILE
 PER_IMAGE_NAME = PER_IMAGE_FILE
+# The tables whose recorded hashes `verify_tables` checks.
+_CHECKED_TABLES = (PER_IMAGE_FILE, PER_FRAME_FILE, PER_CLIP_FILE, CONDITIONS_FILE)
 BASE_COLUMNS = (ROW_COLUMN, IMAGE_COLUMN, STATUS_COLUMN, REASON_COLUMN, *NUMBER_COLUMNS,
                 "both_empty", "content_sha256")
 
 __all__ = ["BASE_COLUMNS", "NUMBER_COLUMNS", "PER_IMAGE_NAME", "RESULTS_NAME", "SCHEMA_VERSION",
            "build_document", "build_table_document", "model_record", "per_image_table",
-           "read_per_image", "read_results", "to_jsonable", "versions", "write_run"]
+           "read_per_image", "read_results", "to_jsonable", "verify_tables", "versions",
+           "write_run"]
 
 
 def per_image_table(rows: list[dict[str, Any]], dataset: Any) -> pd.DataFrame:
@@ -214,11 +220,47 @@ def write_run(run_dir: Path, document: ResultsDocument | Mapping[str, Any],
     # An earlier results.json (--overwrite, --resume) must not outlive a failed write and
     # sit beside a per_image.csv it does not describe; results.json is written last.
     (run_dir / RESULTS_FILE).unlink(missing_ok=True)
+    hashes: dict[str, str] = {}
     if per_image is not None:  # text cells that a spreadsheet would run are marked as text
-        write_atomically(run_dir / PER_IMAGE_FILE,
-                         spreadsheet_safe(per_image).to_csv(index=False).encode(), durable=True)
+        data = spreadsheet_safe(per_image).to_csv(index=False).encode()
+        write_atomically(run_dir / PER_IMAGE_FILE, data, durable=True)
+        hashes[PER_IMAGE_FILE] = hashlib.sha256(data).hexdigest()
+    # The run's other tables were written just before this, by their stages.
+    for name in _tables_beside(document):
+        if (run_dir / name).is_file():
+            hashes[name] = hashlib.sha256((run_dir / name).read_bytes()).hexdigest()
+    if hashes:
+        document = dataclasses.replace(document, tables=TableHashes(hashes))
     text = json.dumps(document.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     write_atomically(run_dir / RESULTS_FILE, text.encode(), durable=True)
+
+
+def _tables_beside(document: ResultsDocument) -> tuple[str, ...]:
+    """The tables other than per_image.csv that `document`'s run wrote beside it."""
+    names = (PER_FRAME_FILE, PER_CLIP_FILE) if document.unit == "clip" else ()
+    return names + ((CONDITIONS_FILE,) if document.conditions is not None else ())
+
+
+def verify_tables(run_dir: Path | str, document: ResultsDocument) -> None:
+    """Refuse (UsageError, one line) a table beside results.json whose bytes are not the
+    ones the document recorded when it was written: figures built from an edited table
+    would not be the run's. A document written before hashes were recorded has none to
+    check."""
+    if document.tables is None:
+        return
+    for name, expected in document.tables.sha256.items():
+        if name not in _CHECKED_TABLES:
+            continue  # only fairness-eval's own table names; never a path
+        path = Path(run_dir) / name
+        try:
+            found = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            raise UsageError(f"{path}: cannot be read ({error.strerror or error}); "
+                             f"{RESULTS_FILE} records it") from None
+        if found != expected:
+            raise UsageError(f"{path}: changed since the run wrote it (SHA-256 {found[:12]}, "
+                             f"{RESULTS_FILE} records {str(expected)[:12]}); its figures "
+                             "would not be the run's: rerun, or restore the file")
 
 
 def read_results(run_dir: Path | str) -> ResultsDocument:
@@ -245,6 +287,7 @@ def read_per_image(run_dir: Path | str) -> pd.DataFrame:
     if not path.exists():
         raise UsageError(f"{path}: not found (runs from --from-table have no per-image table)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    plain_header(frame)
     numeric = [c for c in frame.columns
                if c in (*NUMBER_COLUMNS, ROW_COLUMN, INTER_ANNOTATOR_COLUMN)
                or c.startswith(ANNOTATOR_IOU_PREFIX)]

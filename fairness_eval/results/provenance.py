@@ -1,7 +1,8 @@
 """What a results document says was evaluated, and how: the model file, the dataset (or the
-published table) and the configuration. Frozen records of results.json's `model`,
-`dataset`, `table` and `config` blocks (docs/results-schema.md), each with a checked
-`from_json` and a `to_json` that writes the block as the schema lays it out.
+published table), the configuration, and the tables written beside it. Frozen records of
+results.json's `model`, `dataset`, `table`, `config` and `tables` blocks
+(docs/results-schema.md), each with a checked `from_json` and a `to_json` that writes the
+block as the schema lays it out.
 """
 
 from __future__ import annotations
@@ -188,5 +189,25 @@ class ConfigRecord:
         return without_absent(block, ("effective",))
 
 
-__all__ = ["ConfigRecord", "DatasetRecord", "ModelRecord", "SkippedRow", "TableSource",
-           "without_absent"]
+@dataclass(frozen=True)
+class TableHashes:
+    """The SHA-256 of each table written beside results.json (per_image.csv; a video run's
+    per_frame.csv and per_clip.csv; conditions.csv), of the bytes as written. The readers
+    that build figures from a table (the card, `compare`) refuse one that no longer matches:
+    an edited cell would otherwise move a mean the document does not show."""
+
+    sha256: Mapping[str, str]  # file name -> hex digest
+
+    @classmethod
+    def from_json(cls, node: Node) -> TableHashes | None:
+        if node.value is None:
+            return None
+        node.mapping()
+        return cls(sha256={name: value.text() for name, value in node.items()})
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.sha256)
+
+
+__all__ = ["ConfigRecord", "DatasetRecord", "ModelRecord", "SkippedRow", "TableHashes",
+           "TableSource", "without_absent"]

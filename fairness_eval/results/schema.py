@@ -25,6 +25,7 @@ from .provenance import (
     DatasetRecord,
     ModelRecord,
     SkippedRow,
+    TableHashes,
     TableSource,
     without_absent,
 )
@@ -154,9 +155,10 @@ class ResultsDocument:
     inter_annotator_iou: InterAnnotatorIoU = field(default_factory=InterAnnotatorIoU)
     conditions: ConditionsRecord | None = None  # --conditions only (results/conditions.py)
     adjustment: AdjustmentRecord | None = None  # --adjust-for only
+    tables: TableHashes | None = None  # SHA-256 of the tables written beside it
 
     _OPTIONAL = ("model", "dataset", "config", "versions", "command", "started", "finished",
-                 "table", "conditions", "adjustment")
+                 "table", "conditions", "adjustment", "tables")
 
     # -- readings of the record -------------------------------------------------------
 
@@ -275,6 +277,7 @@ class ResultsDocument:
                         for name, block in attributes.items()},
             conditions=ConditionsRecord.from_json(node.get("conditions")),
             adjustment=AdjustmentRecord.from_json(node.get("adjustment")),
+            tables=TableHashes.from_json(node.get("tables")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -297,6 +300,7 @@ class ResultsDocument:
             "attributes": {name: a.to_json() for name, a in self.attributes.items()},
             "conditions": None if self.conditions is None else self.conditions.to_json(),
             "adjustment": None if self.adjustment is None else self.adjustment.to_json(),
+            "tables": None if self.tables is None else self.tables.to_json(),
         }
         return without_absent(document, self._OPTIONAL)
 

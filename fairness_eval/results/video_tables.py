@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..atomicwrite import write_atomically
 from ..errors import UsageError
-from .csvtext import read_back_text, spreadsheet_safe
+from .csvtext import plain_header, read_back_text, spreadsheet_safe
 from .names import PER_CLIP_FILE, PER_FRAME_FILE
 
 FRAME_COLUMNS = ("clip", "frame", "status", "reason", "intersection", "union", "iou",
@@ -71,6 +71,7 @@ def _read(path: Path, numeric: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         raise UsageError(f"{path}: not found (is this a video run folder?)")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    plain_header(table)
     read_back_text(table, [c for c in table.columns if c not in numeric])
     for column in (c for c in numeric if c in table.columns):
         values = pd.to_numeric(table[column].replace("", None), errors="coerce")

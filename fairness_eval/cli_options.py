@@ -13,6 +13,7 @@ import click
 
 from .config.rules import (
     CI_METHODS,
+    FAMILYWISE,
     DEFAULT_MAX_PIXELS,
     EXECUTORS,
     EXIF_CHOICES,
@@ -56,6 +57,11 @@ CRITERIA_OPTIONS = [
                  help="Criterion (a): standard deviations from the reference."),
     click.option("--sd-ddof", type=str, metavar="INTEGER", default=0, show_default=True,
                  help="Criterion (a): 0 population SD, 1 sample SD."),
+    click.option("--familywise", type=str, metavar=choices_metavar(FAMILYWISE), default="holm",
+                 show_default=True,
+                 help="Family-wise control of the statistical verdicts over all of a run's "
+                      "gated checks: holm keeps the chance that a fair model fails anywhere "
+                      "at or below 1 - confidence; none judges each check at --confidence."),
 ]
 STATISTICS_OPTIONS = [
     click.option("--bootstrap", type=str, metavar="INTEGER", default=10_000, show_default=True,
@@ -107,6 +113,8 @@ GATE_OPTIONS = [
     click.option("--gate", is_flag=True,
                  help="Exit 1 when a gated fairness criterion is violated."),
     click.option("--strict", is_flag=True, help="With --gate, an inconclusive verdict fails too."),
+    click.option("--allow-empty-gate", is_flag=True,
+                 help="With --gate, pass when nothing could be gated (otherwise exit 2)."),
 ]
 EXECUTOR_OPTIONS = [
     click.option("--executor", type=str, metavar=choices_metavar(EXECUTORS), default="local",
@@ -136,6 +144,11 @@ IMAGE_OPTIONS = [
                  show_default=True,
                  help="Images with an EXIF orientation: score the stored pixels (ignore) or "
                       "turn them upright first (rotate: masks drawn on the displayed image)."),
+    click.option("--mask-person-value", type=str, metavar="N", default=None,
+                 help="Masks are label indices (e.g. 0 and 1, as FiftyOne, CVAT and Label "
+                      "Studio export them): person where the value is N, in ground-truth, "
+                      "ignore, annotator and supplied prediction masks; the VOC devkit's "
+                      "person class. Default: 8-bit masks, >= 128 is person."),
 ]
 
 # `run`: which model, where the run goes, what it evaluates and how it scores a mask.
@@ -164,7 +177,7 @@ RUN_OPTIONS = [
                  default=0.5, show_default=True,
                  help="Person probability above which a pixel is person (the mask threshold)."),
     click.option("--threads", type=str, metavar="INTEGER", default=1, show_default=True,
-                 help="LiteRT (XNNPack) threads per worker."),
+                 help="LiteRT (XNNPack) threads per worker (1 to 1024)."),
     click.option("--workers", type=str, metavar="INTEGER", default=None,
                  help="Worker processes (default: the number of cores)."),
     click.option("--save-masks", is_flag=True, help="Write predicted masks to <out>/masks/."),

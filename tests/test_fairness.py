@@ -55,7 +55,8 @@ def test_output_is_plain_json_with_the_schema_keys():
     result = run(table, attributes=["region"])
     json.dumps(result, allow_nan=False)
     assert all(v is None or type(v) in (str, int, float, bool) for v in walk(result))
-    assert set(result) == {"overall", "bootstrap", "inter_annotator_iou", "attributes"}
+    assert set(result) == {"overall", "bootstrap", "inter_annotator_iou", "attributes",
+                           "familywise"}
     block = result["attributes"]["region"]
     for key in ("kind", "k", "reference", "reference_kind", "sd", "max_attainable_sd", "range",
                 "criteria", "verdict", "groups"):
@@ -212,8 +213,10 @@ def test_intersections_cross_groups_with_the_same_machinery():
     table = per_image_table({"a": (60, 0.95), "b": (80, 0.93)})
     table["gender"] = rng.choice(["f", "m"], len(table))
     table.loc[table.index[:3], "gender"] = None
+    # Each check at the run's confidence: under Holm the family (and so the confidence of
+    # every check) depends on how many attributes are judged together.
     result = run(table, attributes=["region", "gender"], intersect=[("region", "gender")],
-                      inter_annotator_iou=0.98)
+                 inter_annotator_iou=0.98, familywise="none")
     block = result["attributes"]["region×gender"]
     assert block["kind"] == "intersection" and block["columns"] == ["region", "gender"]
     assert list(block["groups"]) == ["a×f", "a×m", "b×f", "b×m", NOT_ANNOTATED]
@@ -222,15 +225,16 @@ def test_intersections_cross_groups_with_the_same_machinery():
     assert block["groups"][NOT_ANNOTATED]["n"] == 3
     # A comma-separated string names the same intersection.
     again = run(table, attributes=[], intersect=["region,gender"],
-                     inter_annotator_iou=0.98)
+                inter_annotator_iou=0.98, familywise="none")
     assert again["attributes"]["region×gender"] == block
 
 
 def test_adding_an_attribute_changes_no_other_attributes_results():
     table = per_image_table({"a": (40, 0.95), "b": (50, 0.94)})
     table["gender"] = np.where(np.arange(len(table)) % 2, "f", "m")
-    alone = run(table, attributes=["region"])
-    both = run(table, attributes=["gender", "region"], intersect=[("region", "gender")])
+    alone = run(table, attributes=["region"], familywise="none")
+    both = run(table, attributes=["gender", "region"], intersect=[("region", "gender")],
+               familywise="none")
     assert both["attributes"]["region"] == alone["attributes"]["region"]
     assert both["overall"] == alone["overall"]
 
@@ -317,3 +321,15 @@ def test_dataset_inter_annotator_interval_sets_the_threshold_range():
     assert criterion["threshold_range"] == pytest.approx([2 * (1 - high), 2 * (1 - low)])
     lowest, highest = criterion["threshold_range"]
     assert lowest < criterion["threshold"] < highest
+
+
+def test_a_group_named_like_the_not_annotated_one_is_gated_like_any_other():
+    table = per_image_table({NOT_ANNOTATED: (40, 0.95), "b": (50, 0.94), "c": (45, 0.93)})
+    table.loc[:4, "region"] = None  # five images without a value
+    block = run(table, attributes=["region"], inter_annotator_iou=0.98)["attributes"]["region"]
+    named = block["groups"][NOT_ANNOTATED]
+    assert named["n"] == 35 and named["gated"] and not named["not_annotated"]
+    assert named["verdicts"]["b"]["statistical"] in ("pass", "inconclusive", "violation")
+    missing = block["groups"]["(not annotated, 2)"]
+    assert missing["n"] == 5 and missing["not_annotated"] and not missing["gated"]
+    assert block["k"] == 3

@@ -19,7 +19,8 @@ from fairness_eval.results.schema import ResultsDocument
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMA_ORDER = ["schema_version", "kind", "model", "dataset", "settings", "config", "versions",
                 "command", "started", "finished", "table", "overall", "bootstrap",
-                "inter_annotator_iou", "attributes", "conditions", "adjustment", "tables"]
+                "inter_annotator_iou", "attributes", "conditions", "adjustment", "tables",
+                "familywise"]
 
 
 def test_per_image_table_with_a_non_number_names_the_line(tmp_path):
@@ -184,7 +185,7 @@ def test_group_labels_cross_attributes_and_mark_missing_values():
 
 
 def test_schema_version_is_the_documented_one():
-    assert SCHEMA_VERSION == "2.1"
+    assert SCHEMA_VERSION == "2.2"
     assert json.loads((GOLDEN / "voc_results.json").read_text())["schema_version"] == "2.1"
     schema_doc = (Path(__file__).parents[1] / "docs" / "results-schema.md").read_text()
     assert f'"schema_version": "{SCHEMA_VERSION}"' in schema_doc

@@ -243,3 +243,62 @@ def test_per_image_spread_predicts_the_bootstrap_standard_error():
     numerators, denominators = stats.resample_sums(sample, stats.stream(0, ("s",)), 4_000)
     bootstrap_se = stats.ratio(numerators, denominators).std()
     assert stats.per_image_spread(sample) / np.sqrt(200) == pytest.approx(bootstrap_se, rel=0.1)
+
+
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_margin_interval_agrees_with_scipy_multisample(method):
+    """Criterion (a)'s margin |deviation| - 3 SD, the SD of the three group means recomputed
+    in every resample, against scipy's stratified (paired=False) bootstrap."""
+    rng = np.random.default_rng(11)
+    groups = [iou_like(rng, 40), iou_like(rng, 90, 1, 10), iou_like(rng, 60, 2, 20)]
+    samples = [stats.make_sample("mean", iou=g) for g in groups]
+    total = sum(len(g) for g in groups)
+
+    def margin_of_first(a, b, c, axis=-1):
+        means = np.stack([a.mean(axis), b.mean(axis), c.mean(axis)])
+        overall = (a.sum(axis) + b.sum(axis) + c.sum(axis)) / total
+        return np.abs(means[0] - overall) - 3.0 * means.std(axis=0)
+
+    def ours(seed):
+        result = stats.stratified_bootstrap(
+            samples, [("r", str(i)) for i in range(3)], seed=seed, resamples=10_000,
+            method=method, sd_factor=3.0)
+        return result.margin_ci[0]
+
+    mean, sd = monte_carlo_sd(ours)
+    scipy_ci = scipy_stats.bootstrap(
+        tuple(groups), margin_of_first, method=SCIPY_METHOD[method], n_resamples=10_000,
+        vectorized=True, confidence_level=0.95, rng=np.random.default_rng(5),
+    ).confidence_interval
+    assert_within_monte_carlo(mean, sd, 8, [scipy_ci.low, scipy_ci.high])
+
+
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_intervals_read_again_at_the_run_confidence_are_the_same(method):
+    rng = np.random.default_rng(2)
+    samples = [stats.make_sample("mean", iou=iou_like(rng, n)) for n in (30, 45, 12)]
+    result = stats.stratified_bootstrap(
+        samples, [("r", str(i)) for i in range(3)], counted=[True, True, False],
+        resamples=2_000, method=method, sd_factor=3.0)
+    for i in (0, 1):
+        assert result.interval_at("deviation", i, 0.95) == tuple(result.deviation_ci[i])
+        assert result.interval_at("margin", i, 0.95) == tuple(result.margin_ci[i])
+        wider = result.interval_at("margin", i, 0.99)
+        assert wider[0] <= result.margin_ci[i][0] and wider[1] >= result.margin_ci[i][1]
+    with pytest.raises(KeyError):  # an ungated group's distributions are not kept
+        result.interval_at("deviation", 2, 0.95)
+
+
+def test_margin_stays_finite_where_the_standardised_deviation_explodes():
+    """Two close groups: the SD of their means nears 0 in some resamples, so the interval of
+    z = deviation / SD reaches absurd values; the margin's interval stays on the IoU scale."""
+    rng = np.random.default_rng(4)
+    close = [np.clip(0.74 + rng.normal(0, 0.2, n), 0, 1) for n in (30, 32)]
+    low = np.clip(0.55 + rng.normal(0, 0.2, 12), 0, 1)
+    samples = [stats.make_sample("mean", iou=v) for v in (*close, low)]
+    result = stats.stratified_bootstrap(
+        samples, [("p", "f"), ("p", "m"), ("p", "child")], counted=[True, True, False],
+        resamples=4_000, sd_factor=3.0)
+    assert np.abs(result.z_ci[:2]).max() > 20  # the ratio's interval says nothing
+    assert np.all(np.abs(result.margin_ci[:2]) < 1)  # the margin's is a difference of IoU
+    assert np.all(result.margin_ci[:2, 0] < 0)  # and does not lie wholly above 0

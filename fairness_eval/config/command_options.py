@@ -37,6 +37,7 @@ class TableSettings:
     sd_factor: float = 3.0
     sd_ddof: int = 0
     confidence: float = 0.95
+    familywise: str = "holm"
 
     def __post_init__(self) -> None:
         apply_rules(self)
@@ -48,7 +49,7 @@ class TableSettings:
             "inter_annotator_iou": self.inter_annotator_iou,
             "units": self.units, "reference": self.reference,
             "min_group_size": self.min_group_size, "sd_factor": self.sd_factor,
-            "sd_ddof": self.sd_ddof,
+            "sd_ddof": self.sd_ddof, "familywise": self.familywise,
         }
         if self.confidence != TableSettings.confidence:
             # Recorded only when changed, so that the records of earlier cards still match.
@@ -64,7 +65,8 @@ class CheckOptions:
     """Options of `fairness-eval check` (and of the gate after `run --gate`)."""
 
     strict: bool = False
-    gate_on: str = "statistical"
+    gate_on: str | None = None  # None: the verdicts the results document names
+    allow_empty_gate: bool = False  # nothing gated passes instead of exiting 2
     # attribute -> gated criteria; None: use what the run recorded in results.json
     gated: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
 

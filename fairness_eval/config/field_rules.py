@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import UsageError
 from . import condition_rules, rules
-from .rules import CI_METHODS, GATE_ON, METRICS, REFERENCES, STATISTICS, UNITS
+from .rules import CI_METHODS, METRICS, REFERENCES, STATISTICS, UNITS
 
 # field -> (the option that sets it, its rule). One table for every record: a field of the
 # same name obeys the same rule in each.
@@ -29,7 +29,8 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "intersect": ("--intersect", rules.crossings),
     "skip_invalid": ("--skip-invalid", rules.flag),
     "mask_threshold": ("--threshold", rules.mask_threshold),
-    "threads": ("--threads", rules.at_least(1)),
+    "mask_person_value": ("--mask-person-value", rules.mask_person_value),
+    "threads": ("--threads", rules.threads),
     "workers": ("--workers", rules.at_least(1)),
     "executor": ("--executor", rules.one_of(rules.EXECUTORS)),
     "scheduler": ("--scheduler", rules.scheduler),
@@ -45,6 +46,7 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "bootstrap": ("--bootstrap", rules.bootstrap),
     "confidence": ("--confidence", rules.confidence),
     "ci_method": ("--ci-method", rules.one_of(CI_METHODS)),
+    "familywise": ("--familywise", rules.one_of(rules.FAMILYWISE)),
     "seed": ("--seed", rules.at_least(0)),
     "statistic": ("--statistic", rules.one_of(STATISTICS)),
     "metric": ("--metric", rules.one_of(METRICS)),
@@ -59,7 +61,8 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "examples": ("--examples", rules.at_least(0)),
     "gate": ("--gate", rules.flag),
     "strict": ("--strict", rules.flag),
-    "gate_on": ("--gate-on", rules.one_of(GATE_ON)),
+    "gate_on": ("--gate-on", rules.gate_on),
+    "allow_empty_gate": ("--allow-empty-gate", rules.flag),
     "average": ("--average", rules.average),
     "units": ("--units", rules.one_of(UNITS)),
     "max_drop": ("--max-drop", rules.max_drop),

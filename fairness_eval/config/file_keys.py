@@ -66,6 +66,7 @@ RUN_KEYS: dict[str, tuple[str, str]] = {
     "skip-invalid": ("skip_invalid", BOOL),
     "threshold": ("mask_threshold", FLOAT),
     "mask-threshold": ("mask_threshold", FLOAT),
+    "mask-person-value": ("mask_person_value", INT),
     "threads": ("threads", INT),
     "workers": ("workers", INT),
     "executor": ("executor", STR),
@@ -89,6 +90,7 @@ RUN_KEYS: dict[str, tuple[str, str]] = {
     "min-group-size": ("min_group_size", INT),
     "sd-factor": ("sd_factor", FLOAT),
     "sd-ddof": ("sd_ddof", INT),
+    "familywise": ("familywise", STR),
     "inter-annotator-iou": ("inter_annotator_iou", FLOAT),  # fraction or percentage
     "format": ("formats", STR_LIST),
     "card": ("card", PATH),
@@ -96,10 +98,12 @@ RUN_KEYS: dict[str, tuple[str, str]] = {
     "gate": ("gate", BOOL),
     "strict": ("strict", BOOL),
     "gate-on": ("gate_on", STR),
+    "allow-empty-gate": ("allow_empty_gate", BOOL),
 }
 CHECK_KEYS: dict[str, tuple[str, str]] = {
     "strict": ("strict", BOOL),
     "gate-on": ("gate_on", STR),
+    "allow-empty-gate": ("allow_empty_gate", BOOL),
 }
 COMPARE_KEYS: dict[str, tuple[str, str]] = {
     "max-drop": ("max_drop", FLOAT),

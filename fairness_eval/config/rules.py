@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..results.names import CRITERIA
-from ..stats.choices import CI_METHODS, CLIP_METRICS, REFERENCES, STATISTICS
+from ..stats.choices import CI_METHODS, CLIP_METRICS, FAMILYWISE, REFERENCES, STATISTICS
 
 GATE_ON = ("statistical", "point")
 # What --metric may choose for the criteria to judge (flicker: video only).
@@ -51,6 +51,14 @@ MAX_ATTRIBUTE_LENGTH = 200
 # (or /dev/zero) is refused before it is read.
 MAX_RESULTS_BYTES = 256 * 1024 * 1024
 MAX_CARD_BYTES = 1024 * 1024
+# A dataset's tables (manifest, attributes.csv, COCO JSON) are read whole too; COCO's
+# largest file (train2017 instances) is 448 MB. A link to /dev/zero is refused, not read.
+MAX_TABLE_BYTES = 1024 * 1024 * 1024
+# Model threads per worker. A fixed bound, not one from this machine's cores: the value is
+# recorded and part of the resume key, and a configuration valid on a laptop must not be
+# refused on a smaller CI runner. Above it a thread count is a typo (each thread reserves
+# a stack: 100,000 of them exhaust the address space before the model runs).
+MAX_THREADS = 1024
 
 Rule = Callable[[Any, str], Any]
 
@@ -157,6 +165,15 @@ def mask_threshold(value: Any, option: str = "--threshold") -> float:
     return cut
 
 
+def mask_person_value(value: Any, option: str = "--mask-person-value") -> int | None:
+    """The label of person in label-index masks (1..255); None: 8-bit masks, >= 128."""
+    return None if value is None else integer(value, option, least=1, most=255)
+
+
+def threads(value: Any, option: str = "--threads") -> int:
+    return integer(value, option, least=1, most=MAX_THREADS)
+
+
 def bootstrap(value: Any, option: str = "--bootstrap") -> int:
     return integer(value, option, least=MIN_BOOTSTRAP, most=MAX_BOOTSTRAP)
 
@@ -178,6 +195,11 @@ def at_least(least: int) -> Rule:
     def rule(value: Any, option: str) -> int:
         return integer(value, option, least=least)
     return rule
+
+
+def gate_on(value: Any, option: str = "--gate-on") -> str | None:
+    """Which verdicts the gate reads; None: the ones the results document itself names."""
+    return None if value is None else choice(value, option, GATE_ON)
 
 
 def one_of(choices: Iterable[str]) -> Rule:
@@ -336,10 +358,11 @@ def criteria(value: Any, option: str) -> tuple[str, ...]:
 
 __all__ = [
     "EXECUTORS", "SCHEDULER_SCHEMES", "scheduler",
-    "CI_METHODS", "GATE_ON", "MAX_BOOTSTRAP", "MIN_BOOTSTRAP", "REFERENCES", "REPORT_FORMATS",
+    "CI_METHODS", "FAMILYWISE", "GATE_ON", "MAX_BOOTSTRAP", "MIN_BOOTSTRAP", "REFERENCES", "REPORT_FORMATS",
     "STATISTICS", "UNITS", "at_least", "average", "bootstrap", "choice", "confidence",
     "crossing", "crossings", "criteria", "fail", "flag",
     "folder", "formats", "integer", "inter_annotator_iou", "mask_threshold", "max_drop", "model",
+    "mask_person_value",
     "model_spec", "names",
     "number", "one_of", "parse_fraction", "path", "sd_ddof", "sd_factor",
     "DEFAULT_MAX_PIXELS", "EXIF_CHOICES", "MAX_ATTRIBUTE_LENGTH", "MAX_CARD_BYTES",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..results.names import CRITERIA
 from . import rules
 from .field_rules import apply_rules, min_group_size_rule, per_attribute_tables
 from .recording import (
@@ -75,10 +76,14 @@ class StatisticsSettings:
     min_group_size: int = 30
     sd_factor: float = 3.0
     sd_ddof: int = 0
+    familywise: str = "holm"
     inter_annotator_iou: float | None = None  # None: from the per-image table, if any
     intersect: tuple[tuple[str, ...], ...] = ()
     # attribute or crossing name ("region×skin_tone") -> its own minimum group size
     min_group_sizes: Mapping[str, int] = field(default_factory=dict, hash=False)
+    # attribute or crossing name -> the criteria the gate checks (default: both); the
+    # family-wise control counts only the checks the gate will read
+    gated_criteria: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         apply_rules(self)
@@ -96,6 +101,10 @@ class StatisticsSettings:
     def min_group_size_for(self, name: str) -> int:
         """The minimum group size of one attribute or crossing: its own, else the global."""
         return self.min_group_sizes.get(name, self.min_group_size)
+
+    def gated_criteria_for(self, name: str) -> tuple[str, ...]:
+        """The criteria the gate checks for one attribute or crossing (default: all)."""
+        return tuple(self.gated_criteria.get(name, CRITERIA))
 
 
 # --------------------------------------------------------------------------- run
@@ -116,6 +125,9 @@ class Settings:
     intersect: tuple[tuple[str, ...], ...] = ()
     skip_invalid: bool = False
     mask_threshold: float = 0.5  # person probability above which a pixel is person
+    # masks (and supplied predictions) are label indices, person where value == N; None:
+    # 8-bit masks, >= 128 is person (data/maskfile.py)
+    mask_person_value: int | None = None
     threads: int = 1
     workers: int = field(default_factory=cpu_count)
     executor: str = "local"  # local processes, or dask (evaluation/executors.py)
@@ -142,6 +154,7 @@ class Settings:
     min_group_size: int = 30
     sd_factor: float = 3.0
     sd_ddof: int = 0
+    familywise: str = "holm"
     inter_annotator_iou: float | None = None
     # reports and gate
     formats: tuple[str, ...] = ("html", "pdf")
@@ -150,6 +163,7 @@ class Settings:
     gate: bool = False
     strict: bool = False
     gate_on: str = "statistical"
+    allow_empty_gate: bool = False  # a gate with no gated check passes instead of exiting 2
     gate_on_conditions: bool = False  # the gate also judges disparate degradation
     adjust_for: str | None = None  # a categorical attribute to standardise the groups on
     # per attribute: {"region": {"gate": ("a", "b"), "min_group_size": 40}}; only from a file
@@ -174,11 +188,14 @@ class Settings:
             seed=self.seed, statistic=self.statistic, metric=self.metric,
             reference=self.reference,
             min_group_size=self.min_group_size, sd_factor=self.sd_factor,
-            sd_ddof=self.sd_ddof, inter_annotator_iou=self.inter_annotator_iou,
+            sd_ddof=self.sd_ddof, familywise=self.familywise,
+            inter_annotator_iou=self.inter_annotator_iou,
             intersect=self.intersect,
             min_group_sizes={name: table["min_group_size"]
                              for name, table in self.per_attribute.items()
                              if "min_group_size" in table},
+            gated_criteria={name: tuple(table["gate"])
+                            for name, table in self.per_attribute.items() if "gate" in table},
         )
 
     def per_image_key(self) -> dict[str, Any]:

@@ -6,12 +6,16 @@
 groups the evaluated images by their labels, bootstraps every group's interval and its
 deviation from the reference (`stats.bootstrap`), and hands the figures to the card's
 criteria (`criteria.assess_attribute`). The rows it reads are those of `rows.py`; the
-agreement behind criterion (b) comes from `inter_annotator.py`.
+agreement behind criterion (b) comes from `inter_annotator.py`. With `familywise` "holm"
+(the default) every gated check of the run is then judged at the confidence Holm's
+step-down gives it (`familywise.py`), so that a fair model fails the gate anywhere with
+probability at most 1 - confidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -19,10 +23,11 @@ import pandas as pd
 from ..config.settings import StatisticsSettings
 from ..errors import UsageError
 from ..results.jsonvalues import to_jsonable
-from ..results.labels import group_labels, group_order
-from ..results.names import INTERSECTION_JOINER, IOU_COLUMN, NOT_ANNOTATED
+from ..results.labels import group_labels_and_missing, group_order
+from ..results.names import INTERSECTION_JOINER, IOU_COLUMN
 from ..stats import bootstrap as stats
-from .criteria import GroupFigures, assess_attribute, is_small
+from .criteria import GroupFigures, Levels, assess_attribute, is_small
+from .familywise import gated_checks, holm_levels
 from .inter_annotator import criterion_b_thresholds, inter_annotator_summary
 from .rows import both_empty_count, evaluated_rows, pooled_iou, sample_of
 
@@ -40,7 +45,7 @@ def evaluate(
     several, comma-separated); `settings.intersect` crosses columns, named "a×b".
     `settings.inter_annotator_iou` overrides the table's `inter_annotator_iou` column; with
     neither, criterion (b) is not evaluated. Returns {"overall", "bootstrap",
-    "inter_annotator_iou", "attributes"}, JSON-ready.
+    "inter_annotator_iou", "attributes", "familywise"}, JSON-ready.
     """
     settings = StatisticsSettings() if settings is None else settings
     rows = evaluated_rows(per_image, settings.statistic, settings.metric)
@@ -50,10 +55,15 @@ def evaluate(
     threshold_b, threshold_b_range = criterion_b_thresholds(iaa)
     if settings.metric != IOU_COLUMN:  # (b)'s threshold is on the IoU scale
         threshold_b, threshold_b_range = None, None
-    blocks = {
-        name: _evaluate_attribute(rows, name, columns, settings, threshold_b, threshold_b_range)
+    prepared = {
+        name: _prepare_attribute(rows, name, columns, settings, threshold_b, threshold_b_range)
         for name, columns in specs
     }
+
+    def assess_all(levels: dict[str, Levels]) -> dict[str, dict[str, Any]]:
+        return {name: attribute.assess(levels.get(name)) for name, attribute in prepared.items()}
+
+    blocks, checks = _familywise(assess_all, settings)
     return to_jsonable({
         "overall": overall,
         "bootstrap": {
@@ -65,6 +75,7 @@ def evaluate(
             # absent: "iou", so that image runs judging IoU keep their shape
             **({"metric": settings.metric} if settings.metric != IOU_COLUMN else {}),
         },
+        "familywise": {"method": settings.familywise, "checks": checks},
         "inter_annotator_iou": iaa,
         "attributes": blocks,
     })
@@ -110,20 +121,54 @@ def _overall(rows: pd.DataFrame, settings: StatisticsSettings) -> dict[str, Any]
     }
 
 
-def _evaluate_attribute(
+def _familywise(
+    assess_all: Callable[[dict[str, Levels]], dict[str, dict[str, Any]]],
+    settings: StatisticsSettings,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Every attribute's block, its checks judged under the family-wise method; and the
+    number of checks in the family."""
+    blocks = assess_all({})
+    if settings.familywise == "none":
+        return blocks, _count_checks(blocks, settings)
+    return holm_levels(blocks, assess_all, settings.gated_criteria_for, settings.confidence)
+
+
+def _count_checks(blocks: dict[str, dict[str, Any]], settings: StatisticsSettings) -> int:
+    return len(gated_checks(blocks, settings.gated_criteria_for))
+
+
+@dataclass(frozen=True)
+class _PreparedAttribute:
+    """One attribute's bootstrapped figures, ready to be judged at any levels."""
+
+    figures: list[GroupFigures]
+    options: dict[str, Any]
+    metric: str
+
+    def assess(self, levels: Levels | None) -> dict[str, Any]:
+        block = assess_attribute(self.figures, levels=levels, **self.options)
+        if self.metric != IOU_COLUMN:
+            block["criteria"]["b"]["note"] = (
+                f"criterion (b) compares IoU with the annotators' IoU agreement; not "
+                f"evaluated for --metric {self.metric}")
+        return block
+
+
+def _prepare_attribute(
     rows: pd.DataFrame,
     name: str,
     columns: tuple[str, ...],
     settings: StatisticsSettings,
     threshold_b: float | None,
     threshold_b_range: tuple[float, float] | None = None,
-) -> dict[str, Any]:
+) -> _PreparedAttribute:
     min_group_size = settings.min_group_size_for(name)
-    labels = group_labels(rows, columns)
+    labels, missing = group_labels_and_missing(rows, columns)
     order = sorted(set(labels), key=group_order)
     members = [rows[labels == label] for label in order]
     samples = [sample_of(group, settings.statistic, settings.metric) for group in members]
-    not_annotated = [label == NOT_ANNOTATED for label in order]
+    missing_labels = set(labels[missing])
+    not_annotated = [label in missing_labels for label in order]
     counted = [
         not na and not is_small(len(group), min_group_size)
         for na, group in zip(not_annotated, members, strict=True)
@@ -133,6 +178,7 @@ def _evaluate_attribute(
         annotated=[not na for na in not_annotated], seed=settings.seed,
         resamples=settings.bootstrap, confidence=settings.confidence,
         method=settings.ci_method, reference=settings.reference, sd_ddof=settings.sd_ddof,
+        sd_factor=settings.sd_factor,
     )
     figures = [
         GroupFigures(
@@ -147,14 +193,15 @@ def _evaluate_attribute(
             spread=float(boot.spread[i]),
             not_annotated=not_annotated[i],
             note=boot.notes[i],
+            margin_ci=tuple(boot.margin_ci[i]) if boot.margin_ci is not None else None,
+            interval_at=_interval_reader(boot, i) if counted[i] else None,
         )
         for i, (label, group) in enumerate(zip(order, members, strict=True))
     ]
     notes = []
     if settings.reference == "group-mean" and not any(counted):
         notes.append("no gated group: the reference is the mean of all groups")
-    block = assess_attribute(
-        figures,
+    options = dict(
         reference=boot.reference,
         reference_kind=settings.reference,
         threshold_b=threshold_b,
@@ -167,8 +214,13 @@ def _evaluate_attribute(
         columns=columns if len(columns) > 1 else None,
         notes=notes,
     )
-    if settings.metric != IOU_COLUMN:
-        block["criteria"]["b"]["note"] = (
-            f"criterion (b) compares IoU with the annotators' IoU agreement; not evaluated "
-            f"for --metric {settings.metric}")
-    return block
+    return _PreparedAttribute(figures, options, settings.metric)
+
+
+def _interval_reader(boot: stats.GroupBootstrap,
+                     group: int) -> Callable[[str, float], tuple[float, float]]:
+    """Reads one gated group's deviation or margin interval at another confidence."""
+    def read(statistic: str, confidence: float) -> tuple[float, float]:
+        return boot.interval_at(statistic, group, confidence)
+
+    return read

@@ -3,33 +3,48 @@
 The card calls a group poor if its IoU lies (a) more than `sd_factor` standard deviations
 of the group means from the average, or (b) more than 2 x (1 - inter-annotator IoU) from
 it. For every group this module gives the card's literal point verdict (|deviation|
-beyond the threshold) and a statistical verdict from the bootstrap interval of the
-deviation: "violation" when the interval lies wholly beyond the threshold, "pass" when
-wholly within, "inconclusive" otherwise. Criterion (a) is judged on the standardised
-deviation (deviation / SD of the group means), whose interval the statistics stage
-bootstraps with the SD recomputed in every resample.
+beyond the threshold) and a statistical verdict from a bootstrap interval:
+
+- criterion (a) is judged on the margin |deviation| - factor x SD, both recomputed in every
+  resample: "violation" when its interval lies wholly above 0, "pass" when wholly at or
+  below 0, "inconclusive" otherwise. The standardised deviation z = deviation / SD stays a
+  descriptive figure: a ratio whose denominator, the SD of a few close group means, comes
+  near 0 in some resamples has an interval that says nothing (3 to 392,546 SDs for two
+  groups 0.45 pt apart), while the margin's interval needs no division;
+- criterion (b) is judged on the deviation's interval against +/- the threshold:
+  "violation" when wholly beyond, "pass" when wholly within.
+
+Each verdict records the interval it read and that interval's confidence: the run's, or a
+higher one that family-wise control (`familywise.py`) chose for it (`levels`).
+
+The reference. "overall" is the image-level statistic of every annotated image, groups
+below the minimum size included (they are people of the dataset); "group-mean" is the
+unweighted mean of the gated groups. Only gated groups enter the SD.
 
 Attainability. With k groups and the SD taken with `ddof`, no group mean lies more than
 sqrt((k - 1)(k - ddof) / k) SDs from the mean of the group means (sqrt(k - 1) for the
-population SD), since the deviations sum to zero. When the reference is not that mean
-(the overall image-level mean), it can lie further by at most |reference - mean| / SD.
-When that bound does not exceed the factor, criterion (a) cannot fire: it is reported as
-such ("not evaluated", `can_fire` false) instead of passing silently. With the default
-factor 3 and population SD this is every attribute with k <= 10 groups.
+population SD), since the deviations sum to zero. That mean is the "group-mean" reference,
+so there criterion (a) at factor 3 cannot fire with k <= 10 groups (population SD). The
+"overall" reference can lie further from the gated groups by |reference - mean| / SD,
+which small or ungated groups can make large: the bound reported is the one for the
+reference used, and criterion (a) is "not evaluated" (`can_fire` false) only when that
+bound does not exceed the factor.
 
-Gating. Groups smaller than `min_group_size` ("small_group") and the "(not annotated)"
-group are reported with their intervals but not gated; k counts the gated groups, which
-alone enter the SD. An attribute's verdict is the worst statistical verdict of its gated
-groups (violation > inconclusive > pass), or "not evaluated" when nothing could be gated.
+Gating. Groups smaller than `min_group_size` ("small_group") and the images without a
+value (`not_annotated`, a flag, never a group's name) are reported with their intervals but
+not gated; k counts the gated groups. An attribute's verdict is the worst statistical
+verdict of its gated groups (violation > inconclusive > pass), or "not evaluated" when
+nothing could be gated.
 
 `assess_attribute` takes the groups' figures from any source: a run's bootstrap
-(`assess.py`) or a published table (`table.py`).
+(`assess.py`) or a published table (`table.py`), whose intervals are rescaled under the
+normal approximation when a higher confidence is asked for.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +81,48 @@ class GroupFigures:
     share: float | None = None  # share of the dataset (published tables)
     not_annotated: bool = False
     note: str | None = None
+    margin_ci: tuple[float, float] | None = None  # |deviation| - factor x SD; derived if absent
+    # A gated group's "deviation" or "margin" interval at another confidence (a run keeps
+    # the bootstrap distributions); None: rescaled from the interval given.
+    interval_at: Callable[[str, float], tuple[float, float]] | None = None
+    # Why this group's intervals cannot be read at face value (they under-cover): its
+    # statistical verdicts are then at best inconclusive, with this reason.
+    unreliable: str | None = None
+
+    def interval(self, statistic: str, confidence: float, base_confidence: float,
+                 sd: float, factor: float) -> tuple[float, float] | None:
+        """The deviation's or margin's interval at `confidence`."""
+        if confidence == base_confidence or self.interval_at is None:
+            deviation = self.deviation_ci
+            if deviation is not None and confidence != base_confidence:
+                deviation = _rescaled(deviation, base_confidence, confidence)
+            if statistic == "deviation":
+                return deviation
+            if confidence == base_confidence and self.margin_ci is not None:
+                return self.margin_ci
+            return None if deviation is None else _folded_margin(deviation, sd, factor)
+        return self.interval_at(statistic, confidence)
+
+
+def _rescaled(interval: tuple[float, float], confidence: float,
+              new_confidence: float) -> tuple[float, float]:
+    """An interval at another confidence under the normal approximation: each side's
+    half-width scaled by z(new) / z(old) around the interval's midpoint."""
+    low, high = interval
+    middle = (low + high) / 2.0
+    scale = float(ndtri(0.5 + new_confidence / 2.0) / ndtri(0.5 + confidence / 2.0))
+    return middle - (middle - low) * scale, middle + (high - middle) * scale
+
+
+def _folded_margin(deviation: tuple[float, float], sd: float,
+                   factor: float) -> tuple[float, float]:
+    """|deviation| - factor x SD for a deviation interval when the SD is taken as known."""
+    low, high = deviation
+    if low <= 0.0 <= high:
+        absolute = (0.0, max(-low, high))
+    else:
+        absolute = (min(abs(low), abs(high)), max(abs(low), abs(high)))
+    return absolute[0] - factor * sd, absolute[1] - factor * sd
 
 
 def criterion_b_threshold(inter_annotator_iou: float | None) -> float | None:
@@ -100,6 +157,18 @@ def interval_verdict(interval: tuple[float, float] | None, threshold: float,
     if low > beyond or high < -beyond:
         return VIOLATION
     if -within <= low and high <= within:
+        return PASS
+    return INCONCLUSIVE
+
+
+def margin_verdict(interval: tuple[float, float] | None) -> str:
+    """Violation when the margin's interval lies wholly above 0, pass when wholly at or below."""
+    if interval is None:
+        return NOT_EVALUATED
+    low, high = interval
+    if low > _ROUNDING:
+        return VIOLATION
+    if high <= _ROUNDING:
         return PASS
     return INCONCLUSIVE
 
@@ -199,6 +268,9 @@ def _value_range(gated_groups: Sequence[GroupFigures],
     }
 
 
+Levels = Mapping[tuple[str, str], float]  # (group, criterion) -> confidence of its interval
+
+
 def assess_attribute(
     groups: Sequence[GroupFigures],
     *,
@@ -213,10 +285,13 @@ def assess_attribute(
     kind: str = "attribute",
     columns: Sequence[str] | None = None,
     notes: Sequence[str] = (),
+    levels: Levels | None = None,
 ) -> dict[str, Any]:
     """One attribute's block of results.json from its groups' figures.
 
     The criteria's parameters come from settings checked upstream (config/settings.py).
+    `levels` gives the confidence at which a gated group's criterion is judged where it is
+    not the run's `confidence` (family-wise control).
     """
     gated = [not g.not_annotated and not is_small(g.n, min_group_size) for g in groups]
     gated_values = np.array([g.value for g, ok in zip(groups, gated, strict=True) if ok])
@@ -225,6 +300,7 @@ def assess_attribute(
     gated_mean = float(gated_values.mean()) if k else float("nan")
     crit_a = criterion_a(k, sd, reference, gated_mean, sd_factor, sd_ddof)
     crit_b = _criterion_b(threshold_b, threshold_b_range, k, min_group_size)
+    levels = levels or {}
 
     group_blocks: dict[str, Any] = {}
     statistical: list[str] = []
@@ -236,23 +312,40 @@ def assess_attribute(
         if z_ci is None and z is not None and figures.deviation_ci is not None:
             # Published table: reference and SD known, only the group's value uncertain.
             z_ci = (figures.deviation_ci[0] / sd, figures.deviation_ci[1] / sd)
+        margin = abs(deviation) - sd_factor * sd if z is not None else None
         verdicts = {}
-        for name, evaluated, estimate, interval, threshold, threshold_range in (
-            ("a", crit_a["can_fire"], z, z_ci, sd_factor, None),
-            ("b", crit_b["evaluated"], deviation, figures.deviation_ci, threshold_b,
-             threshold_b_range),
+        for name, evaluated, estimate, threshold in (
+            ("a", crit_a["can_fire"], z, sd_factor),
+            ("b", crit_b["evaluated"], deviation, threshold_b),
         ):
             if not is_gated:
                 verdicts[name] = {"point": NOT_GATED, "statistical": NOT_GATED}
-            elif not evaluated or estimate is None:
+                continue
+            if not evaluated or estimate is None:
                 verdicts[name] = {"point": NOT_EVALUATED, "statistical": NOT_EVALUATED}
+                continue
+            level = levels.get((figures.label, name), confidence)
+            statistic = "margin" if name == "a" else "deviation"
+            interval = figures.interval(statistic, level, confidence, sd, sd_factor)
+            if name == "a":
+                decided = margin_verdict(interval)
             else:
-                verdicts[name] = {
-                    "point": point_verdict(estimate, threshold),
-                    "statistical": interval_verdict(interval, threshold, threshold_range),
-                }
-                point.append(verdicts[name]["point"])
-                statistical.append(verdicts[name]["statistical"])
+                decided = interval_verdict(interval, threshold, threshold_b_range)
+            reason = None
+            if figures.unreliable and decided in (PASS, VIOLATION):
+                decided, reason = INCONCLUSIVE, figures.unreliable
+            verdicts[name] = {
+                "point": point_verdict(estimate, threshold),
+                "statistical": decided,
+                "statistic": statistic,
+                "estimate": margin if name == "a" else deviation,
+                "ci": list(interval) if interval is not None else None,
+                "confidence": level,
+                "bound": 0.0 if name == "a" else threshold,
+                "reason": reason,
+            }
+            point.append(verdicts[name]["point"])
+            statistical.append(decided)
         block = {
             "n": figures.n,
             "mean_iou": figures.mean_iou,
@@ -307,6 +400,7 @@ def assess_attribute(
 
 
 __all__ = [
-    "GroupFigures", "assess_attribute", "criterion_a", "criterion_b_threshold",
-    "interval_verdict", "is_small", "max_attainable_sd", "n_needed", "point_verdict", "worst",
+    "GroupFigures", "Levels", "assess_attribute", "criterion_a", "criterion_b_threshold",
+    "interval_verdict", "is_small", "margin_verdict", "max_attainable_sd", "n_needed",
+    "point_verdict", "worst",
 ]

@@ -31,7 +31,8 @@ from ..config.rules import MAX_ATTRIBUTE_LENGTH
 from ..errors import UsageError
 from ..results.jsonvalues import to_jsonable
 from ..results.names import NOT_ANNOTATED
-from .criteria import GroupFigures, assess_attribute, criterion_b_threshold, is_small
+from .criteria import GroupFigures, Levels, assess_attribute, criterion_b_threshold, is_small
+from .familywise import gated_checks, holm_levels
 
 __all__ = ["TableRow", "evaluate_table", "read_table"]
 
@@ -235,7 +236,7 @@ def evaluate_table(path: str | Path, settings: TableSettings | None = None) -> d
     threshold_b = criterion_b_threshold(iaa_value)
     z = float(ndtri(0.5 + level / 2.0))
 
-    attributes: dict[str, Any] = {}
+    prepared: dict[str, tuple[list[GroupFigures], dict[str, Any]]] = {}
     for attribute in dict.fromkeys(r.attribute for r in rows):
         members = [r for r in rows if r.attribute == attribute]
         ref, ref_kind, notes = _reference(members, mean, settings.reference, min_group_size)
@@ -252,13 +253,27 @@ def evaluate_table(path: str | Path, settings: TableSettings | None = None) -> d
                 deviation_ci=None if r.ci is None else (r.ci[0] - ref, r.ci[1] - ref),
                 spread=spread,
                 share=r.share,
+                # A table has no other way to mark the images without a value.
                 not_annotated=r.group == NOT_ANNOTATED,
             ))
-        attributes[attribute] = assess_attribute(
-            figures, reference=ref, reference_kind=ref_kind, threshold_b=threshold_b,
+        prepared[attribute] = (figures, dict(
+            reference=ref, reference_kind=ref_kind, threshold_b=threshold_b,
             sd_factor=settings.sd_factor, sd_ddof=settings.sd_ddof, min_group_size=min_group_size,
             confidence=level, notes=notes,
-        )
+        ))
+
+    def assess_all(levels: dict[str, Levels]) -> dict[str, Any]:
+        return {name: assess_attribute(figures, levels=levels.get(name), **options)
+                for name, (figures, options) in prepared.items()}
+
+    def every_criterion(_attribute: str) -> tuple[str, ...]:
+        return ("a", "b")
+
+    attributes = assess_all({})
+    if settings.familywise == "holm":
+        attributes, checks = holm_levels(attributes, assess_all, every_criterion, level)
+    else:
+        checks = len(gated_checks(attributes, every_criterion))
 
     iaa = {
         "value": iaa_value, "ci": None, "source": None if iaa_value is None else "option",
@@ -280,4 +295,5 @@ def evaluate_table(path: str | Path, settings: TableSettings | None = None) -> d
         "bootstrap": None,
         "inter_annotator_iou": iaa,
         "attributes": attributes,
+        "familywise": {"method": settings.familywise, "checks": checks},
     })

@@ -18,6 +18,8 @@ from .reading import Node
 Interval = tuple[float | None, float | None]
 ATTRIBUTE_KINDS = ("attribute", "intersection")
 VERDICT_BASES = ("statistical", "point")
+# What a statistical verdict is decided on: criterion (a)'s margin, criterion (b)'s deviation.
+DECISION_STATISTICS = ("margin", "deviation")
 
 
 def _interval_json(interval: Interval | None) -> list[float | None] | None:
@@ -26,10 +28,24 @@ def _interval_json(interval: Interval | None) -> list[float | None] | None:
 
 @dataclass(frozen=True)
 class CriterionVerdicts:
-    """A group's two readings of one criterion (each one of `names.GROUP_VERDICTS`)."""
+    """A group's two readings of one criterion and the interval its statistical one read.
+
+    `statistic` says what the statistical verdict was decided on: criterion (a)'s "margin"
+    (|deviation| - factor x SD, a violation when its interval lies wholly above `bound`, 0,
+    a pass when wholly below) or criterion (b)'s "deviation" (a violation when its interval
+    lies wholly beyond +/- `bound`, the threshold, a pass when wholly within). `ci` at
+    `confidence` is that interval; under family-wise control its confidence exceeds the
+    run's. Documents written before these fields existed leave them None.
+    """
 
     point: str | None = None  # the card's literal reading: the deviation against the threshold
-    statistical: str | None = None  # the reading with the deviation's interval
+    statistical: str | None = None  # the reading with the interval below
+    statistic: str | None = None  # "margin" (criterion a) or "deviation" (criterion b)
+    estimate: float | None = None  # the statistic's point value
+    ci: Interval | None = None  # the interval the statistical verdict read
+    confidence: float | None = None  # that interval's confidence
+    bound: float | None = None  # what the interval is compared with (0, or the threshold)
+    reason: str | None = None  # why the verdict reads as it does, where that is not plain
 
     def form(self, name: str) -> str | None:
         """The verdict of one form, "statistical" or "point"."""
@@ -39,10 +55,21 @@ class CriterionVerdicts:
     def from_json(cls, node: Node) -> CriterionVerdicts:
         node.mapping()
         found = {form: node.get(form).optional_choice(GROUP_VERDICTS) for form in VERDICT_FORMS}
-        return cls(**found)
+        return cls(**found,
+                   statistic=node.get("statistic").optional_choice(DECISION_STATISTICS),
+                   estimate=node.get("estimate").optional_number(),
+                   ci=node.get("ci").interval(),
+                   confidence=node.get("confidence").optional_number(),
+                   bound=node.get("bound").optional_number(),
+                   reason=node.get("reason").optional_text())
 
     def to_json(self) -> dict[str, Any]:
-        return {"point": self.point, "statistical": self.statistical}
+        block: dict[str, Any] = {"point": self.point, "statistical": self.statistical}
+        if self.statistic is not None:
+            block.update({"statistic": self.statistic, "estimate": self.estimate,
+                          "ci": _interval_json(self.ci), "confidence": self.confidence,
+                          "bound": self.bound, "reason": self.reason})
+        return block
 
 
 @dataclass(frozen=True)
@@ -73,14 +100,16 @@ class GroupResult:
 
     @property
     def is_not_annotated(self) -> bool:
-        return self.not_annotated or self.name == NOT_ANNOTATED
+        """The images without a value for the attribute: the flag, never the group's name."""
+        return self.not_annotated
 
     @classmethod
     def from_json(cls, name: str, node: Node) -> GroupResult:
         node.mapping()
         mean_iou = node.get("mean_iou").optional_number()
         small = node.get("small_group").flag(default=False)
-        not_annotated = node.get("not_annotated").flag(default=False)
+        # Documents that predate the flag marked that group by its name alone.
+        not_annotated = node.get("not_annotated").flag(default=name == NOT_ANNOTATED)
         verdicts_node = node.get("verdicts")
         verdicts = {} if verdicts_node.value is None else {
             key: CriterionVerdicts.from_json(child) for key, child in verdicts_node.items()
@@ -100,8 +129,7 @@ class GroupResult:
             verdicts=verdicts,
             small_group=small,
             not_annotated=not_annotated,
-            gated=node.get("gated").flag(
-                default=not (small or not_annotated or name == NOT_ANNOTATED)),
+            gated=node.get("gated").flag(default=not (small or not_annotated)),
             n_needed=node.get("n_needed").optional_count(),
             note=node.get("note").optional_text(),
             share=node.get("share").optional_number(),

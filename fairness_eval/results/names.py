@@ -6,7 +6,7 @@ statistics, the reporters and the gate cannot drift apart on a spelling.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 
 # The group of images with no value for an attribute (an empty manifest cell).
 NOT_ANNOTATED = "(not annotated)"

@@ -107,6 +107,25 @@ class BootstrapRecord:
 
 
 @dataclass(frozen=True)
+class FamilywiseRecord:
+    """How the gate's statistical verdicts were controlled across the run's checks."""
+
+    method: str  # "holm" or "none" (each check at the run's confidence)
+    checks: int  # the checks in the family: gated groups x gateable criteria
+
+    @classmethod
+    def from_json(cls, node: Node) -> FamilywiseRecord | None:
+        if node.value is None:
+            return None
+        node.mapping()
+        return cls(method=node.require("method").choice(("holm", "none")),
+                   checks=node.require("checks").count())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "checks": self.checks}
+
+
+@dataclass(frozen=True)
 class InterAnnotatorIoU:
     """The human agreement criterion (b) is measured against."""
 
@@ -156,9 +175,11 @@ class ResultsDocument:
     conditions: ConditionsRecord | None = None  # --conditions only (results/conditions.py)
     adjustment: AdjustmentRecord | None = None  # --adjust-for only
     tables: TableHashes | None = None  # SHA-256 of the tables written beside it
+    # None: a document from before family-wise control (each check at its confidence)
+    familywise: FamilywiseRecord | None = None
 
     _OPTIONAL = ("model", "dataset", "config", "versions", "command", "started", "finished",
-                 "table", "conditions", "adjustment", "tables")
+                 "table", "conditions", "adjustment", "tables", "familywise")
 
     # -- readings of the record -------------------------------------------------------
 
@@ -278,6 +299,7 @@ class ResultsDocument:
             conditions=ConditionsRecord.from_json(node.get("conditions")),
             adjustment=AdjustmentRecord.from_json(node.get("adjustment")),
             tables=TableHashes.from_json(node.get("tables")),
+            familywise=FamilywiseRecord.from_json(node.get("familywise")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -301,6 +323,7 @@ class ResultsDocument:
             "conditions": None if self.conditions is None else self.conditions.to_json(),
             "adjustment": None if self.adjustment is None else self.adjustment.to_json(),
             "tables": None if self.tables is None else self.tables.to_json(),
+            "familywise": None if self.familywise is None else self.familywise.to_json(),
         }
         return without_absent(document, self._OPTIONAL)
 
@@ -314,6 +337,7 @@ def as_document(results: ResultsDocument | Mapping[str, Any],
     return ResultsDocument.from_json(results, source)
 
 
-__all__ = ["BootstrapRecord", "ConfigRecord", "DatasetRecord", "InterAnnotatorIoU",
+__all__ = ["BootstrapRecord", "ConfigRecord", "DatasetRecord", "FamilywiseRecord",
+           "InterAnnotatorIoU",
            "ModelRecord", "Overall", "ResultsDocument", "SkippedRow", "TableSource",
            "as_document"]

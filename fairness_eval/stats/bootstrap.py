@@ -12,9 +12,14 @@ empty) is 1, the same convention as a single such image's IoU.
 Stratified bootstrap. The images of every group of one attribute are resampled within the
 group, B times; each resample gives every group's statistic, the reference (the overall
 image-level statistic of the resample, or the unweighted mean of the counted groups'
-statistics), each group's deviation from that reference, and its standardised deviation
-(deviation / SD of the counted groups' statistics in the same resample). Intervals of the
-deviations are therefore computed jointly from the same resamples as the group intervals.
+statistics), each group's deviation from that reference, its standardised deviation
+(deviation / SD of the counted groups' statistics in the same resample) and, given a
+factor, its margin |deviation| - factor x SD. Intervals of the deviations and margins are
+therefore computed jointly from the same resamples as the group intervals. The margin is
+what criterion (a) is judged on: unlike the standardised deviation it divides by nothing,
+so its interval stays finite and smooth when the SD of a few close groups comes near 0 in
+some resamples (a ratio's BCa interval then reached 3 to 392,546 SDs for two groups 0.45
+pt apart).
 
 Random streams. Every group draws from its own stream,
 `SeedSequence(entropy=seed, spawn_key=blake2b(json([attribute, group])) as 4 x uint32)`.
@@ -39,7 +44,12 @@ import numpy as np
 from .choices import CI_METHODS, REFERENCES, STATISTICS
 
 # The interval functions are used here and imported from here by other stats modules.
-from .intervals import bca_interval, jackknife_acceleration, percentile_interval
+from .intervals import (
+    Distributions,
+    bca_interval,
+    jackknife_acceleration,
+    percentile_interval,
+)
 
 # Defined in streams.py (numpy only), used and re-exported here.
 from .streams import stream
@@ -178,6 +188,19 @@ class GroupBootstrap:
     z_ci: np.ndarray | None  # (k, 2)
     spread: np.ndarray  # per-image spread of each group (see per_image_spread)
     notes: list[str | None]
+    margin: np.ndarray | None = None  # |deviation| - factor x sd; None as z, or no factor
+    margin_ci: np.ndarray | None = None  # (k, 2)
+    # The counted groups' deviation and margin distributions, to read their intervals at
+    # another confidence (family-wise control); `rows[(statistic, group index)]` is the row.
+    distributions: Distributions | None = None
+    rows: dict[tuple[str, int], int] | None = None
+
+    def interval_at(self, statistic: str, group: int, confidence: float) -> tuple[float, float]:
+        """A counted group's "deviation" or "margin" interval at another confidence."""
+        if self.distributions is None or self.rows is None:
+            raise ValueError("no distributions kept for this attribute")
+        found = self.distributions.interval([self.rows[(statistic, group)]], confidence)
+        return float(found.low[0]), float(found.high[0])
 
 
 def _derived(
@@ -187,8 +210,9 @@ def _derived(
     reference: str,
     sd_ddof: int,
     annotated: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Group values, reference, deviations, SD and standardised deviations.
+    sd_factor: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Group values, reference, deviations, SD, standardised deviations and margins.
 
     Inputs are (k, ...) group sums; every output keeps the trailing shape, so the same code
     serves the estimate (), the bootstrap (B,) and the jackknife (n_j,). The "overall"
@@ -205,7 +229,8 @@ def _derived(
     sd = group_sd(value[counted], sd_ddof)
     with np.errstate(invalid="ignore"):
         z = deviation / np.maximum(sd, _TINY)
-    return value, ref, deviation, sd, z
+    margin = None if sd_factor is None else np.abs(deviation) - sd_factor * sd
+    return value, ref, deviation, sd, z, margin
 
 
 def stratified_bootstrap(
@@ -220,15 +245,18 @@ def stratified_bootstrap(
     method: str = "bca",
     reference: str = "overall",
     sd_ddof: int = 0,
+    sd_factor: float | None = None,
 ) -> GroupBootstrap:
-    """Group intervals plus deviation and standardised-deviation intervals of one attribute.
+    """Group intervals plus deviation, standardised-deviation and margin intervals.
 
     `samples` are the groups (together: all images), `keys` their stream names (e.g.
     (attribute, group)). `counted` marks the groups that enter the SD and the "group-mean"
     reference (default: all; if none is marked, all are used for the reference).
     `annotated` marks the groups whose images make up the "overall" reference (default:
     all): images without a value for the attribute are a different population, not part of
-    the average a group is compared with.
+    the average a group is compared with. With `sd_factor`, each group's margin
+    |deviation| - sd_factor x SD gets its interval too, and the counted groups' deviation
+    and margin distributions are kept (`GroupBootstrap.interval_at`).
     """
     if method not in CI_METHODS:
         raise ValueError(f"method must be one of {CI_METHODS}, not {method!r}")
@@ -250,20 +278,24 @@ def stratified_bootstrap(
         numerators_b[i], denominators_b[i] = resample_sums(sample, stream(seed, key), resamples)
 
     def derive(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, ...]:
-        return _derived(num, den, counted_mask, reference, sd_ddof, annotated_mask)
+        return _derived(num, den, counted_mask, reference, sd_ddof, annotated_mask, sd_factor)
 
-    value, ref, deviation, sd, z = derive(numerators, denominators)
-    value_b, _, deviation_b, _, z_b = derive(numerators_b, denominators_b)
+    value, ref, deviation, sd, z, margin = derive(numerators, denominators)
+    value_b, _, deviation_b, _, z_b, margin_b = derive(numerators_b, denominators_b)
     has_z = bool(np.isfinite(sd) and sd > 0)
+    has_margin = has_z and margin is not None
 
-    estimates = [value, deviation] + ([z] if has_z else [])
-    boots = [value_b, deviation_b] + ([z_b] if has_z else [])
+    estimates = [value, deviation] + ([z] if has_z else []) + ([margin] if has_margin else [])
+    boots = [value_b, deviation_b] + ([z_b] if has_z else []) + (
+        [margin_b] if has_margin else [])
     theta_hat = np.concatenate(estimates)
     theta_b = np.concatenate(boots, axis=0)
+    acceleration = None
     if method == "percentile":
         intervals = percentile_interval(theta_b, confidence)
     else:
-        jackknife = list(_jackknife(samples, numerators, denominators, derive, has_z))
+        jackknife = list(_jackknife(samples, numerators, denominators, derive, has_z,
+                                    has_margin))
         acceleration = (
             jackknife_acceleration(jackknife) if jackknife else np.zeros(theta_hat.shape)
         )
@@ -271,6 +303,13 @@ def stratified_bootstrap(
     bounds = np.stack([intervals.low, intervals.high], axis=1)
 
     notes = _group_notes(samples, value_b, intervals.bca_fallback.reshape(-1, k), has_z)
+    margin_start = (3 if has_z else 2) * k
+    kept = _kept_rows(counted_mask, k, margin_start if has_margin else None)
+    distributions = Distributions(
+        estimate=theta_hat[list(kept.values())],
+        ordered=np.sort(theta_b[list(kept.values())], axis=1),
+        acceleration=None if acceleration is None else acceleration[list(kept.values())],
+    )
     return GroupBootstrap(
         n=np.array([sample.n for sample in samples]),
         value=value,
@@ -283,10 +322,26 @@ def stratified_bootstrap(
         z_ci=bounds[2 * k :] if has_z else None,
         spread=np.array([per_image_spread(sample) for sample in samples]),
         notes=notes,
+        margin=margin if has_margin else None,
+        margin_ci=bounds[margin_start : margin_start + k] if has_margin else None,
+        distributions=distributions,
+        rows={key: row for row, key in enumerate(kept)},
     )
 
 
-def _jackknife(samples, numerators, denominators, derive, has_z) -> Iterable[np.ndarray]:
+def _kept_rows(counted: np.ndarray, k: int,
+               margin_start: int | None) -> dict[tuple[str, int], int]:
+    """(statistic, group) -> row of theta for the counted groups' deviations and margins."""
+    kept: dict[tuple[str, int], int] = {}
+    for i in np.flatnonzero(counted):
+        kept[("deviation", int(i))] = k + int(i)
+        if margin_start is not None:
+            kept[("margin", int(i))] = margin_start + int(i)
+    return kept
+
+
+def _jackknife(samples, numerators, denominators, derive, has_z,
+               has_margin=False) -> Iterable[np.ndarray]:
     """For each group, the stacked statistics with each of its images left out in turn."""
     for h, sample in enumerate(samples):
         if sample.n < 2:
@@ -295,12 +350,14 @@ def _jackknife(samples, numerators, denominators, derive, has_z) -> Iterable[np.
         den = np.repeat(denominators[:, None], sample.n, axis=1)
         num[h] = numerators[h] - sample.numerator
         den[h] = denominators[h] - sample.denominator
-        value, _, deviation, _, z = derive(num, den)
-        yield np.concatenate([value, deviation] + ([z] if has_z else []), axis=0)
+        value, _, deviation, _, z, margin = derive(num, den)
+        yield np.concatenate([value, deviation] + ([z] if has_z else [])
+                             + ([margin] if has_margin else []), axis=0)
 
 
 def _group_notes(samples, value_b, fallback, has_z) -> list[str | None]:
-    names = ["interval", "deviation interval", "standardised deviation interval"]
+    names = ["interval", "deviation interval", "standardised deviation interval",
+             "margin interval"]
     notes: list[str | None] = []
     for i, sample in enumerate(samples):
         parts = []

@@ -13,5 +13,7 @@ STATISTICS = ("mean", "pooled")
 CI_METHODS = ("bca", "percentile")
 REFERENCES = ("overall", "group-mean")
 CLIP_METRICS = ("iou", "boundary_iou", "flicker")  # what a clip's mean can summarise
+# Family-wise control of the gate's statistical verdicts across a run's checks.
+FAMILYWISE = ("holm", "none")
 
-__all__ = ["CI_METHODS", "CLIP_METRICS", "REFERENCES", "STATISTICS"]
+__all__ = ["CI_METHODS", "CLIP_METRICS", "FAMILYWISE", "REFERENCES", "STATISTICS"]

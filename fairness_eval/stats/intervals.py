@@ -6,7 +6,10 @@
 estimate, acceleration from the jackknife. Where BCa is undefined (the estimate lies
 outside the bootstrap distribution) the percentile interval is used and flagged
 (`bca_fallback`); a distribution that is a single value gives [value, value], never NaN.
-Every function takes many statistics at once, one per row of a (m, B) array.
+Every function takes many statistics at once, one per row of a (m, B) array, and a
+confidence that may differ by row (family-wise control judges some statistics at a higher
+confidence than others). `Distributions` keeps sorted bootstrap distributions so that the
+interval of any row can be read again at another confidence without resampling.
 """
 
 from __future__ import annotations
@@ -41,15 +44,23 @@ def _quantiles_of_sorted(sorted_rows: np.ndarray, probabilities: np.ndarray) -> 
     return np.where(fraction == 0, low, low + fraction * step)
 
 
-def percentile_interval(theta_b: np.ndarray, confidence: float) -> Intervals:
+def _tail(confidence: float | np.ndarray, rows: int) -> np.ndarray:
+    """Each row's tail probability, (1 - confidence) / 2, as an array of `rows`."""
+    return np.broadcast_to((1.0 - np.asarray(confidence, dtype=float)) / 2.0, (rows,))
+
+
+def percentile_interval(theta_b: np.ndarray, confidence: float | np.ndarray) -> Intervals:
     """Percentile intervals of each row of the bootstrap distributions `theta_b` (m, B)."""
-    theta_b = np.atleast_2d(theta_b)
-    alpha = (1.0 - confidence) / 2.0
-    ordered = np.sort(theta_b, axis=1)
+    return percentile_of_sorted(np.sort(np.atleast_2d(theta_b), axis=1), confidence)
+
+
+def percentile_of_sorted(ordered: np.ndarray, confidence: float | np.ndarray) -> Intervals:
+    """`percentile_interval` of distributions already sorted along each row."""
     m = ordered.shape[0]
+    alpha = _tail(confidence, m)
     return Intervals(
-        low=_quantiles_of_sorted(ordered, np.full(m, alpha)),
-        high=_quantiles_of_sorted(ordered, np.full(m, 1.0 - alpha)),
+        low=_quantiles_of_sorted(ordered, alpha),
+        high=_quantiles_of_sorted(ordered, 1.0 - alpha),
         bca_fallback=np.zeros(m, dtype=bool),
     )
 
@@ -80,20 +91,28 @@ def jackknife_acceleration(jackknife_values: Iterable[np.ndarray]) -> np.ndarray
 
 
 def bca_interval(
-    theta_hat: np.ndarray, theta_b: np.ndarray, acceleration: np.ndarray, confidence: float
+    theta_hat: np.ndarray, theta_b: np.ndarray, acceleration: np.ndarray,
+    confidence: float | np.ndarray,
 ) -> Intervals:
     """BCa intervals for each row of `theta_b` (m, B) around the estimates `theta_hat` (m,)."""
-    theta_b = np.atleast_2d(theta_b)
+    ordered = np.sort(np.atleast_2d(theta_b), axis=1)
+    return bca_of_sorted(theta_hat, ordered, acceleration, confidence)
+
+
+def bca_of_sorted(
+    theta_hat: np.ndarray, ordered: np.ndarray, acceleration: np.ndarray,
+    confidence: float | np.ndarray,
+) -> Intervals:
+    """`bca_interval` of distributions already sorted along each row."""
     theta_hat = np.atleast_1d(np.asarray(theta_hat, dtype=float))
-    alpha = (1.0 - confidence) / 2.0
-    ordered = np.sort(theta_b, axis=1)
+    alpha = _tail(confidence, ordered.shape[0])
     resamples = ordered.shape[1]
     below = (ordered < theta_hat[:, None]).sum(axis=1)
     at_or_below = (ordered <= theta_hat[:, None]).sum(axis=1)
     # scipy's percentile of score ("mean" kind): ties count half.
     z0 = ndtri((below + at_or_below) / (2.0 * resamples))
     a_hat = np.nan_to_num(np.asarray(acceleration, dtype=float), nan=0.0)
-    z_alpha = float(ndtri(alpha))
+    z_alpha = ndtri(alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         lower_term = z0 + z_alpha
         upper_term = z0 - z_alpha
@@ -111,4 +130,26 @@ def bca_interval(
     )
 
 
-__all__ = ["Intervals", "bca_interval", "jackknife_acceleration", "percentile_interval"]
+@dataclass(frozen=True)
+class Distributions:
+    """Bootstrap distributions of m statistics, sorted, and how to read their intervals.
+
+    `interval(rows, confidence)` gives the percentile or BCa interval of the chosen rows at
+    a confidence per row; at the run's confidence it equals the interval first computed.
+    """
+
+    estimate: np.ndarray  # (m,)
+    ordered: np.ndarray  # (m, B), each row sorted
+    acceleration: np.ndarray | None  # (m,) for BCa; None for percentile intervals
+
+    def interval(self, rows: np.ndarray | list[int],
+                 confidence: float | np.ndarray) -> Intervals:
+        rows = np.asarray(rows, dtype=int)
+        if self.acceleration is None:
+            return percentile_of_sorted(self.ordered[rows], confidence)
+        return bca_of_sorted(self.estimate[rows], self.ordered[rows],
+                             self.acceleration[rows], confidence)
+
+
+__all__ = ["Distributions", "Intervals", "bca_interval", "bca_of_sorted",
+           "jackknife_acceleration", "percentile_interval", "percentile_of_sorted"]

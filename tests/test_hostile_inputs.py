@@ -239,3 +239,90 @@ def test_an_edited_progress_store_row_is_one_line_on_resume(tmp_path, monkeypatc
                         "--resume", *FAST)
     line = one_line_refusal(code, err, f"--resume: {run / 'progress.sqlite'}: ")
     assert line.endswith("(edited?); start a new --out")
+
+
+# --- Exit codes: every input problem is one line and exit 2 -----------------------------
+
+DEEP = 100_000
+
+
+def test_attributes_csv_being_a_folder_is_one_line(tmp_path, monkeypatch, capsys):
+    from test_hostile import tiny_folder
+
+    dataset = tiny_folder(tmp_path / "ds")
+    (dataset / "attributes.csv").mkdir()
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", dataset)
+    assert one_line_refusal(code, err, "attributes.csv") == (
+        f"fairness-eval: error: --dataset: {dataset / 'attributes.csv'} is a folder")
+
+
+@pytest.mark.parametrize("layout", ["coco", "jsonl"])
+def test_json_nested_100000_deep_is_one_line(tmp_path, monkeypatch, capsys, layout):
+    nested = "[" * DEEP + "]" * DEEP
+    if layout == "coco":
+        path = tmp_path / "annotations.json"
+        path.write_text(nested)
+        reason = "not a COCO annotation file (JSON nested too deeply)"
+    else:
+        path = tmp_path / "manifest.jsonl"
+        path.write_text('{"image": "a.png", "mask": "a.png"}\n{"image": ' + nested + "}\n")
+        reason = "line 2: not usable JSON (nested too deeply)"
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", path)
+    assert one_line_refusal(code, err, str(path)).endswith(reason)
+
+
+@pytest.mark.parametrize("file_name", ["fairness-eval.toml", "pyproject.toml", "spec.toml"])
+def test_toml_nested_deeply_is_one_line(tmp_path, monkeypatch, capsys, file_name):
+    from test_hostile import tiny_folder
+
+    dataset = tiny_folder(tmp_path / "ds")
+    # tomllib already recurses too deeply at 1,000 levels.
+    nested = "[" * DEEP + "]" * DEEP
+    header = "[tool.fairness-eval]\n" if file_name == "pyproject.toml" else ""
+    (tmp_path / file_name).write_text(f"{header}seed = {nested}\n")
+    monkeypatch.chdir(tmp_path)
+    extra = ["--model", tmp_path / file_name] if file_name == "spec.toml" else []
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", *extra, *FAST)
+    assert "not valid TOML" in one_line_refusal(code, err, str(tmp_path / file_name))
+    assert "nested too deeply" in err[-1]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_broken_pyproject_stops_the_command_as_a_broken_config_does(
+        tmp_path, monkeypatch, capsys):
+    from test_hostile import tiny_folder
+
+    dataset = tiny_folder(tmp_path / "ds")
+    # The gate's settings are in the file; going on without them would gate on defaults.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.fairness-eval]\nmin_group_size = 3\n[broken\n')
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", *FAST)
+    line = one_line_refusal(code, err, f"{tmp_path / 'pyproject.toml'}: not valid TOML: ")
+    assert line.endswith("(fix it, or name the configuration with --config)")
+    assert not (tmp_path / "run").exists()
+    # The same for a broken fairness-eval.toml, which is found first.
+    (tmp_path / "fairness-eval.toml").write_text("seed = [\n")
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", *FAST)
+    one_line_refusal(code, err, f"{tmp_path / 'fairness-eval.toml'}: not valid TOML: ")
+
+
+@pytest.mark.parametrize("value, reason", [("100000", "must be at most 1024"),
+                                           ("0", "must be at least 1")])
+def test_threads_out_of_range_is_a_usage_error(tmp_path, monkeypatch, capsys, value, reason):
+    from test_hostile import tiny_folder
+
+    dataset = tiny_folder(tmp_path / "ds")
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", "--threads", value, *FAST)
+    assert one_line_refusal(code, err, "--threads") == (
+        f"fairness-eval: error: --threads: {int(value)} {reason}")
+    # Also from the configuration file.
+    (tmp_path / "fairness-eval.toml").write_text(f"threads = {value}\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", *FAST)
+    assert reason in one_line_refusal(code, err, "threads")

@@ -66,14 +66,26 @@ def find_config_file(cwd: Path | None = None) -> Path | None:
         return own
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            # A broken pyproject.toml is not ours to judge unless it is asked for.
-            return None
-        if PYPROJECT_TABLE in data.get("tool", {}):
+        # A broken pyproject.toml may hold [tool.fairness-eval]: going on without it would
+        # run the gate on the defaults, so it stops the command as a broken
+        # fairness-eval.toml does; --config names a file and skips this search.
+        data = _read_toml(pyproject, " (fix it, or name the configuration with --config)")
+        tool = data.get("tool", {})
+        if isinstance(tool, dict) and PYPROJECT_TABLE in tool:
             return pyproject
     return None
+
+
+def _read_toml(path: Path, hint: str = "") -> dict[str, Any]:
+    """A TOML file's document; UsageError (one line naming the file) when it cannot be."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read: {exc}{hint}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}{hint}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not valid TOML: nested too deeply{hint}") from None
 
 
 def load_config(path: Path | str | None = None, cwd: Path | None = None) -> FileConfig:
@@ -90,16 +102,11 @@ def load_config(path: Path | str | None = None, cwd: Path | None = None) -> File
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"--config: {path}: no such file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot be read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+    data = _read_toml(path)
     label = path.name
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
-        if PYPROJECT_TABLE not in tool:
+        if not isinstance(tool, dict) or PYPROJECT_TABLE not in tool:
             raise UsageError(f"{path}: has no [tool.{PYPROJECT_TABLE}] table")
         data = tool[PYPROJECT_TABLE]
         label = f"pyproject.toml [tool.{PYPROJECT_TABLE}]"

@@ -21,7 +21,7 @@ from ..errors import UsageError
 from ..results.names import ANNOTATOR_IOU_PREFIX, PER_IMAGE_COLUMNS
 from ..results.vocabularies import standard_vocabularies
 from .samples import IMAGE_EXTENSIONS, Dataset, Problem
-from .tables import cell_text, parse_csv
+from .tables import cell_text, parse_csv, read_table_file
 
 # More distinct values than this and a column looks continuous: evaluated only when
 # named with --attribute.
@@ -70,7 +70,7 @@ def read_attributes_csv(path: Path) -> tuple[AttributeTable | None, list[Problem
     """The table (None when the file is absent), the problems of its rows, and its bytes."""
     if not path.exists():
         return None, [], b""
-    raw = path.read_bytes()
+    raw = read_table_file(path)
     records = parse_csv(path, raw)
     if not records:
         return AttributeTable([], {}, {}), [], raw

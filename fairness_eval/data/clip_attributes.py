@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import UsageError
 from .attributes import check_attribute_names
 from .samples import InvalidDataset, Problem
-from .tables import cell_text, parse_csv
+from .tables import cell_text, parse_csv, read_table_file
 
 CLIP_COLUMN = "clip"
 # Columns of per_frame.csv and per_clip.csv that an attribute may not take.
@@ -26,7 +26,7 @@ def read_clip_attributes(path: Path, clips: set[str]
     """attributes.csv by clip: values, columns, data row per clip, and the file's bytes."""
     if not path.exists():
         return {}, [], {}, b""
-    raw = path.read_bytes()
+    raw = read_table_file(path)
     records = parse_csv(path, raw)
     if not records:
         return {}, [], {}, raw

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import UsageError
 from .attributes import check_attribute_names, long_values
 from .samples import Dataset, Problem, Sample
-from .tables import cell_text, parse_csv, parse_jsonl
+from .tables import cell_text, parse_csv, parse_jsonl, read_table_file
 
 RESERVED_COLUMNS = ("image", "mask", "ignore")
 MANIFEST_NAMES = ("manifest.csv", "manifest.jsonl")
@@ -34,7 +34,7 @@ def find_manifest(folder: Path) -> Path | None:
 
 def load_manifest(path: Path) -> Dataset:
     """The samples of a manifest; rows with an unusable path become problems."""
-    raw = path.read_bytes()
+    raw = read_table_file(path)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         records = parse_jsonl(path, raw)
     elif path.suffix.lower() == ".csv":

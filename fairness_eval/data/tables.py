@@ -28,6 +28,15 @@ def cell_text(value: object) -> str | None:
     return text or None
 
 
+def read_table_file(path: Path, what: str = "--dataset") -> bytes:
+    """The bytes of a dataset's table (manifest, attributes.csv, COCO JSON); UsageError
+    for a folder, a device or pipe, or a file above MAX_TABLE_BYTES, naming it."""
+    from ..config.rules import MAX_TABLE_BYTES
+    from ..userfiles import read_user_file
+
+    return read_user_file(path, MAX_TABLE_BYTES, what)
+
+
 def decode_text(path: Path, raw: bytes) -> str:
     """The UTF-8 text of a user file (a byte-order mark is dropped)."""
     try:
@@ -109,6 +118,9 @@ def parse_jsonl(path: Path, raw: bytes) -> list[dict[str, object]]:
             raise UsageError(f"{path}, line {number}: not JSON ({error.msg})") from None
         except ValueError as error:  # e.g. an integer longer than Python converts
             raise UsageError(f"{path}, line {number}: not usable JSON ({error})") from None
+        except RecursionError:
+            raise UsageError(f"{path}, line {number}: not usable JSON (nested too "
+                             "deeply)") from None
         if not isinstance(record, dict):
             raise UsageError(f"{path}, line {number}: expected a JSON object")
         nested = _not_scalar(record)

@@ -144,6 +144,8 @@ def load_model_spec(path: Path | str) -> ModelSpec:
         raise UsageError(f"{path}: cannot read the model spec ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not valid TOML (nested too deeply)") from None
     extra = sorted(set(document) - {"model"})
     if extra:
         raise UsageError(f"{path}: unknown key {extra[0]} (a model spec holds one [model] table)")

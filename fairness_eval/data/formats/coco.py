@@ -27,6 +27,7 @@ import numpy as np
 
 from ...errors import UsageError
 from ..samples import Dataset, Problem, Sample, unsupported_format
+from ..tables import read_table_file
 from .cocomask import SegmentationError, check_segmentation, segmentation_mask
 from .indexed import header_info
 from .layout import Row, assemble, is_image_file
@@ -123,11 +124,14 @@ def read_index(path: Path) -> CocoIndex:
 @lru_cache(maxsize=2)
 def _cached_index(path: str, mtime_ns: int, size: int) -> CocoIndex:
     del mtime_ns, size  # part of the cache key only: a changed file is parsed again
-    raw = Path(path).read_bytes()
+    raw = read_table_file(Path(path))
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as error:
         raise UsageError(f"{path}: not a COCO annotation file (not JSON: {error})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not a COCO annotation file (JSON nested too deeply)"
+                         ) from None
     if not isinstance(document, dict) or not all(
             isinstance(document.get(key), list) for key in ("images", "annotations",
                                                             "categories")):

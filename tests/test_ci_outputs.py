@@ -77,7 +77,7 @@ def test_junit_failure_names_the_group_and_carries_the_numbers(tmp_path):
     assert failures[0].get("classname") == "fairness.region"
     failure = failures[0].find("failure")
     assert failure.get("type") == "violation"
-    for text in ("deviation -0.1200", "[95% CI -0.1600, -0.0950]", "threshold +/-0.0900",
+    for text in ("deviation -12.00 pt", "[95% CI -16.00, -9.50]", "threshold +/-9.00 pt",
                  "n 64"):
         assert text in failure.get("message") and text in failure.text
     skipped = {c.get("name"): c.find("skipped").get("message")
@@ -108,13 +108,13 @@ def test_github_outputs_written_only_under_github_actions(tmp_path):
     warnings = [line for line in lines if line.startswith("::warning ")]
     assert len(errors) == 1 and len(warnings) == 1
     assert errors[0].startswith("::error title=Fairness%3A region / south%2C criterion (b)::")
-    assert "deviation -0.1200" in errors[0]
+    assert "deviation -12.00 pt" in errors[0]
     assert "region / east" in warnings[0]
     text = summary.read_text()
     assert text.startswith("earlier step\n")  # appended, not replaced
     assert "## Fairness: " in text and " on synthetic\n" in text  # the run's summary.md
     assert "### Fairness gate" in text
-    assert "| FAIL | region | south | (b) | violation | 0.6800 | 64 |" in text
+    assert "| FAIL | region | south | (b) | violation | 68.00 | 64 | -12.00 pt |" in text
 
 
 def test_step_summary_is_the_run_summary_then_the_gate(tmp_path):
@@ -210,7 +210,7 @@ def test_real_person_share_split_fails_the_gate_naming_the_small_group(voc_prope
     assert failing == [("person_share", "criterion (b): small")]
     message = cases[failing[0]].find("failure").get("message")
     small = groups["small"]
-    assert f"deviation {small['deviation']:+.4f}" in message
+    assert f"deviation {100 * small['deviation']:+.2f} pt" in message
     assert f"n {small['n']}" in message
     # criterion (a) cannot fire with two groups: skipped, not passed.
     assert cases[("person_share", "criterion (a): small")].find("skipped") is not None

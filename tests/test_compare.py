@@ -190,7 +190,9 @@ def test_a_drop_beyond_tolerance_fails_and_names_the_group(runs):
     north = comparison.to_json()["attributes"]["region"]["groups"]["north"]
     assert north["change"] == 0 and not north["drop_beyond_tolerance"]
     assert comparison.exit_code == 1
-    assert any(f.startswith("region / south: IoU dropped by 0.05") for f in comparison.failures)
+    # Read by people: changes in percentage points (comparison.json keeps the fractions).
+    assert any(f.startswith("region / south: IoU dropped by 5.") and " pt " in f and
+               "beyond the tolerated 1.00 pt" in f for f in comparison.failures)
     assert closing_lines(comparison)[-1].startswith("comparison gate: FAILED")
     # Without a tolerance the drop is reported, not gated; a wide tolerance passes it.
     assert compare_runs(base, cand).exit_code == 0
@@ -278,8 +280,9 @@ def test_run_compare_writes_markdown_and_json(runs, tmp_path):
     assert document["exit_code"] == 1 and document["max_drop"] == 0.01
     south = document["attributes"]["region"]["groups"]["south"]
     markdown = (cand / COMPARISON_MD).read_text()
-    ci = f"[{south['change_ci'][0]:+.4f}, {south['change_ci'][1]:+.4f}]"
-    assert f"| south | 40 | {south['baseline']:.4f} | {south['candidate']:.4f} | " in markdown
+    ci = f"[{100 * south['change_ci'][0]:+.2f}, {100 * south['change_ci'][1]:+.2f}]"
+    assert (f"| south | 40 | {100 * south['baseline']:.2f} | {100 * south['candidate']:.2f} | "
+            in markdown)
     assert ci in markdown and "**drop beyond tolerance**" in markdown
     assert echoed[-1].startswith("comparison gate: FAILED")
     out = tmp_path / "elsewhere"
@@ -332,9 +335,10 @@ def test_real_runs_at_two_thresholds_report_per_group_change_with_intervals(
     markdown = (out / COMPARISON_MD).read_text()
     assert "threshold 0.5 -> 0.02" in markdown
     large = groups["large"]
-    assert (f"| large | {large['n']} | {large['baseline']:.4f} | {large['candidate']:.4f} | "
-            f"{large['change']:+.4f} | [{large['change_ci'][0]:+.4f}, "
-            f"{large['change_ci'][1]:+.4f}] | **drop beyond tolerance** |") in markdown
+    assert (f"| large | {large['n']} | {100 * large['baseline']:.2f} | "
+            f"{100 * large['candidate']:.2f} | {100 * large['change']:+.2f} | "
+            f"[{100 * large['change_ci'][0]:+.2f}, {100 * large['change_ci'][1]:+.2f}] | "
+            "**drop beyond tolerance** |") in markdown
     # A tolerance wider than every drop leaves only new violations (if any) failing.
     tolerant = compare_runs(base_dir, cand_dir, CompareOptions(max_drop=0.2))
     assert all(f.startswith("new violation") for f in tolerant.failures)

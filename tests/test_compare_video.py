@@ -86,14 +86,14 @@ def test_a_rise_in_flicker_is_the_drop_max_drop_tolerates(tmp_path, baseline_val
     assert crowd.direction == "worse" and crowd.drop_beyond_tolerance
     assert comparison.attributes["background"].groups["open"].change == 0
     assert comparison.exit_code == 1
-    assert any(f.startswith(f"background / crowd: flicker rose by {crowd.change:.4f} ")
+    assert any(f.startswith(f"background / crowd: flicker rose by {100 * crowd.change:.2f} pt ")
                for f in comparison.failures), comparison.failures
     assert closing_lines(comparison)[-1].startswith("comparison gate: FAILED (3 groups over "
                                                     "16 clips: 2 worse")
     markdown = comparison_markdown(comparison)
     assert "16 clips matched by clip name" in markdown
     assert "candidate - baseline in mean flicker" in markdown
-    assert "Tolerated rise in flicker (lower is better): 0.0100" in markdown
+    assert "Tolerated rise in flicker (lower is better): 1.00 pt" in markdown
     assert "**rise beyond tolerance**" in markdown
     written = comparison.to_json()["bootstrap"]
     assert (written["metric"], written["unit"]) == ("flicker", "clip")
@@ -132,7 +132,8 @@ def test_clips_without_flicker_are_left_out_and_iou_runs_read_a_drop(tmp_path,
     assert open_.change == pytest.approx(-0.05, abs=1e-12)
     assert open_.direction == "worse" and open_.drop_beyond_tolerance
     assert judged.images == len(CLIPS)  # a missing flicker does not matter to IoU
-    assert any(f.startswith("background / open: IoU dropped by 0.05") for f in judged.failures)
+    assert any(f.startswith("background / open: IoU dropped by 5.00 pt")
+               for f in judged.failures)
 
 
 def test_runs_judged_by_different_metrics_are_refused(tmp_path, baseline_values):

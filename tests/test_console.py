@@ -31,7 +31,7 @@ def test_missing_inter_annotator_iou_is_said_plainly():
 
 def test_group_rows_show_size_value_interval_and_verdicts():
     doc = results({"region": attribute({
-        "north": group(0.82, 0.02, (-0.01, 0.05), n=64),
+        "north": group(0.82, 0.02, (-0.01, 0.05), n=64, b=("violation", "violation")),
         "south": group(0.68, -0.12, (-0.16, -0.095), n=9, small=True,
                        b=("not evaluated", "not evaluated")),
     }, verdict="violation")})
@@ -39,6 +39,9 @@ def test_group_rows_show_size_value_interval_and_verdicts():
     lines = summary_lines(typed)
     assert lines == summary_lines(doc)  # a typed document and its JSON print the same
     assert "region  (verdict: violation)" in lines
+    # Gated on nothing by the configuration: the gate's "not gated", what it reports beside.
+    doc["settings"] = {"per_attribute": {"region": {"gate": []}}}
+    assert "region  (verdict: not gated; reports violation)" in summary_lines(doc)
     north = next(line for line in lines if line.strip().startswith("north"))
     assert north.split()[1:4] == ["64", "82.0", "[80.0,"]
     south = next(line for line in lines if line.strip().startswith("south"))

@@ -30,8 +30,9 @@ def test_violation_fails_with_exit_1_and_closing_line_names_group_and_numbers():
     assert failing.deviation_ci == (-0.16, -0.095)
     lines = report.closing_lines()
     fail_line = next(line for line in lines if line.startswith("FAIL"))
-    for text in ("region / south", "criterion (b)", "violation", "IoU 0.6800", "n 64",
-                 "deviation -0.1200", "[95% CI -0.1600, -0.0950]", "threshold +/-0.0900"):
+    # A person reads IoU in % and differences in pt (results.json keeps the fractions).
+    for text in ("region / south", "criterion (b)", "violation", "IoU 68.00 %", "n 64",
+                 "deviation -12.00 pt", "[95% CI -16.00, -9.50]", "threshold +/-9.00 pt"):
         assert text in fail_line
     assert lines[-1].startswith("fairness gate: FAILED - 1 failing check(s) in region")
 
@@ -95,11 +96,15 @@ def test_criteria_that_cannot_fire_or_were_not_evaluated_are_skipped_with_their_
         a_can_fire=False, b_evaluated=False, verdict="not evaluated",
     )})
     report = evaluate_gate(doc, strict=True)
-    assert report.exit_code == 0
     assert {c.status for c in report.checks} == {SKIP}
     reasons = {c.criterion: c.reason for c in report.checks}
     assert "cannot fire" in reasons["a"] and "not evaluated" in reasons["b"]
     assert report.notes == ["gender: no criterion could be gated"]
+    # Nothing was checked: not a pass (exit 2, naming what is missing) unless allowed.
+    assert report.exit_code == 2
+    assert "--inter-annotator-iou" in report.error and "masks_<annotator>/" in report.error
+    assert "--min-group-size" in report.error and "--allow-empty-gate" in report.error
+    assert evaluate_gate(doc, strict=True, allow_empty=True).exit_code == 0
 
 
 def test_not_evaluated_verdict_is_skipped():

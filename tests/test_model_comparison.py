@@ -76,7 +76,7 @@ def test_three_runs_write_a_model_comparison_document(three_runs, tmp_path):
     markdown = written[1].read_text()
     assert markdown.startswith("# Comparison of 3 models")
     south = found.pairs[0].attributes["region"].groups["south"]
-    assert f"{south.change:+.4f}" in markdown and "**drop beyond tolerance**" in markdown
+    assert f"{100 * south.change:+.2f}" in markdown and "**drop beyond tolerance**" in markdown
 
 
 def test_two_runs_write_exactly_the_files_two_runs_always_wrote(three_runs, tmp_path):

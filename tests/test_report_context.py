@@ -62,7 +62,10 @@ def test_flags_and_headline_follow_the_verdicts():
     child = next(r for r in bourdev["rows"] if r["group"] == "Child")
     assert ("small group", "warn") in child["flags"] and not child["gated"]
     assert context["headline"]["verdict"]["value"] == "violation"
-    assert context["headline"]["flagged"] == 2
+    # Each outcome counted apart: an inconclusive attribute is not a violation.
+    assert context["headline"]["tally"] == {"violation": 1, "inconclusive": 1, "pass": 0,
+                                            "not gated": 0}
+    assert context["headline"]["verdict_note"] == "2 attributes: 1 violation, 1 inconclusive"
     assert context["headline"]["threshold_b"] == points(
         results["attributes"]["scene"]["criteria"]["b"]["threshold"])
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ..results.conditions import ConditionsRecord
 from ..results.names import INCONCLUSIVE, NOT_EVALUATED, VIOLATION
-from .gate import FAIL, PASS, SKIP, WARN, Check
+from .checks import FAIL, NEED_IAA, PASS, SKIP, WARN, Check
 
 CRITERION = "degradation"
 
@@ -36,10 +36,11 @@ def degradation_checks(record: ConditionsRecord, gate_on: str, strict: bool
                 deviation_ci=interval if interval is not None and None not in interval
                 else None,
                 threshold=record.threshold, point_verdict=item.point,
-                statistical_verdict=item.statistical)
+                statistical_verdict=item.statistical, gate_on=gate_on)
             if verdict == NOT_EVALUATED or record.threshold is None:
                 yield Check(status=SKIP, verdict=verdict, reason=(
-                    "no inter-annotator IoU: disparate degradation not judged"), **common)
+                    "no inter-annotator IoU: disparate degradation not judged"),
+                    need=NEED_IAA, **common)
             elif verdict == VIOLATION:
                 yield Check(status=FAIL, verdict=verdict, **common)
             elif verdict == INCONCLUSIVE:

@@ -88,13 +88,14 @@ def resolve_dataset(config: FileConfig, cli_dataset: str | Path | None) -> Path:
 
 
 def merge_check_options(config: FileConfig, cli_values: Mapping[str, Any]) -> CheckOptions:
-    """`check` options: CLI > [check] > the file's top-level `strict` / `gate-on` > defaults.
+    """`check` options: CLI > [check] > the file's top-level `strict` / `gate-on` /
+    `allow-empty-gate` > defaults.
 
     Per-attribute `gate` lists in the file replace what the run recorded; with none, the
     gate uses the run's recorded settings.
     """
     values: dict[str, Any] = {}
-    for name in ("strict", "gate_on"):
+    for name in ("strict", "gate_on", "allow_empty_gate"):
         if name in config.run:
             values[name] = config.run[name]
     values.update(config.check)

@@ -288,16 +288,17 @@ def _group_change(attribute: str, group: str, change: PairedChange, *, gated: bo
 def drop_failures(changes: list[GroupChange], boot: BootstrapRecord, max_drop: float | None
                   ) -> list[str]:
     """A line per gated group whose whole interval of change lies beyond the tolerated
-    worsening (below -max_drop; above +max_drop where lower is better)."""
+    worsening (below -max_drop; above +max_drop where lower is better). A person reads it:
+    figures in %, changes in percentage points (comparison.json's numbers stay fractions)."""
     metric = boot.metric or "iou"
     label = METRIC_LABELS.get(metric, metric)
     rose = metric in LOWER_IS_BETTER_METRICS
     return [
         f"{g.where}: {label} {'rose' if rose else 'dropped'} by "
-        f"{(g.change if rose else -g.change):.4f} "
-        f"[{boot.confidence:.0%} CI of the change {g.change_ci[0]:+.4f}, "
-        f"{g.change_ci[1]:+.4f}], beyond the tolerated {max_drop:.4f} "
-        f"(baseline {g.baseline:.4f}, candidate {g.candidate:.4f}, n {g.n})"
+        f"{100 * (g.change if rose else -g.change):.2f} pt "
+        f"[{boot.confidence:.0%} CI of the change {100 * g.change_ci[0]:+.2f}, "
+        f"{100 * g.change_ci[1]:+.2f} pt], beyond the tolerated {100 * max_drop:.2f} pt "
+        f"(baseline {100 * g.baseline:.2f} %, candidate {100 * g.candidate:.2f} %, n {g.n})"
         for g in changes if g.drop_beyond_tolerance and g.gated
     ]
 

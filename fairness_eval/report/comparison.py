@@ -1,6 +1,8 @@
 """comparison.md and the closing lines `fairness-eval compare` prints, from a `Comparison`.
 
 Formatting only: every figure comes from the comparison record (results/comparison.py).
+Figures a person reads are in % and changes in percentage points (pt); comparison.json
+keeps fractions.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def closing_lines(comparison: Comparison) -> list[str]:
     figure = _judged(comparison)
     worsening = "rise" if figure.lower_is_better else "drop"  # of flicker; of IoU
     tolerance = ("not gated (no --max-drop)" if comparison.max_drop is None
-                 else f"max {worsening} {comparison.max_drop:.4f}")
+                 else f"max {worsening} {_pt(comparison.max_drop)}")
     summary = (f"{len(changes)} groups over {comparison.images} {figure.units}: {worse} worse, "
                f"{better} better with {comparison.bootstrap.confidence:.0%} confidence; "
                f"{tolerance}; {len(comparison.verdict_changes)} verdict change(s)")
@@ -63,15 +65,15 @@ def comparison_markdown(comparison: Comparison) -> str:
         lines.append("")
     if comparison.max_drop is not None and figure.lower_is_better:
         lines.append(f"Tolerated rise in {figure.label} (lower is better): "
-                     f"{comparison.max_drop:.4f}; a gated group fails when the whole interval "
-                     "of its change lies above that.")
+                     f"{_pt(comparison.max_drop)}; a gated group fails when the whole "
+                     "interval of its change lies above that.")
         lines.append("")
     elif comparison.max_drop is not None:
-        lines.append(f"Tolerated drop: {comparison.max_drop:.4f}; a gated group fails when the "
-                     "whole interval of its change lies below minus that.")
+        lines.append(f"Tolerated drop: {_pt(comparison.max_drop)}; a gated group fails when "
+                     "the whole interval of its change lies below minus that.")
         lines.append("")
-    header = ["| group | n | baseline | candidate | change | "
-              f"{boot.confidence:.0%} CI | |", "|---|---|---|---|---|---|---|"]
+    header = [f"| group | n | baseline % | candidate % | change (pt) | "
+              f"{boot.confidence:.0%} CI (pt) | |", "|---|---|---|---|---|---|---|"]
     sections = [("Overall", {OVERALL: comparison.overall})] + [
         (name, block.groups) for name, block in comparison.attributes.items()
     ]
@@ -83,8 +85,9 @@ def comparison_markdown(comparison: Comparison) -> str:
                 flag = (f"**{'rise' if figure.lower_is_better else 'drop'} beyond "
                         "tolerance**" + ("" if g.gated else " (not gated)"))
             lines.append(
-                f"| {markdown_text(group)} | {g.n} | {g.baseline:.4f} | {g.candidate:.4f} | "
-                f"{g.change:+.4f} | [{g.change_ci[0]:+.4f}, {g.change_ci[1]:+.4f}] | {flag} |"
+                f"| {markdown_text(group)} | {g.n} | {100 * g.baseline:.2f} | "
+                f"{100 * g.candidate:.2f} | {100 * g.change:+.2f} | "
+                f"[{100 * g.change_ci[0]:+.2f}, {100 * g.change_ci[1]:+.2f}] | {flag} |"
             )
         lines.append("")
     lines += ["## Fairness verdict changes", ""]
@@ -96,6 +99,11 @@ def comparison_markdown(comparison: Comparison) -> str:
     lines += ["## Gate", ""]
     lines += [f"- FAIL {f}" for f in comparison.failures] or ["Passed."]
     return "\n".join(lines) + "\n"
+
+
+def _pt(value: float) -> str:
+    """A tolerance in percentage points: 0.01 -> '1.00 pt'."""
+    return f"{100 * value:.2f} pt"
 
 
 def _short(value: Any) -> str:

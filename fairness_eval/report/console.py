@@ -1,7 +1,10 @@
 """The plain-text summary `fairness-eval run` prints on stdout, read from results.json.
 
 Figures are labelled with what the run judged (`results.metric`: IoU, Boundary IoU or
-flicker) and what n counts (`results.unit`: images, or clips for a video run).
+flicker) and what n counts (`results.unit`: images, or clips for a video run). Each
+attribute's verdict is the gate's (ci/gate.py) under the policy the run recorded, so the
+console, the card and `run --gate` tell one story; what a report-only attribute itself
+reports is shown beside "not gated".
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..ci.gate import gate_report
 from ..results.assessment import CriterionVerdicts, GroupResult
 from ..results.names import CRITERIA
 from ..results.schema import ResultsDocument, as_document
@@ -79,9 +83,13 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
                      f"{_interval(iaa.ci)} ({iaa.source})")
     else:
         lines.append("inter-annotator IoU: not available, criterion (b) not evaluated")
+    gate = gate_report(document)
     for attribute_name, attribute in document.attributes.items():
         lines.append("")
-        lines.append(f"{attribute_name}  (verdict: {attribute.verdict or 'n/a'})")
+        outcome = gate.outcome(attribute_name)
+        reports = (f"; reports {attribute.verdict}"
+                   if attribute.verdict and attribute.verdict != outcome else "")
+        lines.append(f"{attribute_name}  (verdict: {outcome}{reports})")
         spread = attribute.range
         if spread is not None and spread.value is not None:
             against = (f"; criterion (b) threshold {100 * spread.threshold:.2f} pt"

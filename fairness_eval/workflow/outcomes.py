@@ -34,6 +34,7 @@ class CardResult:
     reports: tuple[Path, ...]
     gate_exit_code: int | None
     exit_code: int
+    error: str | None = None  # the gate checked nothing (exit 2): what is missing
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,12 @@ class ReportResult:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A run folder gated: junit.xml written, exit code 0 (passed) or 1 (failed)."""
+    """A run folder gated: junit.xml written, exit code 0 (passed), 1 (failed) or 2
+    (nothing could be gated; `error` says what is missing)."""
 
     run_dir: Path
     exit_code: int
+    error: str | None = None
 
     @property
     def passed(self) -> bool:

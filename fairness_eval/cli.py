@@ -108,13 +108,15 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
 @with_options(DATASET_FORMAT_OPTIONS)
 @with_options(IMAGE_OPTIONS)
 def validate(dataset: Path, attributes: tuple[str, ...], images: Path | None,
-             image_set: str | None, max_pixels: str, exif: str) -> int:
+             image_set: str | None, max_pixels: str, exif: str,
+             mask_person_value: str | None) -> int:
     """Validate a dataset without running the model; print the counts of each attribute value."""
     from .workflow import validate as validate_workflow
 
     return _finish(validate_workflow(dataset, attributes, echo=click.echo, log=_err,
                                      max_pixels=max_pixels, exif=exif, images=images,
-                                     image_set=image_set))
+                                     image_set=image_set,
+                                     mask_person_value=mask_person_value))
 
 
 @cli.command()

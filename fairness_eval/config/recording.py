@@ -25,7 +25,8 @@ RECORDED_NAMES = {"mask_threshold": "threshold"}
 
 # Settings whose change may change a per-image number: the resume key covers these.
 # (XNNPack's thread count can reorder float sums, so it is kept to be safe.)
-PER_IMAGE_SETTINGS = ("mask_threshold", "threads", "model", "boundary_ratio", "exif")
+PER_IMAGE_SETTINGS = ("mask_threshold", "threads", "model", "boundary_ratio", "exif",
+                      "mask_person_value")
 
 # Settings that say where and how fast a run goes, never what it computes (results are
 # identical whatever --workers): left out of the configuration hash so that the same
@@ -38,7 +39,7 @@ UNHASHED_SETTINGS = ("out", "overwrite", "resume", "workers", "save_conditions",
 RECORDED_WHEN_SET = ("conditions", "condition_severities", "save_conditions", "derive",
                      "adjust_for", "gate_on_conditions", "executor", "scheduler",
                      "model_spec", "predictions", "metric", "boundary_ratio", "max_pixels",
-                     "exif")
+                     "exif", "allow_empty_gate", "mask_person_value")
 
 
 def json_ready(value: Any) -> Any:

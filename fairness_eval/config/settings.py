@@ -175,6 +175,9 @@ class Settings:
         if self.predictions is not None and self.conditions:
             raise UsageError("--conditions: needs a model to segment the degraded images "
                              "(--predictions supplies masks of the originals only)")
+        if self.save_conditions is not None and not self.conditions:
+            raise UsageError(f"--save-conditions {self.save_conditions}: needs --conditions "
+                             "(it writes the images degraded under them)")
         object.__setattr__(self, "per_attribute", per_attribute_tables(self.per_attribute))
         self.statistics  # noqa: B018 - refuse a bad combination now, not after inference
         if self.scheduler is not None and self.executor != "dask":

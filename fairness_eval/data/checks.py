@@ -3,9 +3,14 @@
 A mask is 8-bit single-channel; pixels >= 128 are person, anything below is background
 (soft or anti-aliased masks are therefore accepted). Palette, 16-bit, RGB and grey+alpha
 masks are refused, since their meaning is ambiguous. Masks must match their image's size.
+A mask's values are never guessed (maskfile.py): one holding only 0 and values below 128
+(a label-index mask) is refused with the way out, `--mask-person-value N`, which reads
+every mask of the row as label indices (value == N is set); an ignore mask is then binary,
+0 and N alone. Checking values decodes each mask, about a millisecond each.
 An image above the pixel cap (--max-pixels) is a problem like any other, found from its
 header, so it is never decoded. EXIF orientations are reported (see orientation.py).
-Only headers are read (see imageheader.py), so checking costs far less than inference.
+Images' headers alone are read (see imageheader.py), so checking costs far less than
+inference.
 """
 
 from __future__ import annotations
@@ -16,8 +21,19 @@ from pathlib import Path
 from ..config.rules import DEFAULT_MAX_PIXELS
 from . import formats
 from .imageheader import ImageInfo, UnreadableImage, read_image_info
+from .maskfile import (
+    LabelIndexMask,
+    MaskFileError,
+    binary_mask_reason,
+    decode_gray8,
+    foreign_values,
+    person_pixels,
+    present_values,
+)
 from .orientation import UPRIGHT, displayed_size
 from .samples import Dataset, Problem, Sample
+
+IGNORE_ROLE = "ignore mask"
 
 
 def check_files(dataset: Dataset, *, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -88,7 +104,7 @@ def file_problems(sample: Sample, *, max_pixels: int = DEFAULT_MAX_PIXELS,
         else (image.width, image.height))
     masks = [(sample.mask, "mask")]
     if sample.ignore is not None:
-        masks.append((sample.ignore, "ignore mask"))
+        masks.append((sample.ignore, IGNORE_ROLE))
     masks.extend((path, f"mask of annotator {name}") for name, path in sample.annotators.items())
     for path, role in masks:
         info = _info(path, role, problems, max_pixels)
@@ -110,7 +126,40 @@ def file_problems(sample: Sample, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                         "turns it upright first)")
             problems.append((str(path), f"{role} is {info.width}x{info.height} but {shown} "
                              f"is {width}x{height}{hint}"))
+        else:
+            reason = value_problem(path, role, sample.person_value)
+            if reason is not None:
+                problems.append((str(path), reason))
     return problems
+
+
+def value_problem(path: Path, role: str, person_value: int | None) -> str | None:
+    """Why the values of an 8-bit single-channel mask cannot be read as asked (None: they
+    can): a label-index mask without --mask-person-value; with it, a 0/255 mask (it would
+    read as empty), or an ignore mask holding other values than 0 and N."""
+    try:
+        values = decode_gray8(path.read_bytes())
+    except OSError as error:
+        return f"{role}: {error.strerror or error}"
+    except MaskFileError as error:
+        return (f"{role} could not be decoded" if error.undecodable
+                else f"{role} is not a single-channel 8-bit mask")
+    if person_value is None:
+        try:
+            person_pixels(values)
+        except LabelIndexMask as error:
+            return f"{role} {error}"
+        return None
+    present = present_values(values)
+    if role == IGNORE_ROLE:
+        other = foreign_values(present, person_value)
+        if other:
+            shown = ", ".join(str(v) for v in other[:5]) + (" ..." if len(other) > 5 else "")
+            return (f"{role} also holds {shown}: with --mask-person-value {person_value} an "
+                    f"ignore mask holds 0 and {person_value} alone")
+        return None
+    reason = binary_mask_reason(present, person_value)
+    return None if reason is None else f"{role} {reason}"
 
 
 def _info(path: Path, role: str, problems: list[tuple[str, str]],

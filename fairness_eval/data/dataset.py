@@ -7,6 +7,7 @@ Row-level problems are collected, not raised, so that every problem is reported 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..config.rules import DEFAULT_MAX_PIXELS
@@ -14,7 +15,7 @@ from ..errors import UsageError
 from . import checks
 from .attributes import select_attributes
 from .folder import load_folder
-from .formats import detect_layout, load_layout
+from .formats import PNG, detect_layout, load_layout
 from .manifest import find_manifest, load_manifest
 from .samples import Dataset
 from .video import VideoDataset, check_video_files, detect_video_layout, load_video_dataset
@@ -29,6 +30,7 @@ def load_dataset(
     exif: str = "ignore",
     images: Path | str | None = None,
     image_set: str | None = None,
+    mask_person_value: int | None = None,
 ) -> Dataset:
     """Load a dataset folder, manifest or format (COCO, VOC devkit, Penn-Fudan); validate
     every row.
@@ -38,6 +40,9 @@ def load_dataset(
     first (its mask must then match the displayed size). `images`: COCO only, the folder
     the annotation file's `file_name`s are relative to. `image_set`: VOC only, the list
     ImageSets/Segmentation/<image_set>.txt instead of every labelled image.
+    `mask_person_value` (--mask-person-value N): masks are label indices, person where the
+    value is N (data/maskfile.py); for a VOC devkit, the person class. None: 8-bit masks,
+    >= 128 is person (and a mask of 0 and values below 128 alone is a row problem).
 
     Raises UsageError for problems that stop the whole dataset (missing path, unreadable
     or malformed manifest, empty dataset, an --attribute that names no column). Row-level
@@ -52,11 +57,15 @@ def load_dataset(
         option = "--images" if images is not None else "--image-set"
         kind = "COCO annotation files" if images is not None else "VOC devkit folders"
         raise UsageError(f"{option}: only for {kind}; {path} is not one")
+    if mask_person_value is not None and not video_layout and layout in ("coco", "penn-fudan"):
+        raise UsageError(f"--mask-person-value {mask_person_value}: {path} is a {layout} "
+                         "dataset, whose masks are not read by value (the option is for mask "
+                         "files and the VOC devkit)")
     if video_layout is not None:
         dataset = load_video_dataset(path, video_layout)
     elif layout is not None:
         dataset = load_layout(path, layout, images=None if images is None else Path(images),
-                              image_set=image_set)
+                              image_set=image_set, person_class=mask_person_value)
     elif path.is_dir():
         manifest = find_manifest(path)
         dataset = load_manifest(manifest) if manifest else load_folder(path)
@@ -64,6 +73,9 @@ def load_dataset(
         dataset = load_manifest(path)
     else:  # a device or a pipe: /dev/zero would be read until memory runs out
         raise UsageError(f"--dataset: {path} is neither a folder nor a regular file")
+    if mask_person_value is not None:
+        dataset.samples = [replace(s, person_value=mask_person_value)
+                           if s.mask_format == PNG else s for s in dataset.samples]
     if dataset.rows == 0:
         raise UsageError(f"{dataset.source}: empty dataset (no rows to evaluate)")
     select_attributes(dataset, tuple(attributes))

@@ -45,6 +45,9 @@ class Sample:
     # EXIF orientation (1-8) applied to the image before scoring: set by validation under
     # --exif rotate only, so that the stored pixels are scored by default.
     orientation: int = 1
+    # How a "png" mask (and its ignore and annotator masks) is read: None, 8-bit with
+    # >= 128 set; N (--mask-person-value), label indices with value == N set (maskfile.py).
+    person_value: int | None = None
 
     def files(self) -> list[Path]:
         """Every file the row reads, in a fixed order (the content key of the row)."""

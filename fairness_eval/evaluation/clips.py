@@ -50,6 +50,8 @@ class ClipOptions:
     mask_threshold: float = 0.5  # a pixel is person where the probability exceeds it
     boundary_ratio: float = DEFAULT_RATIO
     masks_dir: Path | None = None  # --save-masks: masks/<clip>/NNNNN.png
+    # --mask-person-value: frame masks are label indices, person where value == N
+    mask_person_value: int | None = None
 
 
 def saved_mask_path(masks_dir: Path, clip: str, index: int) -> Path:
@@ -104,7 +106,8 @@ def evaluate_clip(clip: VideoClip, segmenter: Segmenter, options: ClipOptions = 
             records.append({**record, "status": STATUS_UNANNOTATED, "reason": ""})
             continue
         try:
-            truth = read_mask(frame.mask, image.shape[:2], "mask", _read(frame.mask, digest))
+            truth = read_mask(frame.mask, image.shape[:2], "mask", _read(frame.mask, digest),
+                              options.mask_person_value)
         except (RowFailure, OSError) as error:
             records.append({**record, "status": STATUS_SKIPPED, "reason": str(error)})
             continue
@@ -220,7 +223,8 @@ def clip_result(clip: VideoClip, frames: list[dict[str, Any]], content_sha256: s
 def evaluate_clip_task(context: WorkerContext, clip: VideoClip) -> list[dict[str, Any]]:
     """The video run's task (tasks.py): one clip, whole, in the worker's model; its one
     row is the clip's `clip_result`."""
-    options = ClipOptions(context.mask_threshold, context.boundary_ratio, context.masks_dir)
+    options = ClipOptions(context.mask_threshold, context.boundary_ratio, context.masks_dir,
+                          context.mask_person_value)
     digest = hashlib.sha256()
     frames = evaluate_clip(clip, context.segmenter, options, digest)
     return [clip_result(clip, frames, digest.hexdigest())]
@@ -240,7 +244,7 @@ def evaluate_clips(clips: list[VideoClip], model: ModelSpec | Path | str, *,
     setup = WorkerSetup(model if not isinstance(model, Path) else str(model), threads,
                         options.mask_threshold,
                         str(options.masks_dir) if options.masks_dir else None,
-                        options.boundary_ratio)
+                        options.boundary_ratio, options.mask_person_value)
     with LocalExecutor(setup, min(workers, max(1, len(clips)))) as executor:
         for rows in executor.run(clip_tasks(clips)):
             yield from rows

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..data.formats import PNG, decode_mask, mask_source
-from ..data.maskfile import MaskFileError, decode_gray8
+from ..data.maskfile import LabelIndexMask, MaskFileError, decode_gray8, person_pixels
 from ..data.orientation import UPRIGHT, apply_orientation
 from ..data.samples import Sample
 from ..metrics.masks import to_binary
@@ -54,10 +54,13 @@ def content_sha256(sample: Sample, contents: dict[Path, bytes] | None = None) ->
 
 def read_truth(sample: Sample, shape: tuple[int, int], contents: dict[Path, bytes]
                ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The row's (mask, ignore) as booleans, from its PNGs or its dataset format."""
+    """The row's (mask, ignore) as booleans, from its PNGs (read by the sample's
+    `person_value`) or its dataset format."""
     if sample.mask_format == PNG:
-        truth = read_mask(sample.mask, shape, "mask", contents[sample.mask])
-        ignore = (read_mask(sample.ignore, shape, "ignore mask", contents[sample.ignore])
+        truth = read_mask(sample.mask, shape, "mask", contents[sample.mask],
+                          sample.person_value)
+        ignore = (read_mask(sample.ignore, shape, "ignore mask", contents[sample.ignore],
+                            sample.person_value)
                   if sample.ignore else None)
         return truth, ignore
     try:
@@ -104,11 +107,13 @@ def _decoded(path: Path, content: bytes | None, orientation: int, mode: int) -> 
     return apply_orientation(image, orientation)
 
 
-def read_mask(path: Path, shape: tuple[int, int], role: str, content: bytes | None = None
-              ) -> np.ndarray:
-    """The 8-bit single-channel mask at `path` as booleans (>= 128 is person).
+def read_mask(path: Path, shape: tuple[int, int], role: str, content: bytes | None = None,
+              person_value: int | None = None) -> np.ndarray:
+    """The 8-bit single-channel mask at `path` as booleans: >= 128 is person, or with
+    `person_value` (--mask-person-value) value == person_value (data/maskfile.py).
 
     `shape` is the image's (height, width); `role` names the mask in a failure message.
+    A mask of 0 and values below 128 alone is a RowFailure without `person_value`.
     """
     try:
         mask = decode_gray8(Path(path).read_bytes() if content is None else content)
@@ -118,4 +123,7 @@ def read_mask(path: Path, shape: tuple[int, int], role: str, content: bytes | No
     if mask.shape != shape:
         raise RowFailure(f"{path}: {role} is {mask.shape[1]}x{mask.shape[0]} but the image is "
                          f"{shape[1]}x{shape[0]}")
-    return to_binary(mask)
+    try:
+        return person_pixels(mask, person_value)
+    except LabelIndexMask as error:
+        raise RowFailure(f"{path}: {role} {error}") from None

@@ -143,7 +143,8 @@ def decode_sample(sample: Sample) -> DecodedSample | Row:
         image = read_rgb(sample.image, contents[sample.image], sample.orientation)
         shape = image.shape[:2]
         truth, ignore = read_truth(sample, shape, contents)
-        others = {name: read_mask(path, shape, f"mask of annotator {name}", contents[path])
+        others = {name: read_mask(path, shape, f"mask of annotator {name}", contents[path],
+                                  sample.person_value)
                   for name, path in sample.annotators.items()}
     except (RowFailure, OSError) as error:
         return {**row, "status": "skipped", "reason": str(error)}

@@ -87,7 +87,8 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     """
     started = datetime.now(timezone.utc)
     dataset = load_dataset(dataset_path, settings.attributes, max_pixels=settings.max_pixels,
-                           exif=settings.exif, images=images, image_set=image_set)
+                           exif=settings.exif, images=images, image_set=image_set,
+                           mask_person_value=settings.mask_person_value)
     for note in dataset.notes:
         log(f"note: {note}")
     if dataset.problems and not settings.skip_invalid:
@@ -109,7 +110,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
         raise UsageError(f"--metric flicker: {dataset.source} is not a video dataset (flicker "
                          "compares consecutive frames)")
     if settings.predictions is not None:
-        check_predictions(dataset, settings.predictions)
+        check_predictions(dataset, settings.predictions, settings.mask_person_value)
         if dataset.problems and not settings.skip_invalid:
             raise InvalidDataset(dataset.problems)
         if not dataset.samples:

@@ -76,7 +76,7 @@ def prepare_predictor(settings: Settings, log: Log = lambda _: None) -> Predicto
         sha256, files, size = folder_sha256(folder)
         facts = ModelFacts(SOURCE_PREDICTIONS, f"supplied predictions ({folder.name})",
                            str(folder), sha256, size, files=files)
-        return Predictor(facts, SuppliedPredictions(folder))
+        return Predictor(facts, SuppliedPredictions(folder, settings.mask_person_value))
     from ..models.registry import resolve_model
 
     spec = model_spec_of(settings, log)

@@ -45,6 +45,8 @@ class WorkerSetup:
     mask_threshold: float = 0.5
     masks_dir: str | None = None  # --save-masks folder, readable and writable by workers
     boundary_ratio: float = 0.02  # Boundary IoU's band, a share of the image diagonal
+    # --mask-person-value of a video run's frame masks (an image's Sample carries its own)
+    mask_person_value: int | None = None
 
 
 class WorkerContext:
@@ -58,6 +60,7 @@ class WorkerContext:
         self.mask_threshold = setup.mask_threshold
         self.masks_dir = Path(setup.masks_dir) if setup.masks_dir else None
         self.boundary_ratio = setup.boundary_ratio
+        self.mask_person_value = setup.mask_person_value
 
 
 TaskFunction = Callable[[WorkerContext, Any], list[Row]]

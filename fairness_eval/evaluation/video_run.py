@@ -95,7 +95,8 @@ def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: 
         key = {**resume_key(predictor.facts, dataset, settings), "unit": "clip",
                "predictor": predictor.facts.key()}
         store = open_progress_store(run_dir, key, settings.resume)
-        options = ClipOptions(settings.mask_threshold, settings.boundary_ratio, masks_dir)
+        options = ClipOptions(settings.mask_threshold, settings.boundary_ratio, masks_dir,
+                              settings.mask_person_value)
         try:
             results = _evaluate_with_store(dataset, store, predictor.source, settings, options,
                                            log, progress)
@@ -212,7 +213,7 @@ def _evaluate_with_store(dataset: VideoDataset, store: ProgressStore, spec: Mode
         return results
     setup = WorkerSetup(spec, settings.threads, options.mask_threshold,
                         str(options.masks_dir) if options.masks_dir else None,
-                        options.boundary_ratio)
+                        options.boundary_ratio, options.mask_person_value)
     with open_executor(settings.executor, setup, workers=min(settings.workers, len(todo)),
                        scheduler=settings.scheduler, log=log) as executor:
         # A clip is stored as soon as it completes, whichever worker ran it.

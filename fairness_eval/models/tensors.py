@@ -211,8 +211,27 @@ def _prior_channel(prior: np.ndarray | None, plan: TensorPlan) -> np.ndarray:
     return prior
 
 
+class NonFiniteOutput(ValueError):
+    """A float output holding NaN or inf: its image is a problem of its row, never read as
+    background (NaN > threshold is False) or as certain person."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(f"model output holds {count} NaN/inf value{'s' * (count != 1)}")
+
+
+def check_finite(raw: np.ndarray) -> None:
+    """Raise NonFiniteOutput when a float output tensor holds NaN or inf (integer tensors
+    cannot)."""
+    if raw.dtype.kind == "f" and not np.isfinite(raw).all():
+        raise NonFiniteOutput(int(raw.size - np.count_nonzero(np.isfinite(raw))))
+
+
 def decode_output(raw: np.ndarray, plan: TensorPlan) -> np.ndarray:
-    """The person probability (float32, output height x width) from the raw output tensor."""
+    """The person probability (float32, output height x width) from the raw output tensor.
+
+    NonFiniteOutput (a ValueError) when a float output holds NaN or inf."""
+    check_finite(raw)
     height, width, channels = plan.grid
     if plan.layout == "NCHW" and raw.ndim != 3:
         values = raw.reshape(channels, height, width).transpose(1, 2, 0)

@@ -28,8 +28,10 @@ def dataset_images(run_dir: Path | str) -> dict[str, Any] | None:
     path = recorded.path if recorded is not None else None
     if not path or not Path(path).exists():
         raise UsageError(f"--examples: the dataset of this run ({path}) is not at hand")
+    person_value = document.settings.values.get("mask_person_value")
     return example_images(load_dataset(path, check_files=False, images=recorded.images_dir,
-                                        image_set=recorded.image_set),
+                                        image_set=recorded.image_set,
+                                        mask_person_value=person_value),
                            document.settings.exif)
 
 

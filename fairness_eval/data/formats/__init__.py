@@ -4,10 +4,12 @@ the folder layout: COCO instance annotations, the Pascal VOC devkit, the Penn-Fu
 A format has a *layout* (how its files are found: `detect_layout`, `load_layout`) and a
 *mask format* (how one sample's mask is read: `Sample.mask_format`, dispatched by
 `decode_mask`). Every decoder returns the same thing as the folder layout's PNGs give: a
-0/255 uint8 person mask and a 0/255 ignore mask (or None), at the image's size.
+0/255 uint8 person mask and a 0/255 ignore mask (or None), at the image's size. The VOC
+devkit's person class is --mask-person-value's N when given (default 15).
 
     mask_format     layout        mask file                      ignore
     "png"           folder, CSV   8-bit mask, >= 128 is person   sample.ignore (PNG)
+                                  (== N: --mask-person-value N)
     "voc-palette"   voc           SegmentationClass palette PNG  label 255 (void)
     "instances"     penn-fudan    PedMasks instance PNG          none
     "coco"          coco          the annotations JSON           person crowds (iscrowd)
@@ -22,7 +24,7 @@ from types import ModuleType
 import numpy as np
 
 from ...errors import UsageError
-from ..maskfile import MaskFileError, decode_gray8
+from ..maskfile import LabelIndexMask, MaskFileError, decode_gray8, person_pixels
 from ..samples import Dataset, Sample
 from . import coco, pennfudan, voc
 
@@ -35,7 +37,6 @@ MASK_FORMATS: dict[str, ModuleType] = {
     coco.MASK_FORMAT: coco,
 }
 PNG = "png"
-_PERSON_LEVEL = 128  # folder-layout masks: a pixel >= 128 is person (data/checks.py)
 
 
 def detect_layout(path: Path) -> str | None:
@@ -65,11 +66,13 @@ def load_layout(
     *,
     images: Path | None = None,
     image_set: str | None = None,
+    person_class: int | None = None,
 ) -> Dataset:
     """Load a dataset in one of LAYOUTS (detected when `layout` is None).
 
     images: COCO only, the folder the `file_name`s are relative to. image_set: VOC only,
     a list of ImageSets/Segmentation/ ("val") instead of every labelled image.
+    person_class: VOC only (--mask-person-value), the label index of person (default 15).
     Row problems are in `Dataset.problems`; file checks follow with `file_problems`.
     """
     path = Path(path)
@@ -78,6 +81,9 @@ def load_layout(
         raise UsageError(f"--dataset: {path} is not a COCO, VOC or Penn-Fudan dataset")
     if images is not None and layout != "coco":
         raise UsageError("--images: only for COCO annotation files")
+    if person_class is not None and layout != "voc":
+        raise UsageError("--mask-person-value: for mask files and VOC devkit folders only, "
+                         f"not a {layout} dataset")
     if image_set is not None and layout != "voc":
         raise UsageError("--image-set: only for VOC devkit folders")
     if image_set is not None and (not image_set.strip() or re.search(r"[/\\]", image_set)
@@ -87,7 +93,8 @@ def load_layout(
     if layout == "coco":
         dataset = coco.load_coco(path, images)
     elif layout == "voc":
-        dataset = voc.load_voc(path, image_set)
+        dataset = voc.load_voc(path, image_set,
+                               voc.PERSON_CLASS if person_class is None else person_class)
     else:
         dataset = pennfudan.load_penn_fudan(path)
     dataset.images_dir = None if images is None else Path(images).resolve()
@@ -113,8 +120,10 @@ def decode_mask(sample: Sample, source: bytes | None = None
     """
     mask_format = getattr(sample, "mask_format", PNG)
     if mask_format == PNG:
-        mask = _read_png(sample.mask, source)
-        return mask, (_read_png(sample.ignore) if sample.ignore is not None else None)
+        person_value = getattr(sample, "person_value", None)
+        mask = _read_png(sample.mask, source, person_value)
+        return mask, (_read_png(sample.ignore, None, person_value)
+                      if sample.ignore is not None else None)
     return decoder(mask_format).decode(sample, source)
 
 
@@ -133,12 +142,16 @@ def file_problems(sample: Sample) -> list[tuple[str, str]]:
     return decoder(sample.mask_format).file_problems(sample)
 
 
-def _read_png(path: Path, content: bytes | None = None) -> np.ndarray:
+def _read_png(path: Path, content: bytes | None = None, person_value: int | None = None
+              ) -> np.ndarray:
     try:
         mask = decode_gray8(Path(path).read_bytes() if content is None else content)
     except MaskFileError:
         raise ValueError(f"{path}: not a single-channel 8-bit mask") from None
-    return np.where(mask >= _PERSON_LEVEL, 255, 0).astype(np.uint8)
+    try:
+        return np.where(person_pixels(mask, person_value), 255, 0).astype(np.uint8)
+    except LabelIndexMask as error:
+        raise ValueError(f"{path}: mask {error}") from None
 
 
 __all__ = [

@@ -1,8 +1,9 @@
 """Pascal VOC devkit segmentations: `JPEGImages/<id>.jpg` and `SegmentationClass/<id>.png`,
 the class labels as a palette PNG, evaluated as they are distributed.
 
-Pixels of the person class (index 15) are the mask and the void band (index 255) is
-ignored, exactly as the folder layout's masks/ and ignore/ are made from the same files.
+Pixels of the person class (index 15, or N of --mask-person-value N) are the mask and the
+void band (index 255) is ignored, exactly as the folder layout's masks/ and ignore/ are made
+from the same files.
 Rows are the labelled images (every `SegmentationClass/*.png`, sorted), or those listed in
 `ImageSets/Segmentation/<set>.txt` when an image set is named.
 
@@ -39,7 +40,8 @@ def load_voc(root: Path, image_set: str | None = None,
              person_class: int = PERSON_CLASS) -> Dataset:
     """The labelled images of a VOC year folder (or those of `image_set`, e.g. "val")."""
     if not 0 <= person_class < VOID:
-        raise UsageError(f"VOC person class {person_class}: expected 0..254 (255 is void)")
+        raise UsageError(f"--mask-person-value {person_class}: a VOC person class is 0..254 "
+                         "(255 is void)")
     label_files, _ = folder_entries(root / LABELS)
     labels = {p.stem: p for p in label_files if p.suffix.lower() == ".png"}
     # Not a PNG: a label fairness-eval does not read (a .png of the same stem wins).

@@ -15,7 +15,7 @@ from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText, load_card_text
 from .conditions import conditions_section
 from .context import build_context
-from .formatting import DASH
+from .formatting import DASH, interval
 from .text import markdown_text as _text
 
 if TYPE_CHECKING:
@@ -75,12 +75,12 @@ def render_markdown(results: ResultsDocument | Mapping[str, Any],
             f"{_icon(row['verdict'])} **{row['verdict']['label']}**"
             + (f" · reports {row['reported']['label']}" if row["reported"] else "") + " |"
         )
-    flagged = _flagged_groups(context)
+    flagged = _flagged_groups(context, results)
     if flagged:
         lines += [
             "",
             f"| Attribute | Group | n | {judged['value_label']} % | Deviation | "
-            f"{level} interval of deviation | Criterion | Verdict |",
+            "Interval the verdict read | Criterion | Verdict |",
             "|---|---|---:|---:|---:|---:|---|---|",
             *flagged[:MAX_FLAGGED_ROWS],
         ]
@@ -98,9 +98,10 @@ def render_markdown(results: ResultsDocument | Mapping[str, Any],
     return "\n".join(lines)
 
 
-def _flagged_groups(context: Mapping[str, Any]) -> list[str]:
+def _flagged_groups(context: Mapping[str, Any], results: ResultsDocument) -> list[str]:
     """A line per (group, criterion) whose statistical or point verdict is not a pass; one
-    the gate does not read (a report-only attribute or criterion) is marked "not gated"."""
+    the gate does not read (a report-only attribute or criterion) is marked "not gated".
+    The interval beside the verdict is the one it was decided on, at its own level."""
     ungated = {row["name"]: set(row["ungated"]) for row in context["verdict_rows"]}
     lines = []
     for attr in context["results"]:
@@ -113,13 +114,33 @@ def _flagged_groups(context: Mapping[str, Any]) -> list[str]:
                 if stat["value"] in ("violation", "inconclusive") or point["value"] == "violation":
                     shown = stat if stat["value"] not in ("not evaluated", "") else point
                     report_only = key in ungated.get(attr["name"], ())
+                    decided = _decided_interval(results, attr["name"], row["group"], key)
                     lines.append(
                         f"| {_text(attr['name'])} | {_text(row['group'])} | {row['n']} | "
-                        f"{row['value']} | {row['deviation']} | {row['deviation_ci']} | "
+                        f"{row['value']} | {row['deviation']} | "
+                        f"{decided or row['deviation_ci']} | "
                         f"({key}) | {_icon(shown)} {stat['label']} · point {point['label']}"
                         + (" · not gated |" if report_only else " |")
                     )
     return lines
+
+
+def _decided_interval(results: ResultsDocument, attribute: str, group: str, criterion: str
+                      ) -> str | None:
+    """'margin, 99.71%: −7.07 – +1.20 pt': the interval a statistical verdict read; None
+    where the document records none (the deviation's interval is shown instead)."""
+    block = results.attributes.get(attribute)
+    figures = block.groups.get(group) if block is not None else None
+    if figures is None:
+        return None
+    verdicts = figures.verdict(criterion)
+    if verdicts.statistic is None or verdicts.ci is None or verdicts.confidence is None:
+        return None
+    text = interval(verdicts.ci, signed=True)
+    if text == DASH:
+        return None
+    level = f"{100 * verdicts.confidence:.2f}".rstrip("0").rstrip(".")
+    return f"{verdicts.statistic}, {level}%: {text} pt"
 
 
 def _conditions_lines(results: ResultsDocument) -> list[str]:

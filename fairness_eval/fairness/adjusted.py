@@ -21,8 +21,8 @@ import pandas as pd
 from ..config.settings import StatisticsSettings
 from ..errors import UsageError
 from ..results.jsonvalues import to_jsonable
-from ..results.labels import attribute_labels, group_labels, group_order
-from ..results.names import IOU_COLUMN, NOT_ANNOTATED
+from ..results.labels import group_labels, group_labels_and_missing, group_order
+from ..results.names import IOU_COLUMN
 from ..stats.standardise import standardise
 from .rows import evaluated_rows
 
@@ -40,8 +40,9 @@ def assess_adjusted(
     if adjust_for not in rows.columns:
         raise UsageError(f"--adjust-for: {adjust_for!r} is not a column of the per-image "
                          "table (name an attribute, or a derived one with --derive)")
-    strata = attribute_labels(rows[adjust_for])
-    table = rows.assign(**{_STRATUM: np.where(strata == NOT_ANNOTATED, None, strata)})
+    # an image without a value has no stratum; a value that reads "(not annotated)" is one
+    strata, missing = group_labels_and_missing(rows, [adjust_for])
+    table = rows.assign(**{_STRATUM: np.where(missing, None, strata)})
     if table[_STRATUM].isna().all():
         raise UsageError(f"--adjust-for: no evaluated image has a value for {adjust_for!r}")
     blocks: dict[str, Any] = {}

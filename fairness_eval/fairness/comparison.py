@@ -25,13 +25,12 @@ from ..errors import UsageError
 from ..results import document as results_io
 from ..results.assessment import AttributeAssessment
 from ..results.comparison import OVERALL, AttributeChanges, GroupChange, RunSummary, VerdictChange
-from ..results.labels import group_labels
+from ..results.labels import group_labels_and_missing
 from ..results.names import (
     CRITERIA,
     IMAGE_COLUMN,
     LOWER_IS_BETTER_METRICS,
     METRIC_LABELS,
-    NOT_ANNOTATED,
     PER_CLIP_FILE,
     STATUS_COLUMN,
     STATUS_OK,
@@ -237,34 +236,48 @@ def group_changes(baseline: Run, candidate: Run, images: list[str], boot: Bootst
     for name, block in baseline.results.attributes.items():
         if name not in candidate.results.attributes:
             continue
-        labels = _labels(b_table, block)
+        labels, not_annotated = _labels(b_table, block)
         groups: dict[str, GroupChange] = {}
-        for group in _ordered_groups(labels, block):
+        for group in _ordered_groups(labels, block, not_annotated):
             recorded = block.groups.get(group)
-            gated = recorded.gated if recorded is not None else group != NOT_ANNOTATED
+            # the not-annotated group by the images' missing values and the recorded flag,
+            # never by its name: a group in the data may be named "(not annotated)"
+            gated = group != not_annotated and (
+                recorded is None or (recorded.gated and not recorded.is_not_annotated))
             mask = (labels == group).to_numpy()
             groups[group] = _group_change(
                 name, group, change_of(mask, ("compare", name, group)),
-                gated=gated and group != NOT_ANNOTATED, max_drop=max_drop,
+                gated=gated, max_drop=max_drop,
                 lower_is_better=lower_is_better,
             )
         attributes[name] = AttributeChanges(kind=block.kind, groups=groups)
     return overall, attributes
 
 
-def _labels(table: pd.DataFrame, block: AttributeAssessment) -> pd.Series:
-    """Each image's group in one attribute (or intersection), named as results.json names it."""
+def _labels(table: pd.DataFrame, block: AttributeAssessment) -> tuple[pd.Series, str | None]:
+    """Each image's group in one attribute (or intersection), named as results.json names it,
+    and the label of the images without a value (None when every image has one)."""
     columns = list(block.columns or (block.name,))
-    missing = [c for c in columns if c not in table]
-    if missing:
-        raise UsageError(f"per_image.csv has no column(s) {missing} for attribute {block.name!r}")
-    return pd.Series(group_labels(table, columns), index=table.index)
+    absent = [c for c in columns if c not in table]
+    if absent:
+        raise UsageError(f"per_image.csv has no column(s) {absent} for attribute {block.name!r}")
+    labels, missing = group_labels_and_missing(table, columns)
+    if not missing.any():
+        return pd.Series(labels, index=table.index), None
+    # the images compared may be fewer than those assessed: keep results.json's name for
+    # the not-annotated group unless one of these images' values takes it
+    recorded = [g for g, result in block.groups.items() if result.is_not_annotated]
+    fill = recorded[0] if recorded and recorded[0] not in set(labels[~missing]) \
+        else str(labels[missing][0])
+    labels[missing] = fill
+    return pd.Series(labels, index=table.index), fill
 
 
-def _ordered_groups(labels: pd.Series, block: AttributeAssessment) -> list[str]:
+def _ordered_groups(labels: pd.Series, block: AttributeAssessment,
+                    not_annotated: str | None) -> list[str]:
     present = set(labels)
     recorded = [g for g in block.groups if g in present]
-    rest = sorted(present - set(recorded), key=lambda g: (g == NOT_ANNOTATED, g))
+    rest = sorted(present - set(recorded), key=lambda g: (g == not_annotated, g))
     return recorded + rest
 
 

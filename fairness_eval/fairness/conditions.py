@@ -10,6 +10,9 @@ groups pooled) judged against criterion (b)'s threshold, 2 x (1 - inter-annotato
 smaller than the minimum group size and the "not annotated" group are reported but not
 judged ("not gated"); an attribute's verdict is the worst of its judged groups' over every
 condition and severity. `overall` holds the same figures for every evaluated image.
+The reference pool's rows carry the flag `reference` and the not-annotated group is the
+images without a value (`results.labels`): neither is recognised by its name, so a group in
+the data named "(reference)" or "(not annotated)" is judged like any other.
 """
 
 from __future__ import annotations
@@ -22,17 +25,16 @@ import pandas as pd
 from ..conditions.perturb import SEVERITY_NAMES
 from ..config.settings import Settings, StatisticsSettings
 from ..results.jsonvalues import to_jsonable
-from ..results.labels import group_labels, group_order
+from ..results.labels import group_labels_and_missing, group_order
 from ..results.names import (
     IMAGE_COLUMN,
     INTERSECTION_JOINER,
-    NOT_ANNOTATED,
     NOT_EVALUATED,
     NOT_GATED,
     VERDICT_RANK,
 )
 from .criteria import criterion_b_threshold, is_small
-from .degradation import REFERENCE, Degradation, disparate_degradation
+from .degradation import Degradation, disparate_degradation
 from .rows import evaluated_rows
 
 _GROUP = "__group"
@@ -96,7 +98,7 @@ def assess_conditions(
         "images": len(clean),
         "threshold": threshold,
         "inter_annotator_iou": inter_annotator_iou,
-        "overall": [_overall_row(r) for r in overall.rows if r.group == _ALL],
+        "overall": [_overall_row(r) for r in overall.rows if not r.reference],
         "attributes": blocks,
         "notes": notes,
     })
@@ -115,9 +117,10 @@ def _degradation(clean: pd.DataFrame, degraded: pd.DataFrame, settings: Statisti
 def _attribute_block(clean: pd.DataFrame, degraded: pd.DataFrame, name: str,
                      columns: tuple[str, ...], settings: StatisticsSettings,
                      threshold: float | None) -> dict[str, Any]:
-    labels = group_labels(clean, columns)
+    labels, missing = group_labels_and_missing(clean, columns)
     order = sorted(set(labels), key=group_order)
-    reference = [g for g in order if g != NOT_ANNOTATED]
+    not_annotated = set(labels[missing])
+    reference = [g for g in order if g not in not_annotated]
     min_group_size = settings.min_group_size_for(name)
     block: dict[str, Any] = {
         "kind": "attribute" if len(columns) == 1 else "intersection",
@@ -138,12 +141,12 @@ def _attribute_block(clean: pd.DataFrame, degraded: pd.DataFrame, name: str,
     # conditions and severities in the order evaluated; groups in the card's order, then
     # the reference
     rows = sorted(result.rows, key=lambda r: (first[(r.condition, r.severity)],
-                                              r.group == REFERENCE, rank.get(r.group, 0)))
+                                              r.reference, rank.get(r.group, 0)))
     judged = []
     for item in rows:
-        gated = (item.group != REFERENCE and item.group != NOT_ANNOTATED
+        gated = (not item.reference and item.group not in not_annotated
                  and not is_small(item.n, min_group_size))
-        block["rows"].append(_row(item, gated, judged=gated or item.group == REFERENCE))
+        block["rows"].append(_row(item, gated, judged=gated or item.reference))
         if gated:
             judged.append(item)
     block["verdict"] = {form: _worst([getattr(r, form) for r in judged])
@@ -163,6 +166,7 @@ def _row(item: Degradation, gated: bool, judged: bool = True) -> dict[str, Any]:
         "point": item.point if judged else NOT_GATED,
         "statistical": item.statistical if judged else NOT_GATED,
         "gated": gated,
+        "reference": item.reference,
     }
 
 

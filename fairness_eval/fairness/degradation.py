@@ -33,6 +33,8 @@ import pandas as pd
 from ..stats.bootstrap import ratio
 from ..stats.sums import bootstrap_column_sums
 
+# The reference pool's row is told apart by its `reference` flag; its name is for reading only
+# (a group in the data may take the same name).
 REFERENCE = "(reference)"
 _ROUNDING = 1e-12  # "more than the threshold" ignores float rounding, as assess.py does
 
@@ -54,6 +56,7 @@ class Degradation:
     excess_drop_ci: tuple[float, float] | None
     point: str  # pass / violation / not evaluated
     statistical: str  # pass / violation / inconclusive / not evaluated
+    reference: bool = False  # the reference pool's row, not a group's
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def degradation_for(
     rows.append(Degradation(
         condition, severity, REFERENCE, reference_n, float(est[4 * k + 2]), float(est[3 * k]),
         ci[3 * k], float(est[3 * k + 1]), ci[3 * k + 1], None, None, "not evaluated",
-        "not evaluated"))
+        "not evaluated", reference=True))
     return rows
 
 

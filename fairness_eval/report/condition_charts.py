@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results.conditions import REFERENCE_ROW, AttributeDegradation, ConditionDefinition
+from ..results.conditions import AttributeDegradation, ConditionDefinition
 from .charts import CHART_STYLE, INK, REFERENCE_COLOUR, figure_svg, plt
 from .formatting import is_number
 
@@ -26,16 +26,18 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
     """Group IoU (%) under one condition: clean, then each severity, with intervals."""
     levels = list(definition.severities)
     ticks = ["clean", *(f"{definition.parameter} = {s:g}" for s in levels)]
-    groups = [*attribute.groups, REFERENCE_ROW]
+    groups = attribute.groups
+    # the groups, then the reference pool (told apart by its flag, not by a name)
+    lines = [(group, attribute.series(definition.condition, group)) for group in groups]
+    lines.append((None, attribute.reference_series(definition.condition)))
     with plt.rc_context(CHART_STYLE):
         # the legend sits below the axes, two entries a line
-        height = 2.3 + 0.14 * ((len(groups) + 1) // 2)
+        height = 2.3 + 0.14 * ((len(lines) + 1) // 2)
         figure, axes = plt.subplots(figsize=(3.4, height), layout="constrained")
-        for index, group in enumerate(groups):
-            series = attribute.series(definition.condition, group)
+        for index, (group, series) in enumerate(lines):
             if not series:
                 continue
-            reference = group == REFERENCE_ROW
+            reference = group is None
             colour = REFERENCE_COLOUR if reference else GROUP_COLOURS[index % len(GROUP_COLOURS)]
             xs, ys, lows, highs = [0.0], [series[0].clean], [None], [None]
             for item in series:
@@ -49,7 +51,7 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
             if not shown:
                 continue
             # Groups side by side at each severity, so their intervals do not hide each other.
-            offset = 0.0 if reference else 0.06 * (index - (len(groups) - 2) / 2)
+            offset = 0.0 if reference else 0.06 * (index - (len(groups) - 1) / 2)
             axes.plot([x + offset for x, _ in shown], [y for _, y in shown], color=colour,
                       lw=1.6 if reference else 1.2, ls=(0, (4, 2)) if reference else "-",
                       marker=None if reference else MARKERS[index % len(MARKERS)], ms=4,

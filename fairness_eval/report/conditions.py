@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results.conditions import REFERENCE_ROW, ConditionsRecord
+from ..results.conditions import ConditionsRecord
 from ..results.schema import ResultsDocument
 from .formatting import DASH, count, interval, pct, points, verdict
 
@@ -42,7 +42,7 @@ def conditions_section(results: ResultsDocument) -> dict[str, Any] | None:
     for index, (name, block) in enumerate(record.attributes.items()):
         rows = []
         for item in block.rows:
-            reference = item.group == REFERENCE_ROW
+            reference = item.reference
             worst = item.statistical if item.gated else ""
             rows.append({
                 "condition": item.condition, "severity": level(item.condition, item.severity),
@@ -94,11 +94,11 @@ def conditions_section(results: ResultsDocument) -> dict[str, Any] | None:
 def _chart_table(block: Any, condition: str, parameter: str) -> list[dict[str, str]]:
     """A chart's text alternative: each group's clean and degraded IoU at each severity."""
     rows = []
-    for group in [*block.groups, REFERENCE_ROW]:
-        series = block.series(condition, group)
+    named = [(group, block.series(condition, group)) for group in block.groups]
+    for group, series in [*named, ("reference pool", block.reference_series(condition))]:
         if series:
             rows.append({
-                "group": "reference pool" if group == REFERENCE_ROW else group,
+                "group": group,
                 "clean": pct(series[0].clean),
                 "degraded": "; ".join(f"{parameter} = {item.severity:g}: {pct(item.degraded)} "
                                       f"({interval(item.degraded_ci)})" for item in series),

@@ -162,7 +162,8 @@ def _condition_metrics(results: ResultsDocument) -> list[dict[str, Any] | None]:
             metrics.append(_metric(f"disparate degradation verdict, {form}",
                                    block.verdict.get(form), name, None))
         for item in block.rows:
-            slice_name = f"{name}: {item.group}"
+            # the pool's row by its flag: a group in the data may bear the pool's name
+            slice_name = f"{name}: {'reference pool' if item.reference else item.group}"
             metrics += [_metric(f"IoU {under(item)}", _percent(item.degraded), slice_name,
                                 _bounds(item.degraded_ci, _percent)),
                         _metric(f"excess drop in IoU {under(item)}",

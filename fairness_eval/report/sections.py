@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..results.assessment import AttributeAssessment
-from ..results.names import NOT_ANNOTATED
 from ..results.schema import ResultsDocument
 from .card_text import CardText
 from .formatting import (
@@ -43,7 +42,7 @@ def attribute_results(index: int, attr: AttributeAssessment,
     rows = []
     for group, g in attr.groups.items():
         flags = []
-        if g.not_annotated and group != NOT_ANNOTATED:
+        if g.is_not_annotated:
             flags.append(("not annotated", "na"))
         if g.small_group:
             flags.append(("small group", "warn"))

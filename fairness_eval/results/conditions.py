@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # pandas is imported where a table is read: parsing a command
     import pandas as pd
 
 Interval = tuple[float | None, float | None]
-# The group name of the rows of an attribute's reference pool (fairness/degradation.py).
+# The group name of the rows of an attribute's reference pool (fairness/degradation.py):
+# shown to people, and read as the flag only in documents written before rows carried
+# `reference` (a group in the data may take the same name).
 REFERENCE_ROW = "(reference)"
 
 
@@ -62,7 +64,7 @@ class OverallDegradation:
 
 @dataclass(frozen=True)
 class GroupDegradation(OverallDegradation):
-    """One group (or the "(reference)" pool) under one condition and severity."""
+    """One group (or the reference pool, `reference` true) under one condition and severity."""
 
     group: str = ""
     excess_drop: float | None = None  # group drop - reference drop; None for the reference
@@ -70,6 +72,7 @@ class GroupDegradation(OverallDegradation):
     point: str = "not evaluated"
     statistical: str = "not evaluated"
     gated: bool = False  # judged: annotated and not smaller than the minimum group size
+    reference: bool = False  # the reference pool's row, whatever its name
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,16 @@ class AttributeDegradation:
     @property
     def groups(self) -> list[str]:
         """The groups in the card's order (the reference pool left out)."""
-        return list(dict.fromkeys(r.group for r in self.rows if r.group != REFERENCE_ROW))
+        return list(dict.fromkeys(r.group for r in self.rows if not r.reference))
 
     def series(self, condition: str, group: str) -> list[GroupDegradation]:
         """`group`'s rows under `condition`, in the order of the severities."""
-        return [r for r in self.rows if r.condition == condition and r.group == group]
+        return [r for r in self.rows
+                if r.condition == condition and r.group == group and not r.reference]
+
+    def reference_series(self, condition: str) -> list[GroupDegradation]:
+        """The reference pool's rows under `condition`, in the order of the severities."""
+        return [r for r in self.rows if r.condition == condition and r.reference]
 
 
 @dataclass(frozen=True)
@@ -172,15 +180,21 @@ def _attribute_from_json(node: Node) -> AttributeDegradation:
         min_group_size=node.get("min_group_size").optional_count(),
         verdict={form: verdict.require(form).choice(GROUP_VERDICTS)
                  for form in ("statistical", "point")},
-        rows=tuple(GroupDegradation(
-            **_overall_fields(row), group=row.require("group").text(),
-            excess_drop=row.get("excess_drop").optional_number(),
-            excess_drop_ci=row.get("excess_drop_ci").interval(),
-            point=row.require("point").choice(GROUP_VERDICTS),
-            statistical=row.require("statistical").choice(GROUP_VERDICTS),
-            gated=row.get("gated").flag(False))
-            for row in node.require("rows").elements()),
+        rows=tuple(_group_row(row) for row in node.require("rows").elements()),
     )
+
+
+def _group_row(row: Node) -> GroupDegradation:
+    group = row.require("group").text()
+    return GroupDegradation(
+        **_overall_fields(row), group=group,
+        excess_drop=row.get("excess_drop").optional_number(),
+        excess_drop_ci=row.get("excess_drop_ci").interval(),
+        point=row.require("point").choice(GROUP_VERDICTS),
+        statistical=row.require("statistical").choice(GROUP_VERDICTS),
+        gated=row.get("gated").flag(False),
+        # documents written before the flag: the pool's row was known by its name only
+        reference=row.get("reference").flag(default=group == REFERENCE_ROW))
 
 
 def _attribute_json(block: AttributeDegradation) -> dict[str, Any]:
@@ -193,7 +207,8 @@ def _attribute_json(block: AttributeDegradation) -> dict[str, Any]:
         "rows": [{"condition": r.condition, "severity": r.severity, "group": r.group,
                   **_overall_json(r), "excess_drop": r.excess_drop,
                   "excess_drop_ci": _interval(r.excess_drop_ci), "point": r.point,
-                  "statistical": r.statistical, "gated": r.gated} for r in block.rows],
+                  "statistical": r.statistical, "gated": r.gated, "reference": r.reference}
+                 for r in block.rows],
     }
 
 

@@ -243,14 +243,15 @@ cli.add_command(models)
 
 def main() -> None:
     """Console entry point: click in standalone mode, our errors as one line and exit 2."""
+    from .data.problem_lines import problem_lines
     from .data.samples import InvalidDataset
 
     _debug["requested"] = False
     try:
         code = cli.main(standalone_mode=False)
     except InvalidDataset as error:
-        for problem in error.problems:
-            _err(one_line(str(problem)))
+        for line in problem_lines(error.problems):
+            _err(one_line(line))
         _err(f"fairness-eval: error: {one_line(str(error))}")
         sys.exit(EXIT_USAGE)
     except UsageError as error:

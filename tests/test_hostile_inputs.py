@@ -326,3 +326,102 @@ def test_threads_out_of_range_is_a_usage_error(tmp_path, monkeypatch, capsys, va
     code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
                         tmp_path / "run", *FAST)
     assert reason in one_line_refusal(code, err, "threads")
+
+
+def test_a_misspelled_attributes_table_is_refused_with_the_known_names(
+        tmp_path, monkeypatch, capsys):
+    from test_hostile import tiny_folder
+
+    dataset = tiny_folder(tmp_path / "ds", attributes="image,team\na,x\nb,x\nc,y\nd,y\n")
+    (tmp_path / "fairness-eval.toml").write_text("[attributes.teem]\nmin_group_size = 1\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", *FAST)
+    assert one_line_refusal(code, err, "[attributes.teem]") == (
+        f"fairness-eval: error: [attributes.teem]: no such attribute in {dataset} (its "
+        "attributes: team)")
+    assert not (tmp_path / "run").exists()
+
+
+# --- Rows that fail: corrupt JPEG data, every row failing, a million problems -----------
+
+
+def _noise_jpegs(root: Path, stems: str, corrupt: str) -> Path:
+    """A folder dataset of 64x96 noise JPEGs; those in `corrupt` get 200 bytes of garbage
+    a third into their entropy-coded data (OpenCV still decodes them, libjpeg warns)."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(5)
+    mask = np.zeros((64, 96), np.uint8)
+    mask[16:48, 24:72] = 255
+    for stem in stems:
+        path = root / "images" / f"{stem}.jpg"
+        cv2.imwrite(str(path), rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+        cv2.imwrite(str(root / "masks" / f"{stem}.png"), mask)
+        if stem in corrupt:
+            data = bytearray(path.read_bytes())
+            start = len(data) // 3
+            data[start: start + 200] = b"\x55" * 200
+            path.write_bytes(bytes(data))
+            image = cv2.imdecode(np.frombuffer(bytes(data), np.uint8), cv2.IMREAD_COLOR)
+            assert image is not None and image.shape == (64, 96, 3)  # decodes all the same
+    return root
+
+
+def test_a_jpeg_corrupted_mid_stream_is_a_problem_of_its_row(tmp_path, monkeypatch, capsys,
+                                                             model_file):
+    dataset = _noise_jpegs(tmp_path / "ds", "abcd", corrupt="b")
+    run = tmp_path / "run"
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out", run, *FAST)
+    assert code == 2, err
+    bad = dataset / "images" / "b.jpg"
+    skipped = [line for line in err if line.startswith("skipped: ")]
+    assert len(skipped) == 1 and skipped[0].startswith(
+        f"skipped: {bad}: image data is corrupt (Corrupt JPEG data: "), err
+    # libjpeg's own line is caught, not printed raw.
+    assert not any(line.startswith("Corrupt JPEG data") for line in err), err
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out", run,
+                        "--overwrite", "--skip-invalid", *FAST)
+    assert code == 0, err
+    statuses = [line.split(",")[1:3] for line in (run / "per_image.csv").read_text()
+                .splitlines()[1:]]
+    assert statuses == [["a", "ok"], ["b", "skipped"], ["c", "ok"], ["d", "ok"]]
+
+
+def test_when_every_row_fails_the_reasons_are_printed(tmp_path, monkeypatch, capsys,
+                                                      model_file):
+    dataset = _noise_jpegs(tmp_path / "ds", "abc", corrupt="abc")
+    code, _, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
+                        tmp_path / "run", "--skip-invalid", *FAST)
+    line = one_line_refusal(code, err, "no row could be scored: all 3 were skipped (")
+    assert line.count("x image data is corrupt (Corrupt JPEG data: ") == 3, line
+
+
+def test_problem_lines_are_capped_with_a_count_of_the_rest(tmp_path, monkeypatch, capsys):
+    from test_hostile import tiny_folder
+
+    from fairness_eval.data.problem_lines import PROBLEM_LINES
+    from fairness_eval.workflow import validate
+
+    unknown = "".join(f"u{i},x\n" for i in range(3_000))
+    dataset = tiny_folder(tmp_path / "ds", attributes="image,team\na,x\nb,x\nc,y\nd,y\n"
+                          + unknown)
+    code, _, err = main(monkeypatch, capsys, "validate", "--dataset", dataset)
+    assert code == 2
+    table = dataset / "attributes.csv"
+    assert len(err) == PROBLEM_LINES + 2
+    assert err[0] == f"{table}, row 5 (u0): no such image in images/"
+    assert err[-2] == f"... and {3_000 - PROBLEM_LINES:,} more ({3_000 - PROBLEM_LINES:,} x " \
+                      "no such image in images/)"
+    assert err[-1] == (f"fairness-eval: error: 3000 problem(s) in {table}; fix them "
+                       "(--skip-invalid skips images, not attribute rows)")
+    # Row problems (validate's own listing) likewise; the library call keeps every one.
+    for stem in "abcd":
+        (dataset / "masks" / f"{stem}.png").unlink()
+    (dataset / "attributes.csv").unlink()
+    for index in range(120):
+        cv2.imwrite(str(dataset / "images" / f"e{index:03d}.png"), GREY)
+    code, out, err = main(monkeypatch, capsys, "validate", "--dataset", dataset)
+    assert code == 2 and len(err) == PROBLEM_LINES + 2, err
+    assert err[-2].startswith(f"... and {124 - PROBLEM_LINES} more ({124 - PROBLEM_LINES} x ")
+    assert len(validate(dataset, echo=lambda line: None, log=lambda line: None).problems) == 124

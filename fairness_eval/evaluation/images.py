@@ -3,7 +3,8 @@
 Every file is decoded in stored pixel order: masks carry no EXIF orientation, so an
 image rotated on display would no longer line up with its mask. Under --exif rotate the
 image alone is turned upright (its mask was drawn on the displayed image). A file that passed
-validation but cannot be decoded raises RowFailure: that row is skipped, not the run.
+validation but cannot be decoded, or a JPEG that decodes with libjpeg reporting corrupt data
+(jpeg_warnings.py), raises RowFailure: that row is skipped, not the run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..data.maskfile import LabelIndexMask, MaskFileError, decode_gray8, person_
 from ..data.orientation import UPRIGHT, apply_orientation
 from ..data.samples import Sample
 from ..metrics.masks import to_binary
+from .jpeg_warnings import imdecode_checked
 
 _IMREAD_COLOR_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
 
@@ -101,9 +103,11 @@ def read_bgr(path: Path, content: bytes | None = None, orientation: int = UPRIGH
 
 def _decoded(path: Path, content: bytes | None, orientation: int, mode: int) -> np.ndarray:
     data = np.frombuffer(Path(path).read_bytes() if content is None else content, np.uint8)
-    image = cv2.imdecode(data, mode | cv2.IMREAD_IGNORE_ORIENTATION)
+    image, corrupt = imdecode_checked(data, mode | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
         raise RowFailure(f"{path}: image could not be decoded")
+    if corrupt:  # decoded, but with blocks that are not the photo's
+        raise RowFailure(f"{path}: image data is corrupt ({corrupt[0]})")
     return apply_orientation(image, orientation)
 
 

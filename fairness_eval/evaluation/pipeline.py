@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.settings import Settings
 from ..data.dataset import load_dataset
+from ..data.problem_lines import count_by_reason
 from ..data.samples import Dataset, InvalidDataset, Problem
 from ..data.video import VideoDataset
 from ..errors import UsageError
@@ -96,6 +97,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     if not dataset.samples:
         raise UsageError(f"{dataset.source}: no valid rows to evaluate "
                          f"({len(dataset.problems)} problem(s))")
+    _check_attribute_tables(settings, dataset)
     _check_intersections(settings, dataset)
     check_plan(settings, dataset)
     if isinstance(dataset, VideoDataset):
@@ -173,11 +175,27 @@ def compute_statistics(per_image: pd.DataFrame, dataset: Dataset, settings: Sett
     from ..fairness.conditions import assess_plan
 
     evaluated = per_image[per_image["status"] == "ok"]
+    if evaluated.empty:  # the statistics would only say "no image with status ok"
+        reasons = ([r for r in per_image["reason"] if isinstance(r, str) and r]
+                   if "reason" in per_image.columns else [])
+        raise UsageError(f"no row could be scored: all {len(per_image):,} were skipped "
+                         f"({count_by_reason(reasons) or 'no reason recorded'})")
     attributes = [*dataset.attributes, *settings.derive]
     statistics = evaluate(evaluated, attributes, settings.statistics)
     statistics.update(assess_plan(evaluated, conditions, attributes, settings,
                                   statistics["inter_annotator_iou"]["value"]))
     return statistics
+
+
+def _check_attribute_tables(settings: Settings, dataset: Dataset) -> None:
+    """A configuration's [attributes.NAME] table for no attribute of the dataset is a
+    misspelling: its gate or group size would silently not apply."""
+    known = [*dataset.attribute_columns, *settings.derive]
+    unknown = [name for name in settings.per_attribute if name not in known]
+    if unknown:
+        tables = ", ".join(f"[attributes.{name}]" for name in unknown)
+        raise UsageError(f"{tables}: no such attribute in {dataset.source} (its attributes: "
+                         f"{', '.join(known) or 'none'})")
 
 
 def _check_intersections(settings: Settings, dataset: Dataset) -> None:

@@ -24,6 +24,7 @@ from ..config.command_options import CheckOptions, CompareOptions, TableSettings
 from ..config.field_rules import FIELD_RULES
 from ..config.files import FileConfig
 from ..config.settings import Settings
+from ..data.problem_lines import problem_lines
 from ..errors import UsageError
 from ..results.schema import ResultsDocument
 from ..terminal import safe_writer
@@ -95,8 +96,8 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
 
 
 def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunResult:
-    for row in outcome.failed_rows:
-        log(f"skipped: {row['reason']}")
+    for line in problem_lines([row["reason"] for row in outcome.failed_rows], "skipped: "):
+        log(line)
     reports = _summarise_and_render(
         outcome.run_dir, outcome.document, formats=settings.formats, card=settings.card,
         examples=settings.examples, overwrite=settings.overwrite, echo=echo,
@@ -317,8 +318,8 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
         echo(name)
         for value, count in values.items():
             echo(f"  {value:<30} {count:>6}")
-    for problem in loaded.problems:
-        log(str(problem))
+    for line in problem_lines(loaded.problems):
+        log(line)
     invalid = "problem(s) in the clips of" if clips else "invalid row(s) in"
     error = f"{len(loaded.problems)} {invalid} {loaded.source}" if loaded.problems else None
     return ValidateResult(loaded.source, loaded.rows, len(loaded.samples),

@@ -37,6 +37,7 @@ from .cli_options import (
 )
 from .config.rules import GATE_ON, UNITS
 from .errors import UsageError
+from .interrupts import describe, exit_code, exiting, on_stop_signals, received
 from .terminal import Progress, one_line
 from .workflow import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
@@ -238,6 +239,17 @@ def _internal_error(error: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+def _stopped() -> int:
+    """Exit 128 + the signal's number after the first SIGINT or SIGTERM (interrupts.py)."""
+    number = received()
+    if number is None:  # an Abort of click's own (a prompt's end of input)
+        _err("aborted")
+        return 130
+    exiting()
+    _err(f"fairness-eval: stopped by {describe(number)}")
+    return exit_code(number)
+
+
 cli.add_command(models)
 
 
@@ -246,6 +258,7 @@ def main() -> None:
     from .data.problem_lines import problem_lines
     from .data.samples import InvalidDataset
 
+    on_stop_signals()
     _debug["requested"] = False
     try:
         code = cli.main(standalone_mode=False)
@@ -257,9 +270,8 @@ def main() -> None:
     except UsageError as error:
         _err(f"fairness-eval: error: {one_line(str(error))}")
         sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        _err("aborted")
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click's Abort wraps Ctrl-C
+        sys.exit(_stopped())
     except click.UsageError as error:
         if isinstance(error, click.exceptions.NoArgsIsHelpError):
             error.show()  # a bare command asks for its help text
@@ -274,5 +286,7 @@ def main() -> None:
         _err(f"fairness-eval: error: {one_line(error.format_message())}")
         sys.exit(EXIT_USAGE)
     except Exception as error:  # noqa: BLE001 (the last resort: a bug, or out of memory)
-        sys.exit(_internal_error(error))
+        # A signal to the whole group can end a worker before this process stops: the
+        # error it causes is the stop's, not a bug.
+        sys.exit(_stopped() if received() is not None else _internal_error(error))
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -26,7 +26,7 @@ from ..results.schema import ResultsDocument
 from .executors import Executor, open_executor
 from .predictions import check_predictions
 from .predictor import prepare_predictor
-from .resume import resume_key, reusable_rows
+from .resume import interrupted_note, resume_key, reusable_rows
 from .run_dir import (
     RUN_FILES,
     SAVED_MASKS_DIR,
@@ -144,6 +144,9 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
         try:
             rows = _evaluate_with_store(dataset, store, executor, settings, masks_dir, log,
                                         progress)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop as this unwinds
+            log(interrupted_note(store.count(), len(dataset.samples), store.path))
+            raise
         finally:
             store.close()
 

@@ -55,3 +55,9 @@ def reusable_rows(done: dict[int, dict[str, Any]], dataset: Dataset, masks_dir: 
         if masks_dir and not (masks_dir / f"{sample.image_id}.png").exists():
             del kept[row]  # its saved mask is gone: evaluate it again
     return kept
+
+
+def interrupted_note(stored: int, total: int, where: Path, unit: str = "rows") -> str:
+    """The line a stopped run leaves: what is kept, and how to go on from it."""
+    return (f"interrupted: {stored} of {total} {unit} are kept in {where}; run the same "
+            "command with --resume to continue")

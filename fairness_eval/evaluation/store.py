@@ -127,6 +127,10 @@ class ProgressStore:
             rows[row] = parsed
         return rows
 
+    def count(self) -> int:
+        """Rows stored so far, those not yet committed included (close() commits them)."""
+        return self._connection.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+
     def add(self, row: dict[str, Any]) -> None:
         data = json.dumps(row)
         try:

@@ -43,7 +43,7 @@ from .clips import (
 )
 from .executors import open_executor
 from .predictor import ModelFacts, prepare_predictor
-from .resume import resume_key
+from .resume import interrupted_note, resume_key
 from .run_dir import (
     SAVED_MASKS_DIR,
     default_run_dir,
@@ -100,6 +100,10 @@ def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: 
         try:
             results = _evaluate_with_store(dataset, store, predictor.source, settings, options,
                                            log, progress)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop as this unwinds
+            log(interrupted_note(store.count(), len(dataset.clips_to_run()), store.path,
+                                 "clips"))
+            raise
         finally:
             store.close()
         outcome = _write_results(run_dir, dataset, results, settings, predictor.facts,

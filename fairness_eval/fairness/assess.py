@@ -173,9 +173,14 @@ def _prepare_attribute(
         not na and not is_small(len(group), min_group_size)
         for na, group in zip(not_annotated, members, strict=True)
     ]
+    # The "overall" reference pools the images of the gated groups: a group too small to
+    # judge would otherwise move the average the judged groups are measured from (two
+    # equal groups of 20 and 32 images failed the gate in 11 % of simulated runs, pulled
+    # by 2 images far below them). Without a gated group, every annotated image.
+    pool = counted if any(counted) else [not na for na in not_annotated]
     boot = stats.stratified_bootstrap(
         samples, [(name, label) for label in order], counted=counted,
-        annotated=[not na for na in not_annotated], seed=settings.seed,
+        annotated=pool, seed=settings.seed,
         resamples=settings.bootstrap, confidence=settings.confidence,
         method=settings.ci_method, reference=settings.reference, sd_ddof=settings.sd_ddof,
         sd_factor=settings.sd_factor,

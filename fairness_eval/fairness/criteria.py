@@ -17,9 +17,11 @@ beyond the threshold) and a statistical verdict from a bootstrap interval:
 Each verdict records the interval it read and that interval's confidence: the run's, or a
 higher one that family-wise control (`familywise.py`) chose for it (`levels`).
 
-The reference. "overall" is the image-level statistic of every annotated image, groups
-below the minimum size included (they are people of the dataset); "group-mean" is the
-unweighted mean of the gated groups. Only gated groups enter the SD.
+The reference. "overall" is the image-level statistic of the images of the gated groups
+(annotated, at least the minimum group size): groups too small to judge do not move the
+average the judged groups are measured from (with none gated, every annotated image);
+"group-mean" is the unweighted mean of the gated groups' values. Only gated groups enter
+the SD.
 
 Attainability. With k groups and the SD taken with `ddof`, no group mean lies more than
 sqrt((k - 1)(k - ddof) / k) SDs from the mean of the group means (sqrt(k - 1) for the

@@ -141,14 +141,22 @@ class Distributions:
     estimate: np.ndarray  # (m,)
     ordered: np.ndarray  # (m, B), each row sorted
     acceleration: np.ndarray | None  # (m,) for BCa; None for percentile intervals
+    percentile_rows: np.ndarray | None = None  # (m,) rows given percentile intervals anyway
 
     def interval(self, rows: np.ndarray | list[int],
                  confidence: float | np.ndarray) -> Intervals:
         rows = np.asarray(rows, dtype=int)
+        percentile = percentile_of_sorted(self.ordered[rows], confidence)
         if self.acceleration is None:
-            return percentile_of_sorted(self.ordered[rows], confidence)
-        return bca_of_sorted(self.estimate[rows], self.ordered[rows],
-                             self.acceleration[rows], confidence)
+            return percentile
+        bca = bca_of_sorted(self.estimate[rows], self.ordered[rows],
+                            self.acceleration[rows], confidence)
+        if self.percentile_rows is None:
+            return bca
+        keep = self.percentile_rows[rows]
+        return Intervals(low=np.where(keep, percentile.low, bca.low),
+                         high=np.where(keep, percentile.high, bca.high),
+                         bca_fallback=np.where(keep, False, bca.bca_fallback))
 
 
 __all__ = ["Distributions", "Intervals", "bca_interval", "bca_of_sorted",

@@ -104,9 +104,15 @@ def test_criterion_a_is_described_with_the_recorded_factor():
     results = copy.deepcopy(fixture_results())
     for attribute in results["attributes"].values():
         attribute["criteria"]["a"]["factor"] = 2.0
+        attribute["reference_kind"] = "group-mean"
     context = build_context(results, CardText())
     glossary = dict(context["definitions"])["Criterion (a)"]
     assert "more than 2 standard deviations" in glossary and "for k ≤ 5 it cannot fire" in glossary
     assert {a["sd_factor"] for a in context["results"]} == {"2"}
-    default = dict(build_context(fixture_results(), CardText())["definitions"])["Criterion (a)"]
-    assert "more than 3 standard deviations" in default and "k ≤ 10" in default
+    # The overall reference is not bounded by k alone: no "cannot fire for k <= 10" claim.
+    overall = copy.deepcopy(fixture_results())
+    for attribute in overall["attributes"].values():
+        attribute["reference_kind"] = "overall"
+    default = dict(build_context(overall, CardText())["definitions"])["Criterion (a)"]
+    assert "more than 3 standard deviations" in default and "k ≤" not in default
+    assert "Attainability line says whether it can fire" in default

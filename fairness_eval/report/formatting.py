@@ -145,8 +145,10 @@ def tensor(shape: Sequence[int] | None, dtype: str | None, layout: str | None = 
     return text
 
 
-def criterion_a_definition(sd_factor: float | None, sd_ddof: int | None) -> str:
-    """The glossary's criterion (a), with the recorded factor and what it implies for k."""
+def criterion_a_definition(sd_factor: float | None, sd_ddof: int | None,
+                           reference_kind: str | None = "group-mean") -> str:
+    """The glossary's criterion (a), with the recorded factor and what it implies for k
+    under the reference used (only the mean of the group means bounds it by k alone)."""
     chosen = sd_factor if is_number(sd_factor) and sd_factor > 0 else DEFAULT_SD_FACTOR
     ddof = 1 if sd_ddof == 1 else 0
     bound = "√(k − 1)" if ddof == 0 else "(k − 1)/√k"
@@ -156,6 +158,11 @@ def criterion_a_definition(sd_factor: float | None, sd_ddof: int | None) -> str:
     largest = square + 1 if ddof == 0 else ((2 + square) + math.sqrt((2 + square) ** 2 - 4)) / 2
     groups = math.floor(largest + 1e-9)
     text = (f"A group performs poorly if it lies more than {factor(chosen)} standard deviations "
-            f"(of the group means) from the reference. With k groups no group can lie more "
+            f"(of the group means) from the reference. It is judged on the interval of the "
+            f"margin |deviation| − {factor(chosen)} × SD. With k groups no group can lie more "
             f"than {bound} SD from their mean")
-    return text + (f", so for k ≤ {groups} it cannot fire." if groups >= 2 else ".")
+    if reference_kind == "group-mean":
+        return text + (f", so for k ≤ {groups} it cannot fire." if groups >= 2 else ".")
+    return text + ("; the overall reference (the pooled images of the gated groups) can lie "
+                   "further from a group when group sizes differ, so each attribute's "
+                   "Attainability line says whether it can fire there.")

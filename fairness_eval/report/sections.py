@@ -178,7 +178,10 @@ def definitions(results: ResultsDocument) -> list[tuple[str, str]]:
                                   "unweighted mean of the gated groups' means."),
         ("Deviation", f"A group's {label} minus the reference, in percentage points "
                       f"(pt).{worse}"),
-        ("Criterion (a)", criterion_a_definition(results.sd_factor, results.sd_ddof)),
+        ("Criterion (a)", criterion_a_definition(
+            results.sd_factor, results.sd_ddof,
+            "group-mean" if {a.reference_kind for a in results.attributes.values()}
+            == {"group-mean"} else "overall")),
         ("Criterion (b)", "A group performs poorly if it lies further than twice the human "
                           "annotation error, 2 × (1 − inter-annotator IoU), from the reference."),
         ("Inter-annotator IoU", "The IoU between masks drawn independently by different "

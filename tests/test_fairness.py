@@ -330,6 +330,7 @@ def test_a_group_named_like_the_not_annotated_one_is_gated_like_any_other():
     named = block["groups"][NOT_ANNOTATED]
     assert named["n"] == 35 and named["gated"] and not named["not_annotated"]
     assert named["verdicts"]["b"]["statistical"] in ("pass", "inconclusive", "violation")
+    assert list(block["groups"])[-1] == "(not annotated, 2)"  # the images without a value
     missing = block["groups"]["(not annotated, 2)"]
     assert missing["n"] == 5 and missing["not_annotated"] and not missing["gated"]
     assert block["k"] == 3

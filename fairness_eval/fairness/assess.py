@@ -164,10 +164,10 @@ def _prepare_attribute(
 ) -> _PreparedAttribute:
     min_group_size = settings.min_group_size_for(name)
     labels, missing = group_labels_and_missing(rows, columns)
-    order = sorted(set(labels), key=group_order)
+    missing_labels = set(labels[missing])
+    order = sorted(set(labels), key=lambda label: group_order(label, label in missing_labels))
     members = [rows[labels == label] for label in order]
     samples = [sample_of(group, settings.statistic, settings.metric) for group in members]
-    missing_labels = set(labels[missing])
     not_annotated = [label in missing_labels for label in order]
     counted = [
         not na and not is_small(len(group), min_group_size)

@@ -65,9 +65,11 @@ def attribute_labels(values: pd.Series) -> np.ndarray:
     return group_labels(pd.DataFrame({"value": values}), ["value"])
 
 
-def group_order(label: str) -> tuple:
-    """Sort key: natural order (skin tone 2 before 10), "(not annotated)" last."""
+def group_order(label: str, not_annotated: bool | None = None) -> tuple:
+    """Sort key: natural order (skin tone 2 before 10), the not-annotated group last (by
+    its flag where the caller knows it, else by the name)."""
     pieces = re.split(r"(\d+(?:\.\d+)?)", label)
     key = tuple((0, float(p), "") if re.fullmatch(r"\d+(?:\.\d+)?", p) else (1, 0.0, p.lower())
                 for p in pieces if p)
-    return (label == NOT_ANNOTATED, key)
+    last = label == NOT_ANNOTATED if not_annotated is None else not_annotated
+    return (last, key)

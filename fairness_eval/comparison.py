@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from .atomicwrite import write_atomically
 from .ci.gate import evaluate_gate
 from .config.command_options import CompareOptions
 from .errors import UsageError
@@ -95,12 +96,13 @@ def write_comparison(comparison: Comparison, out_dir: Path | str) -> tuple[Path,
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         json_path, md_path = out_dir / COMPARISON_JSON, out_dir / COMPARISON_MD
-        json_path.write_text(json.dumps(to_jsonable(comparison.to_json()), indent=2,
-                                        ensure_ascii=False, allow_nan=False) + "\n",
-                             encoding="utf-8")
-        md_path.write_text(comparison_markdown(comparison), encoding="utf-8")
     except OSError as error:
         raise UsageError(f"--out: cannot write to {out_dir} ({error.strerror or error})") from None
+    # Written through no link planted in place of either file.
+    write_atomically(json_path, (json.dumps(to_jsonable(comparison.to_json()), indent=2,
+                                            ensure_ascii=False, allow_nan=False) + "\n"
+                                 ).encode("utf-8"))
+    write_atomically(md_path, comparison_markdown(comparison).encode("utf-8"))
     return json_path, md_path
 
 

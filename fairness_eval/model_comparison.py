@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .atomicwrite import write_atomically
 from .comparison import compare_loaded_runs, load_checked_run, write_comparison
 from .config.command_options import CompareOptions
 from .errors import UsageError
@@ -70,12 +71,12 @@ def write_model_comparison(comparison: ModelComparison, out_dir: Path | str,
 def _write_texts(out_dir: Path, texts: dict[str, str]) -> list[Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, text in texts.items():
-            (out_dir / name).write_text(text, encoding="utf-8")
-            paths.append(out_dir / name)
     except OSError as error:
         raise UsageError(f"--out: cannot write to {out_dir} ({error.strerror or error})") from None
+    paths = []
+    for name, text in texts.items():  # through no link planted in place of a file
+        write_atomically(out_dir / name, text.encode("utf-8"))
+        paths.append(out_dir / name)
     return paths
 
 

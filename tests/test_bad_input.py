@@ -604,8 +604,8 @@ def test_a_full_disk_under_the_progress_store_is_a_usage_error(tmp_path):
 
 def test_a_full_disk_while_saving_masks_is_one_line(corpus, tmp_path, monkeypatch, capsys,
                                                      model_file):
-    """cv2.imwrite answers a full disk with False, which must not pass unnoticed."""
-    monkeypatch.setattr(cv2, "imwrite", lambda path, image, *args: False)
+    """cv2.imencode answers a failure with False, which must not pass unnoticed."""
+    monkeypatch.setattr(cv2, "imencode", lambda extension, image, *args: (False, None))
     out = tmp_path / "out"
     code, lines = _run_main(monkeypatch, capsys, ["run", "--dataset",
                                                   str(corpus.manifest([])), "--out", str(out),

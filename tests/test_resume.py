@@ -199,6 +199,9 @@ def test_a_progress_store_that_is_not_a_database_is_refused(voc_dataset, tmp_pat
     out = tmp_path / "run"
     out.mkdir()
     (out / "progress.sqlite").write_bytes(b"this is not an SQLite file" * 10)
+    # listed by the run ledger, as a run's own store is (a store no run wrote is refused
+    # before it is opened: tests/test_hostile_writes.py)
+    (out / ".fairness-eval-run.json").write_text('{"files": ["progress.sqlite"]}')
     refused = fairness_eval("run", "--dataset", voc_dataset, "--out", out, "--resume",
                             "--workers", "1", *STATISTICS)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr

@@ -27,15 +27,16 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..atomicwrite import make_folders
 from ..data.samples import IMAGE_EXTENSIONS
 from ..data.video import VideoClip, VideoFrame
-from ..errors import UsageError
 from ..metrics.boundary import DEFAULT_RATIO, boundary_counts
 from ..metrics.masks import mask_counts
 from ..metrics.temporal import flicker
 from ..models.segmenter import Segmenter
 from ..models.spec import ModelSpec
 from .images import RowFailure, read_mask, read_rgb
+from .per_image import save_mask
 from .tasks import Task, WorkerContext, WorkerSetup
 from .workers import LocalExecutor
 
@@ -72,7 +73,7 @@ def evaluate_clip(clip: VideoClip, segmenter: Segmenter, options: ClipOptions = 
     `clip.files()` order: the clip's content key for --resume.
     """
     if options.masks_dir is not None:
-        (options.masks_dir / clip.name).mkdir(parents=True, exist_ok=True)
+        make_folders(options.masks_dir / clip.name, options.masks_dir.parent)
     stateful = uses_prior(segmenter)
     prior: np.ndarray | None = None
     previous: tuple[np.ndarray, np.ndarray] | None = None  # last scored (prediction, truth)
@@ -101,7 +102,8 @@ def evaluate_clip(clip: VideoClip, segmenter: Segmenter, options: ClipOptions = 
         prior = prediction.model_probability
         predicted = prediction.probability > options.mask_threshold
         if options.masks_dir is not None:
-            _save(predicted, saved_mask_path(options.masks_dir, clip.name, frame.index))
+            save_mask(predicted, saved_mask_path(options.masks_dir, clip.name, frame.index),
+                      options.masks_dir.parent)
         if frame.mask is None:
             records.append({**record, "status": STATUS_UNANNOTATED, "reason": ""})
             continue
@@ -199,12 +201,6 @@ def _hash_unread(mask: Path | None, digest: Any | None) -> None:
 
 def _where(clip: VideoClip, frame: VideoFrame) -> str:
     return str(frame.image) if frame.image is not None else f"{clip.video} frame {frame.index}"
-
-
-def _save(predicted: np.ndarray, target: Path) -> None:
-    # cv2.imwrite reports a failure (a full disk) by returning False, not by raising.
-    if not cv2.imwrite(str(target), predicted.astype(np.uint8) * 255):
-        raise UsageError(f"--save-masks: cannot write {target}")
 
 
 # --------------------------------------------------------------------------- tasks

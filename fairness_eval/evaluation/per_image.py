@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from ..atomicwrite import write_atomically
 from ..data.samples import Sample
 from ..errors import UsageError
 from ..metrics.boundary import DEFAULT_RATIO, boundary_counts
@@ -174,11 +175,20 @@ def score_sample(decoded: DecodedSample, predicted: np.ndarray, masks_dir: Path 
     if decoded.others:
         row.update(annotator_ious(decoded.truth, decoded.others, decoded.ignore))
     if masks_dir is not None:
-        target = masks_dir / f"{decoded.sample.image_id}.png"
-        # cv2.imwrite reports a failure (a full disk) by returning False, not by raising.
-        if not cv2.imwrite(str(target), predicted.astype(np.uint8) * 255):
-            raise UsageError(f"--save-masks: cannot write {target}")
+        save_mask(predicted, masks_dir / f"{decoded.sample.image_id}.png", masks_dir.parent)
     return row
+
+
+def save_mask(predicted: np.ndarray, target: Path, run_dir: Path) -> None:
+    """A predicted mask as a 0/255 PNG, written below `run_dir` through no link (a masks/
+    replaced by a link to the ground truth must not be written through)."""
+    encoded, data = cv2.imencode(".png", predicted.astype(np.uint8) * 255)
+    if not encoded:
+        raise UsageError(f"--save-masks: cannot write {target}")
+    try:
+        write_atomically(target, data.tobytes(), root=run_dir)
+    except UsageError as error:
+        raise UsageError(f"--save-masks: {error}") from None
 
 
 def _predict_group(group: Sequence[tuple[int, DecodedSample, ModelInput]],

@@ -9,6 +9,7 @@ does not grow with the size of the dataset beyond that table.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from ..data.problem_lines import count_by_reason
 from ..data.samples import Dataset, InvalidDataset, Problem
 from ..data.video import VideoDataset
 from ..errors import UsageError
-from ..results.names import CONDITIONS_FILE
+from ..results.names import CONDITIONS_FILE, PER_IMAGE_FILE, RESULTS_FILE
 from ..results.schema import ResultsDocument
 from .executors import Executor, open_executor
 from .predictions import check_predictions
@@ -31,9 +32,11 @@ from .run_dir import (
     RUN_FILES,
     SAVED_MASKS_DIR,
     RunFolderLock,
+    check_output_folder,
     default_run_dir,
     open_progress_store,
     prepare_run_dir,
+    record_hashes,
 )
 from .store import ProgressStore
 from .tasks import WorkerSetup, sample_tasks
@@ -132,23 +135,34 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
                        scheduler=settings.scheduler, log=log) as executor:
         if not executor.in_process:
             import_in_background((*STATISTICS_STACK, *warm_imports))
+        saving = _conditions_folder(settings, dataset, run_dir)  # refused before any write
         lock = prepare_run_dir(run_dir, settings.overwrite, settings.resume, dataset=dataset,
                                save_masks=settings.save_masks,
                                writes=RUN_FILES + ((CONDITIONS_FILE,) if settings.conditions
                                                    else ()))
-        if masks_dir:
-            masks_dir.mkdir(exist_ok=True)
+        try:
+            saving_lock = saving() if saving is not None else None
+        except BaseException:
+            lock.release()
+            raise
         key = {**resume_key(predictor.facts, dataset, settings),
                "predictor": predictor.facts.key()}
-        store = open_progress_store(run_dir, key, settings.resume)
         try:
-            rows = _evaluate_with_store(dataset, store, executor, settings, masks_dir, log,
-                                        progress)
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop as this unwinds
-            log(interrupted_note(store.count(), len(dataset.samples), store.path))
+            store = open_progress_store(run_dir, key, settings.resume)
+            try:
+                rows = _evaluate_with_store(dataset, store, executor, settings, masks_dir, log,
+                                            progress)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop as this unwinds
+                log(interrupted_note(store.count(), len(dataset.samples), store.path))
+                raise
+            finally:
+                store.close()
+        except BaseException:
+            lock.release()
             raise
         finally:
-            store.close()
+            if saving_lock is not None:
+                saving_lock.release()
 
     from ..results import document as results_module
     from ..results.conditions import write_conditions_table
@@ -167,7 +181,31 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     if conditions is not None:
         write_conditions_table(run_dir, conditions)  # before results.json, written last
     results_module.write_run(run_dir, document, per_image)
+    record_hashes(run_dir, (CONDITIONS_FILE, PER_IMAGE_FILE, RESULTS_FILE))
     return RunOutcome(run_dir, document, per_image, failed, dataset, lock)
+
+
+def _conditions_folder(settings: Settings, dataset: Dataset, run_dir: Path
+                       ) -> Callable[[], RunFolderLock] | None:
+    """With --save-conditions DIR: DIR checked as --out is (not the dataset's folder, not a
+    non-empty folder without --overwrite, no file there replaced that fairness-eval did
+    not write), now, before anything is written; returns what prepares and locks it."""
+    if settings.save_conditions is None:
+        return None
+    folder = Path(settings.save_conditions)
+    out, target = Path(os.path.realpath(run_dir)), Path(os.path.realpath(folder))
+    if target == out or out.is_relative_to(target):
+        raise UsageError(f"--save-conditions: {folder} is, or holds, the run folder {run_dir}; "
+                         "choose a folder of its own")
+    plan = ImagePlan.from_settings(settings)
+    files, folders = plan.saved_names(dataset.samples) if plan is not None else ([], [])
+    arguments: dict[str, Any] = {
+        "writes": files, "later": folders, "option": "--save-conditions",
+        "folder_option": "--save-conditions"}
+    check_output_folder(folder, settings.overwrite, settings.resume, False, dataset=dataset,
+                        **arguments)
+    return lambda: prepare_run_dir(folder, settings.overwrite, settings.resume, False,
+                                   dataset=dataset, **arguments)
 
 
 def compute_statistics(per_image: pd.DataFrame, dataset: Dataset, settings: Settings,

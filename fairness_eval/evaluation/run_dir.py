@@ -14,15 +14,25 @@ so a second run into the same folder is refused instead of mixing its outputs in
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..atomicwrite import PARTIAL_SUFFIX
+from ..atomicwrite import (
+    PARTIAL_SUFFIX,
+    file_sha256,
+    make_folders,
+    open_no_follow,
+    regular_file,
+    remove_empty_folder,
+    remove_file,
+    write_atomically,
+)
 from ..data.samples import Dataset
 from ..errors import UsageError
 from ..results.names import PER_IMAGE_FILE, PROGRESS_FILE, RENDERED_REPORTS_FILE, RESULTS_FILE
@@ -96,17 +106,26 @@ def lock_run_dir(run_dir: Path, option: str = "--out") -> RunFolderLock:
     """Lock an existing run folder for this run; UsageError when another run holds it.
 
     `option` names the folder in the message: `--out` for the commands that make a run
-    folder, `RUN_DIR` for those that write into one (report, check, compare).
+    folder, `RUN_DIR` for those that write into one (report, check, compare). A lock file
+    that is a link (or not a regular file) is refused: opening it would truncate whatever
+    it points to.
     """
     earlier = _held.pop(_key(run_dir), None)
     if earlier is not None:
         earlier.release()
     path = run_dir / LOCK_FILE
     try:
-        handle = open(path, "a+b")  # noqa: SIM115 (held for the run's life)
+        fd = open_no_follow(path, os.O_RDWR | os.O_CREAT)
     except OSError as error:
+        if path.is_symlink():
+            raise UsageError(f"{option}: {path} is a symbolic link; fairness-eval never writes "
+                             "through a link: remove it") from None
         raise UsageError(f"{option}: cannot write to {run_dir} ({error.strerror or error})"
                          ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UsageError(f"{option}: {path} is not a regular file: remove it")
+    handle = os.fdopen(fd, "r+b")
     if fcntl is None:  # pragma: no cover - Windows
         return RunFolderLock(run_dir, handle)
     try:
@@ -131,9 +150,22 @@ def lock_run_dir(run_dir: Path, option: str = "--out") -> RunFolderLock:
 # --------------------------------------------------------------------------- preparing
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What preparing a folder will do, settled before anything is written or removed."""
+
+    files: tuple[str, ...]  # the run ledger's files after preparing
+    folders: tuple[str, ...]  # its folders (fairness-eval's own) after preparing
+    sha256: dict[str, str]  # recorded hashes kept (a resumed run's)
+    create: tuple[str, ...]  # folders to make (those missing) after removing
+    remove: bool  # --overwrite: remove the earlier run's outputs first
+
+
 def prepare_run_dir(run_dir: Path, overwrite: bool, resume: bool,
                     resume_hint: bool = True, *, dataset: Dataset | None = None,
-                    save_masks: bool = False, writes: Sequence[str] = RUN_FILES
+                    save_masks: bool = False, writes: Sequence[str] = RUN_FILES,
+                    folders: Sequence[str] = (), later: Sequence[str] = (),
+                    option: str = "--out", folder_option: str = "--save-masks"
                     ) -> RunFolderLock:
     """Create and lock the run folder; refuse to write into a non-empty one unless asked.
 
@@ -141,62 +173,147 @@ def prepare_run_dir(run_dir: Path, overwrite: bool, resume: bool,
     `overwrite` (and not `resume`) the outputs of an earlier run are removed first (only
     what the ledgers list). `dataset`: the folders holding its files may not be, or hold,
     the run folder. `writes`: the files this command writes, recorded in the run ledger
-    before they are written (with `save_masks`, also masks/<image id>.png per sample).
+    before they are written (with `save_masks`, also masks/<image id>.png per sample of
+    an image dataset); `folders`: the folders it creates inside (with `save_masks`,
+    masks/); `later`: folders its workers make when they need them (recorded, not made
+    now). A file of those names that fairness-eval did not write, or that changed
+    since, is never replaced: the command is refused, before anything is written or
+    removed. `option` names the folder in messages, `folder_option` its subfolders.
     `resume_hint` adds "--resume" to the refusal, for commands that can resume.
     """
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UsageError(f"--out: {run_dir} exists and is not a folder")
-    if dataset is not None:
-        refuse_dataset_folders(run_dir, dataset, save_masks)
+    writes, folders = list(writes), list(folders)
+    if save_masks:
+        folders = [SAVED_MASKS_DIR, *folders]
+        writes += [f"{SAVED_MASKS_DIR}/{s.image_id}.png"
+                   for s in (dataset.samples if dataset is not None else ())]
+    plan = check_output_folder(run_dir, overwrite, resume, resume_hint, dataset=dataset,
+                               writes=writes, folders=folders, later=later, option=option,
+                               folder_option=folder_option)
+    created = not os.path.lexists(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"--out: cannot write to {run_dir} ({error.strerror or error})"
+        raise UsageError(f"{option}: cannot write to {run_dir} ({error.strerror or error})"
                          ) from None
-    lock = lock_run_dir(run_dir)
+    lock = lock_run_dir(run_dir, option)
     try:
-        _prepare_locked(run_dir, overwrite, resume, resume_hint, dataset, save_masks, writes)
+        # Settled again under the lock: another run may have written meanwhile.
+        plan = check_output_folder(run_dir, overwrite, resume, resume_hint, dataset=None,
+                                   writes=writes, folders=folders, later=later,
+                                   option=option, folder_option=folder_option)
+        _apply(run_dir, plan)
     except BaseException:
         lock.release()
+        if created:
+            _undo_new_folder(run_dir)
         raise
     return lock
 
 
-def _prepare_locked(run_dir: Path, overwrite: bool, resume: bool, resume_hint: bool,
-                    dataset: Dataset | None, save_masks: bool, writes: Sequence[str]) -> None:
-    if _contents(run_dir) and not (overwrite or resume):
+def check_output_folder(folder: Path, overwrite: bool, resume: bool, resume_hint: bool = True,
+                        *, dataset: Dataset | None = None, writes: Sequence[str] = (),
+                        folders: Sequence[str] = (), later: Sequence[str] = (),
+                        option: str = "--out", folder_option: str | None = None) -> _Plan:
+    """Everything that refuses an output folder, without writing: UsageError, one line.
+
+    Refused: a file in place of the folder; the dataset's folder (or one inside it); a
+    non-empty folder without `overwrite` or `resume`; a resumed folder that no run
+    wrote; a subfolder of `folders` that is a link, or that fairness-eval did not create
+    and holds files; a file of `writes` there that fairness-eval did not write or that
+    changed since (it is never replaced).
+    """
+    folder_option = folder_option or option
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise UsageError(f"{option}: {folder} exists and is not a folder")
+    if dataset is not None:
+        refuse_dataset_folders(folder, dataset, subfolders=[*folders, *later], option=option)
+    exists = folder.is_dir()
+    old = read_run_ledger(folder) if exists else _empty_ledger()
+    contents = _contents(folder) if exists else []
+    if contents and not (overwrite or resume):
         hint = " or --resume to continue an interrupted run" if resume_hint else ""
-        raise UsageError(f"--out: {run_dir} is not empty; pass --overwrite to replace its "
+        raise UsageError(f"{option}: {folder} is not empty; pass --overwrite to replace its "
                          f"results{hint}")
-    if overwrite and not resume:
-        remove_outputs(run_dir)
-    ledger = read_run_ledger(run_dir) if resume else {"files": [], "folders": []}
-    files = list(writes)
-    if save_masks:
-        masks = run_dir / SAVED_MASKS_DIR
-        if masks.exists() and SAVED_MASKS_DIR not in ledger["folders"]:
-            if not masks.is_dir() or any(masks.iterdir()):
-                raise UsageError(f"--save-masks: {masks} exists and was not made by "
-                                 "fairness-eval; move it away (it is never overwritten)")
-        elif not masks.exists():
-            ledger["folders"].append(SAVED_MASKS_DIR)
-        files += [f"{SAVED_MASKS_DIR}/{s.image_id}.png"
-                  for s in (dataset.samples if dataset is not None else ())]
-    ledger["files"] = list(dict.fromkeys([*ledger["files"], *files]))
+    if resume and PROGRESS_FILE in writes and not os.path.lexists(folder / PROGRESS_FILE):
+        if any(p.name not in (SAVED_MASKS_DIR, RUN_LEDGER_FILE) for p in contents):
+            raise UsageError(f"--resume: {folder} holds no {PROGRESS_FILE} of an earlier run "
+                             "(nothing to resume); pass --overwrite to replace its contents")
+    elif resume and contents and not os.path.lexists(folder / RUN_LEDGER_FILE):
+        raise UsageError(f"{option}: {folder} is not empty and no earlier run wrote it; "
+                         "pass --overwrite (your files there stay) or choose another folder")
+    ours = _ours(folder, old) if exists else set()
+    remove = overwrite and not resume
+    kept_folders = [f for f in old["folders"] if _real_folder(folder, f)]
+    new = []
+    for name in [*folders, *later]:
+        path = folder / name
+        if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+            raise UsageError(f"{folder_option}: {path} is a symbolic link or not a folder; "
+                             "fairness-eval never writes through a link: move it away")
+        if not path.exists():
+            new.append(name)
+        elif name not in old["folders"] and name in folders and any(path.iterdir()):
+            raise UsageError(f"{folder_option}: {path} exists and was not made by "
+                             "fairness-eval; move it away (it is never overwritten)")
+    for name in writes:
+        path = folder / name
+        if os.path.lexists(path) and name not in ours:
+            raise UsageError(f"{option}: {path} exists and was not written by fairness-eval "
+                             "(or was changed since); it is never replaced: move it away")
+    files = [*(old["files"] if resume else ()), *writes]
+    return _Plan(tuple(dict.fromkeys(files)), tuple(dict.fromkeys([*kept_folders, *new])),
+                 # checked above; a resumed run writes these files again
+                 {k: v for k, v in old["sha256"].items() if k not in writes} if resume else {},
+                 tuple(folders), remove)
+
+
+def _apply(folder: Path, plan: _Plan) -> None:
+    if plan.remove:
+        remove_outputs(folder)
+    # A folder of the earlier run that --overwrite emptied and removed is made again below.
+    kept = [f for f in plan.folders if _real_folder(folder, f) or f in plan.create
+            or not os.path.lexists(folder / f)]
+    _write_ledger(folder, {"files": list(plan.files), "folders": kept, "sha256": plan.sha256})
+    for name in plan.create:
+        make_folders(folder / name, folder)
+
+
+def _undo_new_folder(folder: Path) -> None:
+    """Remove what preparing a folder it created wrote there, when it was then refused."""
     try:
-        _write_json(run_dir / RUN_LEDGER_FILE, ledger)
-        if save_masks:
-            (run_dir / SAVED_MASKS_DIR).mkdir(exist_ok=True)
-        probe = run_dir / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise UsageError(f"--out: cannot write to {run_dir} ({error.strerror or error})"
-                         ) from None
+        for name in (RUN_LEDGER_FILE, LOCK_FILE):
+            remove_file(folder / name, folder)
+        folder.rmdir()
+    except OSError:
+        pass  # not empty: something else is there now, and it stays
 
 
 def _contents(run_dir: Path) -> list[Path]:
     return [p for p in run_dir.iterdir() if p.name not in _BOOKKEEPING]
+
+
+def _real_folder(root: Path, name: str) -> bool:
+    path = root / name
+    return path.is_dir() and not path.is_symlink()
+
+
+def _ours(folder: Path, ledger: dict[str, Any]) -> set[str]:
+    """The ledger's files that are still fairness-eval's: regular files reached without a
+    link, whose resolved path lies inside `folder`, holding the bytes recorded (when a
+    hash was recorded)."""
+    inside = Path(os.path.realpath(folder))
+    ours = set()
+    for name in ledger["files"]:
+        path = folder / name
+        if not os.path.lexists(path):
+            continue
+        if not Path(os.path.realpath(path)).is_relative_to(inside):
+            continue
+        digest = ledger["sha256"].get(name)
+        if (regular_file(path, folder) if digest is None
+                else file_sha256(path, folder) == digest):
+            ours.add(name)
+    return ours
 
 
 def dataset_folders(dataset: Dataset) -> tuple[set[Path], set[Path]]:
@@ -216,28 +333,38 @@ def dataset_folders(dataset: Dataset) -> tuple[set[Path], set[Path]]:
     return set(), {resolved(p) for p in parents} | {resolved(dataset.root)}
 
 
-def refuse_dataset_folders(run_dir: Path, dataset: Dataset, save_masks: bool = False) -> None:
-    """UsageError when the run folder (or its saved masks) would be the dataset's folder."""
+def refuse_dataset_folders(run_dir: Path, dataset: Dataset, save_masks: bool = False, *,
+                           subfolders: Sequence[str] = (), option: str = "--out") -> None:
+    """UsageError when the output folder (or a subfolder it writes, e.g. its saved masks)
+    would be the dataset's folder."""
     inside, equal = dataset_folders(dataset)
     out = Path(os.path.realpath(run_dir))
-    targets = [out, out / SAVED_MASKS_DIR] if save_masks else [out]
+    names = list(subfolders) + ([SAVED_MASKS_DIR] if save_masks else [])
+    targets = [out, *(out / name for name in dict.fromkeys(names))]
     for target in targets:
         for folder in inside:
             if target == folder or target.is_relative_to(folder):
                 where = "the dataset folder" if target == folder else "inside the dataset folder"
-                raise UsageError(f"--out: {run_dir} is {where} {folder}; a run there could "
+                raise UsageError(f"{option}: {run_dir} is {where} {folder}; a run there could "
                                  "replace the dataset's files. Choose a folder outside it")
         if target in equal:
-            raise UsageError(f"--out: {run_dir}{'' if target == out else '/' + SAVED_MASKS_DIR} "
-                             f"is a folder of the dataset {dataset.source}; a run there could "
-                             "replace the dataset's files. Choose another folder")
+            shown = run_dir if target == out else run_dir / target.relative_to(out)
+            raise UsageError(f"{option}: {shown} is a folder of the dataset {dataset.source}; "
+                             "a run there could replace the dataset's files. Choose another "
+                             "folder")
 
 
 # --------------------------------------------------------------------------- ledgers
 
 
-def read_run_ledger(run_dir: Path) -> dict[str, list[str]]:
-    """The run ledger: {"files": [...], "folders": [...]}, names relative to the folder.
+def _empty_ledger() -> dict[str, Any]:
+    return {"files": [], "folders": [], "sha256": {}}
+
+
+def read_run_ledger(run_dir: Path) -> dict[str, Any]:
+    """The run ledger: {"files": [...], "folders": [...], "sha256": {name: hash}}, names
+    relative to the folder; `sha256` holds the hash of each file written whole (results,
+    tables) as it was written.
 
     A missing or unreadable ledger is empty: then nothing is known to be fairness-eval's.
     """
@@ -245,12 +372,16 @@ def read_run_ledger(run_dir: Path) -> dict[str, list[str]]:
         data = json.loads((run_dir / RUN_LEDGER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
-    ledger: dict[str, list[str]] = {"files": [], "folders": []}
+    ledger = _empty_ledger()
     if isinstance(data, dict):
-        for key in ledger:
+        for key in ("files", "folders"):
             names = data.get(key)
             if isinstance(names, list):
                 ledger[key] = [n for n in names if isinstance(n, str) and _safe_name(n)]
+        hashes = data.get("sha256")
+        if isinstance(hashes, dict):
+            ledger["sha256"] = {k: v for k, v in hashes.items()
+                                if isinstance(k, str) and isinstance(v, str) and _safe_name(k)}
     return ledger
 
 
@@ -270,42 +401,37 @@ def _report_ledger(run_dir: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items() if _safe_name(str(k))}
 
 
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def remove_outputs(run_dir: Path) -> list[Path]:
     """Remove what earlier runs wrote, as the ledgers list it; returns what was removed.
 
-    Files of the run ledger go (with any partial write of them), reports only while they
-    still hold what fairness-eval wrote (an edited card stays), folders only when
-    fairness-eval created them and they are empty. Nothing else is touched: a folder
-    without a ledger keeps everything, and the new run replaces its own files as it
-    writes them.
+    Only regular files are removed, reached from the run folder through real folders (so
+    their resolved path lies inside it; never through a link): files of the run ledger
+    (with any partial write of them; a file whose hash the ledger recorded only while it
+    still holds those bytes), reports only while they still hold what fairness-eval wrote
+    (an edited card stays), folders only when fairness-eval created them and they are
+    empty. Nothing else is touched: a folder without a ledger keeps everything, and the
+    new run replaces its own files as it writes them.
     """
     ledger = read_run_ledger(run_dir)
+    inside = Path(os.path.realpath(run_dir))
     removed: list[Path] = []
+
+    def remove(path: Path, digest: str | None = None) -> None:
+        if Path(os.path.realpath(path)).is_relative_to(inside) and \
+                remove_file(path, run_dir, digest):
+            removed.append(path)
+
     try:
         for name in ledger["files"]:
-            for path in (run_dir / name, run_dir / (name + PARTIAL_SUFFIX)):
-                if path.is_file() or path.is_symlink():
-                    path.unlink()
-                    removed.append(path)
+            remove(run_dir / name, ledger["sha256"].get(name))
+            remove(run_dir / (name + PARTIAL_SUFFIX))
         for name, digest in _report_ledger(run_dir).items():
-            path = run_dir / name
-            if path.is_file() and _sha256(path) == digest:
-                path.unlink()
-                removed.append(path)
+            remove(run_dir / name, digest)
         for name in (RENDERED_REPORTS_FILE, RUN_LEDGER_FILE):
-            (run_dir / name).unlink(missing_ok=True)
+            remove(run_dir / name)
         for name in sorted(ledger["folders"], key=len, reverse=True):
-            folder = run_dir / name
-            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
-                folder.rmdir()
-                removed.append(folder)
+            if remove_empty_folder(run_dir / name, run_dir):
+                removed.append(run_dir / name)
     except OSError as error:
         raise UsageError(f"--overwrite: cannot remove the earlier results in {run_dir} "
                          f"({error.strerror or error})") from None
@@ -318,17 +444,23 @@ def record_outputs(run_dir: Path, names: Iterable[str], folders: Iterable[str] =
     ledger = read_run_ledger(run_dir)
     ledger["files"] = list(dict.fromkeys([*ledger["files"], *names]))
     ledger["folders"] = list(dict.fromkeys([*ledger["folders"], *folders]))
-    try:
-        _write_json(run_dir / RUN_LEDGER_FILE, ledger)
-    except OSError as error:
-        raise UsageError(f"cannot write {run_dir / RUN_LEDGER_FILE} "
-                         f"({error.strerror or error})") from None
+    _write_ledger(run_dir, ledger)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    partial = path.with_name(path.name + PARTIAL_SUFFIX)
-    partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+def record_hashes(run_dir: Path, names: Iterable[str]) -> None:
+    """Record in the run ledger the SHA-256 of files just written whole (results.json, the
+    tables), so --overwrite keeps one edited since instead of removing it."""
+    ledger = read_run_ledger(run_dir)
+    for name in names:
+        digest = file_sha256(run_dir / name, run_dir)
+        if digest is not None and name in ledger["files"]:
+            ledger["sha256"][name] = digest
+    _write_ledger(run_dir, ledger)
+
+
+def _write_ledger(run_dir: Path, ledger: dict[str, Any]) -> None:
+    write_atomically(run_dir / RUN_LEDGER_FILE,
+                     (json.dumps(ledger, indent=1) + "\n").encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- progress

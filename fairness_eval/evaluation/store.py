@@ -33,6 +33,11 @@ class ProgressStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # SQLite follows links: one planted in the run folder would be written through.
+        for suffix in ("", "-wal", "-shm"):
+            if Path(str(path) + suffix).is_symlink():
+                raise UsageError(f"{path}{suffix}: is a symbolic link; fairness-eval never "
+                                 "writes through a link: remove it or start a new --out")
         self._connection = sqlite3.connect(path)
         try:
             self._connection.execute("PRAGMA journal_mode=WAL")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from ..atomicwrite import make_folders, write_atomically
 from ..conditions.perturb import apply_condition
 from ..data.derived import derive_attributes
 from ..data.samples import Sample
@@ -91,6 +92,18 @@ class ImagePlan:
             raise ValueError("the plan saves nothing")
         return Path(self.save_dir) / f"{condition}-{severity:g}"
 
+    def saved_names(self, samples: Sequence[Sample]) -> tuple[list[str], list[str]]:
+        """(files, folders) that saving writes under `save_dir`, relative to it: the run
+        ledger of that folder records them before they are written."""
+        folders, files = [], []
+        kinds = ("images", "masks", "ignore")
+        for condition, levels in self.conditions:
+            for severity in levels:
+                name = f"{condition}-{severity:g}"
+                folders += [name, *(f"{name}/{kind}" for kind in kinds)]
+                files += [f"{name}/{kind}/{s.image_id}.png" for s in samples for kind in kinds]
+        return files, folders
+
     def saved_images(self, image_id: str) -> list[Path]:
         """The degraded images `save_dir` holds for one image (empty without `save_dir`)."""
         if self.save_dir is None:
@@ -116,32 +129,32 @@ def evaluate_plan(plan: ImagePlan, image: np.ndarray, truth: np.ndarray,
                             "intersection": counts.intersection, "union": counts.union,
                             "iou": counts.iou})
             if plan.save_dir is not None:
-                _save(plan.saved_folder(condition, severity), image_id, degraded, hidden,
-                      ignore)
+                _save(Path(plan.save_dir), plan.saved_folder(condition, severity), image_id,
+                      degraded, hidden, ignore)
     if plan.conditions:
         extra[CONDITION_ROWS] = records
     return extra
 
 
-def _save(folder: Path, image_id: str, image: np.ndarray, truth: np.ndarray,
+def _save(root: Path, folder: Path, image_id: str, image: np.ndarray, truth: np.ndarray,
           ignore: np.ndarray | None) -> None:
     """One degraded image as a row of a folder dataset: images/, masks/, ignore/ (PNG, so
-    evaluating the folder again sees exactly the pixels the run scored)."""
+    evaluating the folder again sees exactly the pixels the run scored). Written below
+    `root` (--save-conditions DIR) without following a link there."""
     pictures = {"images": cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image,
                 "masks": truth.astype(np.uint8) * 255}
     if ignore is not None:
         pictures["ignore"] = ignore.astype(np.uint8) * 255
     for kind, picture in pictures.items():
         target = folder / kind / f"{image_id}.png"
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written = cv2.imwrite(str(target), picture)
-        except OSError as error:
-            raise UsageError(f"--save-conditions: cannot write {target} "
-                             f"({error.strerror or error})") from None
-        # cv2.imwrite reports a failure (a full disk) by returning False, not by raising.
-        if not written:
+        encoded, data = cv2.imencode(".png", picture)
+        if not encoded:
             raise UsageError(f"--save-conditions: cannot write {target}")
+        try:
+            make_folders(target.parent, root)
+            write_atomically(target, data.tobytes(), root=root)
+        except UsageError as error:
+            raise UsageError(f"--save-conditions: {error}") from None
 
 
 def check_plan(settings: Any, dataset: Any) -> None:

@@ -49,8 +49,7 @@ from .run_dir import (
     default_run_dir,
     open_progress_store,
     prepare_run_dir,
-    read_run_ledger,
-    record_outputs,
+    record_hashes,
 )
 from .store import ProgressStore
 from .tasks import WorkerSetup
@@ -88,10 +87,12 @@ def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: 
     # The model is opened once here: refused now if it cannot run, not in every worker.
     predictor = prepare_predictor(settings, log)
     run_dir = Path(settings.out) if settings.out else default_run_dir(dataset.name, started)
+    masks, folders = _saved_masks(dataset) if settings.save_masks else ([], [])
     lock = prepare_run_dir(run_dir, settings.overwrite, settings.resume, dataset=dataset,
-                           save_masks=False, writes=VIDEO_RUN_FILES)
+                           save_masks=False, writes=[*VIDEO_RUN_FILES, *masks],
+                           folders=folders)
     try:
-        masks_dir = _masks_dir(run_dir, dataset, settings.save_masks)
+        masks_dir = run_dir / SAVED_MASKS_DIR if settings.save_masks else None
         key = {**resume_key(predictor.facts, dataset, settings), "unit": "clip",
                "predictor": predictor.facts.key()}
         store = open_progress_store(run_dir, key, settings.resume)
@@ -135,6 +136,7 @@ def _write_results(run_dir: Path, dataset: VideoDataset, results: list[dict[str,
     (run_dir / RESULTS_FILE).unlink(missing_ok=True)  # never beside tables it does not describe
     write_video_tables(run_dir, per_frame, per_clip_csv(table, dataset.attribute_columns))
     results_module.write_run(run_dir, document, None)
+    record_hashes(run_dir, (PER_FRAME_FILE, PER_CLIP_FILE, RESULTS_FILE))
     return document, table, _failures(per_frame, results, order), dataset
 
 
@@ -182,21 +184,12 @@ def per_clip_csv(table: pd.DataFrame, attribute_columns: list[str]) -> pd.DataFr
 # --------------------------------------------------------------------------- helpers
 
 
-def _masks_dir(run_dir: Path, dataset: VideoDataset, save_masks: bool) -> Path | None:
-    """masks/<clip>/ for --save-masks, each frame's file recorded in the run ledger first."""
-    if not save_masks:
-        return None
-    masks = run_dir / SAVED_MASKS_DIR
-    ours = SAVED_MASKS_DIR in read_run_ledger(run_dir)["folders"]
-    if masks.exists() and not ours and (not masks.is_dir() or any(masks.iterdir())):
-        raise UsageError(f"--save-masks: {masks} exists and was not made by fairness-eval; "
-                         "move it away (it is never overwritten)")
+def _saved_masks(dataset: VideoDataset) -> tuple[list[str], list[str]]:
+    """(files, folders) of --save-masks: masks/<clip>/NNNNN.png, recorded in the run
+    ledger before they are written."""
     clips = dataset.clips_to_run()
-    record_outputs(run_dir, [f"{SAVED_MASKS_DIR}/{c.name}/{f.index:05d}.png"
-                             for c in clips for f in c.frames],
-                   [SAVED_MASKS_DIR, *(f"{SAVED_MASKS_DIR}/{c.name}" for c in clips)])
-    masks.mkdir(exist_ok=True)
-    return masks
+    return ([f"{SAVED_MASKS_DIR}/{c.name}/{f.index:05d}.png" for c in clips for f in c.frames],
+            [SAVED_MASKS_DIR, *(f"{SAVED_MASKS_DIR}/{c.name}" for c in clips)])
 
 
 def _evaluate_with_store(dataset: VideoDataset, store: ProgressStore, spec: ModelSpec,

@@ -10,12 +10,12 @@ file's SHA-256. `--overwrite` of a run removes only files whose content still ma
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..atomicwrite import write_atomically
+from ..atomicwrite import file_sha256, write_atomically
 from ..errors import UsageError
 from ..results.names import RENDERED_REPORTS_FILE
 
@@ -23,11 +23,10 @@ LEDGER_NAME = RENDERED_REPORTS_FILE
 
 
 def sha256_file(path: Path) -> str | None:
-    """The SHA-256 of a file's bytes; None when it cannot be read."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
+    """The SHA-256 of a regular file's bytes; None when it cannot be read or is a link
+    (a link is never as fairness-eval wrote it: it writes regular files only)."""
+    path = Path(path)
+    return file_sha256(path, path.parent)
 
 
 def read_ledger(folder: Path | str) -> dict[str, str]:
@@ -39,22 +38,39 @@ def read_ledger(folder: Path | str) -> dict[str, str]:
     return {str(k): str(v) for k, v in ledger.items()} if isinstance(ledger, dict) else {}
 
 
-def refuse_foreign_files(targets: Iterable[Path], ledger: Mapping[str, str] | None = None
-                         ) -> None:
-    """UsageError for the first target that exists and is not as fairness-eval wrote it.
+def foreign_files(targets: Iterable[Path], ledger: Mapping[str, str] | None = None
+                  ) -> list[Path]:
+    """The targets that exist and are not as fairness-eval wrote them (edited since, never
+    written by it, or a link in place of the file).
 
     `ledger`: the folder's ledger when the caller has read it (all targets share a folder).
     """
+    found = []
     for target in targets:
         target = Path(target)
-        if not target.exists():
+        if not os.path.lexists(target):
             continue
         known = read_ledger(target.parent) if ledger is None else ledger
-        if known.get(target.name) != sha256_file(target):
-            raise UsageError(
-                f"{target}: exists and was not written by fairness-eval (or was edited since); "
-                "move it away or pass --overwrite to replace it"
-            )
+        if target.is_symlink() or known.get(target.name) != sha256_file(target):
+            found.append(target)
+    return found
+
+
+def refuse_foreign_files(targets: Iterable[Path], ledger: Mapping[str, str] | None = None
+                         ) -> None:
+    """UsageError for the first target that exists and is not as fairness-eval wrote it."""
+    for target in foreign_files(targets, ledger)[:1]:
+        raise UsageError(
+            f"{target}: exists and was not written by fairness-eval (or was edited since); "
+            "move it away or pass --overwrite to replace it"
+        )
+
+
+def kept_line(path: Path) -> str:
+    """What a run says of a report file it keeps instead of writing (run --overwrite)."""
+    return (f"kept {path}: not as fairness-eval wrote it (edited, or not its file), so the "
+            "new one was not written there; `fairness-eval report` or `check` with "
+            "--overwrite replaces it")
 
 
 def write_ledger(folder: Path | str, ledger: Mapping[str, str]) -> None:
@@ -77,5 +93,5 @@ def record_written(paths: Iterable[Path]) -> None:
         write_ledger(folder, ledger)
 
 
-__all__ = ["LEDGER_NAME", "read_ledger", "record_written", "refuse_foreign_files",
-           "sha256_file", "write_ledger"]
+__all__ = ["LEDGER_NAME", "foreign_files", "kept_line", "read_ledger", "record_written",
+           "refuse_foreign_files", "sha256_file", "write_ledger"]

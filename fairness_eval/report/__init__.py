@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from ..results.schema import ResultsDocument
 from ..results.video_tables import is_video_run, read_per_frame
 from .card_text import CardText, load_card_text
 from .ledger import LEDGER_NAME
+from .ledger import foreign_files as _foreign_files
 from .ledger import read_ledger as _read_ledger
 from .ledger import refuse_foreign_files as _refuse_foreign_files
 
@@ -54,13 +55,18 @@ def render_reports(
     examples: int = 0,
     overwrite: bool = False,
     images: Mapping[str, ImageFiles] | None = None,
+    keep: Callable[[Path], None] | None = None,
 ) -> list[Path]:
-    """Write the requested reports into `run_dir`; returns their paths in `formats` order.
+    """Write the requested reports into `run_dir`; returns the paths written, in `formats`
+    order.
 
     formats: any of "html", "pdf", "md", "json". card: a TOML card file whose fields
     override the default card text. examples: per group, that many lowest-IoU images as
     overlays in the HTML/PDF (needs a run made with --save-masks, and `images`: image id
-    -> its files, e.g. {s.image_id: s for s in dataset.samples}). Raises UsageError for a
+    -> its files, e.g. {s.image_id: s for s in dataset.samples}). `keep` (what `run`
+    passes, --overwrite or not): an existing file fairness-eval did not write, or that was
+    edited since, is kept and not written, and `keep` is told its path; without `keep`
+    such a file is refused unless `overwrite`. Raises UsageError for a
     missing or unreadable run folder, an unknown format, a bad card file, a table changed
     since results.json recorded it, or an existing file fairness-eval did not write (unless
     overwrite).
@@ -77,7 +83,11 @@ def render_reports(
     card_text = load_card_text(results.model_name, card)
     targets = {fmt: run_dir / FILE_NAMES[fmt] for fmt in wanted}
     ledger = _read_ledger(run_dir)
-    if not overwrite:
+    if keep is not None and not overwrite:
+        for path in _foreign_files(targets.values(), ledger):
+            keep(path)
+            wanted = [fmt for fmt in wanted if targets[fmt] != path]
+    elif not overwrite:
         _refuse_foreign_files(targets.values(), ledger)
 
     contents: dict[str, bytes] = {}

@@ -504,7 +504,7 @@ def test_a_cached_model_failing_its_hash_is_one_line_and_exit_2(corpus, tmp_path
 # --- soft masks: accepted, thresholded at 128 ----------------------------------------
 
 
-def test_masks_with_values_other_than_0_and_255_are_thresholded_at_128(corpus, model_file):
+def test_masks_with_values_other_than_0_and_255_are_thresholded_at_128_or_refused(corpus, model_file):
     truth = cv2.imread(str(corpus.mask(0)), cv2.IMREAD_UNCHANGED) >= 128
     rows = []
     for name, person, background in (("soft_edge", 128, 127), ("grey", 200, 60),
@@ -515,15 +515,19 @@ def test_masks_with_values_other_than_0_and_255_are_thresholded_at_128(corpus, m
         link.symlink_to(corpus.image(0))
         rows.append({"image": link.name, "mask": f"{name}.png"})
     dataset = load_dataset(corpus.manifest(rows))
-    assert dataset.problems == [] and len(dataset.samples) == 4  # accepted, not refused
+    # Soft masks that reach 128 are accepted; one of 0 and 127 alone would be empty, so it
+    # is refused as a possible label-index mask, naming the option that reads it.
+    assert len(dataset.samples) == 3 and len(dataset.problems) == 1
+    assert dataset.problems[0].file.endswith("below.png")
+    assert dataset.problems[0].reason.startswith("mask holds only values 0 and 127 (none >= "
+                                                 "128, so no pixel would be person)")
+    assert dataset.problems[0].reason.endswith("pass --mask-person-value 127")
     by_image = {r["image"]: r for r in evaluate_samples(dataset.samples, model_file.path)}
     binary = by_image[corpus.stems[0]]
     assert binary["gt_area"] == int(truth.sum()) > 0
     for name in ("soft_edge", "grey"):
         assert {k: by_image[name][k] for k in ("intersection", "union", "gt_area")} == \
             {k: binary[k] for k in ("intersection", "union", "gt_area")}
-    assert by_image["below"]["gt_area"] == 0  # 127 is background
-    assert by_image["below"]["intersection"] == 0
 
 
 # --- a full disk, simulated in-process around cli.main() -----------------------------

@@ -155,35 +155,41 @@ def report(run_dir: Path, formats: str, card: Path | None, examples: int,
               help="Verdicts to gate on (default: statistical when the table gives intervals, "
                    "else the card's point verdicts).")
 def card(table: Path, out: Path, overwrite: bool, formats: str, card: Path | None, gate: bool,
-         strict: bool, gate_on: str | None, **criteria: Any) -> int:
+         strict: bool, allow_empty_gate: bool, gate_on: str | None, **criteria: Any) -> int:
     """Apply the card's criteria to published per-group figures and render the card."""
     from .config.command_options import TableSettings
     from .workflow import card_from_table
 
     return _finish(card_from_table(
         table, out, TableSettings(**criteria), overwrite=overwrite, formats=formats, card=card,
-        gate=gate, strict=strict, gate_on=gate_on, command=_command_line(), echo=click.echo))
+        gate=gate, strict=strict, gate_on=gate_on, allow_empty_gate=allow_empty_gate,
+        command=_command_line(), echo=click.echo))
 
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="An inconclusive verdict fails too.")
-@click.option("--gate-on", type=str, metavar=choices_metavar(GATE_ON), default="statistical",
-              show_default=True,
-              help="Gate on the bootstrap verdict or the card's point-estimate verdict.")
+@click.option("--allow-empty-gate", is_flag=True,
+              help="Pass when nothing could be gated (otherwise exit 2).")
+@click.option("--gate-on", type=str, metavar=choices_metavar(GATE_ON), default=None,
+              help="Gate on the bootstrap verdict or the card's point-estimate verdict "
+                   "(default: what the run recorded; for a published table without "
+                   "intervals, the point verdicts).")
 @CONFIG_OPTION
 @click.option("--overwrite", is_flag=True,
               help="Replace a junit.xml fairness-eval did not write (or that was edited).")
 @click.pass_context
-def check(ctx: click.Context, run_dir: Path, strict: bool, gate_on: str,
-          config_path: Path | None, overwrite: bool) -> int:
-    """Gate a run: exit 1 when a gated criterion is violated; write junit.xml."""
+def check(ctx: click.Context, run_dir: Path, strict: bool, allow_empty_gate: bool,
+          gate_on: str | None, config_path: Path | None, overwrite: bool) -> int:
+    """Gate a run: exit 1 when a gated criterion is violated, 2 when nothing could be gated;
+    write junit.xml."""
     from .config.files import load_config
     from .config.merge import merge_check_options
     from .workflow import check as check_workflow
 
     options = merge_check_options(load_config(config_path),
-                                  given_on_command_line(ctx, ["strict", "gate_on"]))
+                                  given_on_command_line(ctx, ["strict", "gate_on",
+                                                              "allow_empty_gate"]))
     return _finish(check_workflow(run_dir, options, echo=click.echo, overwrite=overwrite))
 
 

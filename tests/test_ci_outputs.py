@@ -309,7 +309,9 @@ def test_cli_check_exit_codes_and_config(voc_property_run, tmp_path, monkeypatch
     assert _cli_exit(monkeypatch, "check", scene) == 1  # strict from the file
     (tmp_path / "fairness-eval.toml").write_text("[check]\nstrict = true\n"
                                                  "[attributes.scene]\ngate = []\n")
-    assert _cli_exit(monkeypatch, "check", scene) == 0  # scene gated on nothing
+    # scene gated on nothing: nothing was checked, which is not a pass unless allowed
+    assert _cli_exit(monkeypatch, "check", scene) == 2
+    assert _cli_exit(monkeypatch, "check", scene, "--allow-empty-gate") == 0
     (tmp_path / "fairness-eval.toml").write_text("[check]\nstrikt = true\n")
     assert _cli_exit(monkeypatch, "check", scene) == 2
     assert _cli_exit(monkeypatch, "check", str(tmp_path / "no_run")) == 2

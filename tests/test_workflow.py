@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fairness_eval import workflow
-from fairness_eval.config.command_options import TableSettings
+from fairness_eval.config.command_options import CheckOptions, TableSettings
 from fairness_eval.config.settings import Settings
 from fairness_eval.results.document import read_per_image
 
@@ -75,8 +75,10 @@ def test_a_row_broken_during_inference_fails_the_run_unless_skip_invalid(tmp_pat
         f"skipped: {strict.failed_rows[0]['reason']}"]
     assert (tmp_path / "strict" / "results.json").exists()  # recorded all the same
 
+    # No attribute: the gate has nothing to check, which it accepts only when allowed.
     accepted = workflow.run(data, Settings(out=tmp_path / "skip", workers=1, bootstrap=200,
-                                           formats=("md",), gate=True, skip_invalid=True),
+                                           formats=("md",), gate=True, skip_invalid=True,
+                                           allow_empty_gate=True),
                             echo=lambda _: None, log=lambda _: None)
     assert accepted.error is None and accepted.exit_code == accepted.gate_exit_code == 0
     assert accepted.reports == (tmp_path / "skip" / "summary.md",)
@@ -151,7 +153,15 @@ def test_report_and_check_return_what_they_wrote(voc_run, tmp_path):
     assert rendered.exit_code == 0
     assert rendered.reports == (run_dir / "summary.md", run_dir / "model_card.json")
     printed: list[str] = []
+    # Male alone reaches 30 images, and criterion (b) compares two groups or more: nothing
+    # could be gated, which is not a pass.
     checked = workflow.check(run_dir, echo=printed.append, env={})
-    assert checked.exit_code in (0, 1) and checked.passed == (checked.exit_code == 0)
-    assert printed[-1].startswith("fairness gate: " + ("passed" if checked.passed else "FAILED"))
+    assert checked.exit_code == 2 and not checked.passed
+    assert checked.error.startswith("fairness gate: nothing was checked")
+    assert "too few groups" in checked.error and "--min-group-size" in checked.error
+    assert "inter-annotator" not in checked.error  # the dataset has a second annotator
     assert (run_dir / "junit.xml").exists()
+    allowed = workflow.check(run_dir, CheckOptions(allow_empty_gate=True), echo=printed.append,
+                             env={})
+    assert allowed.passed and allowed.error is None
+    assert printed[-1].startswith("fairness gate: passed with nothing checked")

@@ -22,15 +22,14 @@ PASS, FAIL, WARN, SKIP = "pass", "fail", "warn", "skip"
 # What would have let a skipped check be gated; the empty gate's line names each.
 NEED_IAA = ("criterion (b) needs the inter-annotator IoU: pass --inter-annotator-iou or "
             "add a masks_<annotator>/ folder")
-NEED_GROUPS = ("criterion (a) cannot fire with this few groups: more groups, or a smaller "
-               "--min-group-size")
-NEED_SIZE = "every group is small: more images per group, or a smaller --min-group-size"
+NEED_GROUPS = ("too few groups to judge (criterion (a) cannot fire; (b) compares two or "
+               "more): more groups, or a smaller --min-group-size")
+NEED_SIZE = ("groups below --min-group-size are reported, not gated: more images per group, "
+             "or a smaller --min-group-size")
 NEED_CONFIG = "the configuration gates no criterion of an attribute ([attributes.NAME] gate)"
 NEED_INTERVALS = "no statistical verdict (the table gives no intervals): --gate-on point"
 NEED_VERDICT = "no verdict was recorded"
-NEED_ANNOTATED = "no image is annotated with a value of the attribute"
-NEED_ORDER = (NEED_IAA, NEED_GROUPS, NEED_SIZE, NEED_INTERVALS, NEED_CONFIG, NEED_ANNOTATED,
-              NEED_VERDICT)
+NEED_ORDER = (NEED_IAA, NEED_GROUPS, NEED_SIZE, NEED_INTERVALS, NEED_CONFIG, NEED_VERDICT)
 
 
 def percent(value: float) -> str:
@@ -125,7 +124,7 @@ class Check:
 
 
 __all__ = [
-    "FAIL", "NEED_ANNOTATED", "NEED_CONFIG", "NEED_GROUPS", "NEED_IAA", "NEED_INTERVALS",
+    "FAIL", "NEED_CONFIG", "NEED_GROUPS", "NEED_IAA", "NEED_INTERVALS",
     "NEED_ORDER", "NEED_SIZE", "NEED_VERDICT", "PASS", "SKIP", "WARN", "Check", "bracket",
     "level", "percent", "pt",
 ]

@@ -34,7 +34,6 @@ from ..results.names import (
 from ..results.schema import ResultsDocument, as_document
 from .checks import (
     FAIL,
-    NEED_ANNOTATED,
     NEED_CONFIG,
     NEED_GROUPS,
     NEED_IAA,
@@ -282,10 +281,10 @@ def _skip_reason(
     criteria: tuple[str, ...],
     verdict: str | None,
     gate_on: str,
-) -> tuple[str, str] | None:
+) -> tuple[str, str | None] | None:
     """Why this check is not gated and what would let it be, or None when it is gated."""
     if group.is_not_annotated:
-        return "not annotated: reported, never gated", NEED_ANNOTATED
+        return "not annotated: reported, never gated", None
     if group.small_group:
         return f"small group (n = {group.n}): reported, not gated", NEED_SIZE
     if not group.gated:
@@ -296,7 +295,9 @@ def _skip_reason(
     if isinstance(rule, CriterionA) and not rule.can_fire:
         return rule.note or "criterion (a) cannot fire with this few groups", NEED_GROUPS
     if isinstance(rule, CriterionB) and not rule.evaluated:
-        return rule.note or "criterion (b) not evaluated (no inter-annotator IoU)", NEED_IAA
+        # Evaluated needs an inter-annotator IoU (a threshold) and two groups to compare.
+        need = NEED_IAA if rule.threshold is None else NEED_GROUPS
+        return rule.note or "criterion (b) not evaluated (no inter-annotator IoU)", need
     if verdict is None:
         return "no verdict recorded", NEED_VERDICT
     if verdict in (NOT_EVALUATED, NOT_GATED):

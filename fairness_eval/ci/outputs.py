@@ -1,8 +1,12 @@
 """What the gate shows a CI system: junit.xml, GitHub Actions annotations and step summary.
 
 All of it is rendered from a `gate.GateReport` (and, for the summary, the results
-document): nothing here decides a verdict. `check_run` is everything `fairness-eval check`
-does, so `run --gate` and `check` behave the same.
+document): nothing here decides a verdict. `apply_gate` is everything `fairness-eval check`,
+`run --gate` and `card --gate` do, so the three behave the same. A gate that checked
+nothing says so everywhere: an <error> in junit.xml, an `::error` annotation, the step
+summary. Annotations and the summary's table are capped (`MAX_ANNOTATIONS`,
+`MAX_SUMMARY_ROWS`): a run of thousands of groups would otherwise print thousands of lines.
+Figures a person reads are in % and pt (checks.py); junit <properties> keep fractions.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from ..report.text import markdown_text
 from ..results.names import JUNIT_FILE
 from ..results.schema import ResultsDocument, as_document
 from ..terminal import one_line, workflow_command
-from .gate import FAIL, SKIP, WARN, Check, GateReport, evaluate_gate, read_results
+from .checks import FAIL, SKIP, WARN, Check, bracket, percent, pt
+from .gate import GateReport, gate_report, read_results
+
+# At most this many ::error / ::warning lines, then one saying how many more there are.
+MAX_ANNOTATIONS = 50
+# At most this many failing / inconclusive rows in the step summary's table.
+MAX_SUMMARY_ROWS = 50
 
 
 def junit_tree(report: GateReport) -> ET.ElementTree:
@@ -40,8 +50,12 @@ def junit_tree(report: GateReport) -> ET.ElementTree:
     """
     root = ET.Element("testsuites", name="fairness-eval")
     totals = {"tests": 0, "failures": 0}
+    if report.empty:
+        _add_empty_gate_suite(root, report, totals)
     for attribute in report.attributes():
         checks = report.for_attribute(attribute)
+        if not checks:
+            continue
         counts = {
             "tests": len(checks),
             "failures": sum(c.status == FAIL for c in checks),
@@ -57,10 +71,26 @@ def junit_tree(report: GateReport) -> ET.ElementTree:
             _add_testcase(suite, check, report)
     root.set("tests", str(totals["tests"]))
     root.set("failures", str(totals["failures"]))
-    root.set("errors", "0")
+    root.set("errors", "1" if report.error else "0")
     root.set("time", "0")
     ET.indent(root)
     return ET.ElementTree(root)
+
+
+def _add_empty_gate_suite(root: ET.Element, report: GateReport, totals: dict[str, int]
+                          ) -> None:
+    """A gate with no gated check: an <error> (exit 2), or <skipped> when it is allowed."""
+    error = report.error
+    suite = ET.SubElement(root, "testsuite", name="fairness gate", tests="1", failures="0",
+                          errors="1" if error else "0", skipped="0" if error else "1",
+                          time="0")
+    case = ET.SubElement(suite, "testcase", classname="fairness.gate",
+                         name="at least one gated check", time="0")
+    if error:
+        ET.SubElement(case, "error", type="empty-gate", message=_xml_text(error))
+    else:
+        ET.SubElement(case, "skipped", message=_xml_text(report.outcome_line()))
+    totals["tests"] += 1
 
 
 def _add_testcase(suite: ET.Element, check: Check, report: GateReport) -> None:
@@ -111,10 +141,13 @@ def write_junit(report: GateReport, path: Path | str) -> Path:
 
 # --------------------------------------------------------------------------- GitHub Actions
 
-def github_annotations(report: GateReport) -> list[str]:
-    """`::error` per failing check, `::warning` per inconclusive one and per note, each
-    escaped by terminal.workflow_command (a group name cannot end the command early)."""
+def github_annotations(report: GateReport, limit: int = MAX_ANNOTATIONS) -> list[str]:
+    """`::error` for an empty gate and per failing check, `::warning` per inconclusive one
+    and per note, each escaped by terminal.workflow_command (a group name cannot end the
+    command early); past `limit`, one line says how many more there are."""
     lines = []
+    if report.error:
+        lines.append(workflow_command("error", report.error, title="Fairness gate"))
     for check in report.failures:
         title = f"Fairness: {check.attribute} / {check.group}, criterion ({check.criterion})"
         lines.append(workflow_command(
@@ -125,12 +158,19 @@ def github_annotations(report: GateReport) -> list[str]:
             "warning", check.describe(report.confidence, report.gate_on), title=title))
     for note in report.notes:
         lines.append(workflow_command("warning", note, title="Fairness"))
+    if len(lines) > limit:
+        more = len(lines) - limit
+        lines = lines[:limit] + [workflow_command(
+            "warning", f"... and {more} more fairness annotation(s) not shown: every check "
+            "is in junit.xml", title="Fairness")]
     return lines
 
 
-def gate_markdown(report: GateReport) -> str:
+def gate_markdown(report: GateReport, limit: int = MAX_SUMMARY_ROWS) -> str:
     """The gate's own Markdown section: outcome and a table of failing / inconclusive checks."""
-    outcome = "**failed**" if report.failures else "**passed**"
+    outcome = ("**failed**" if report.failures
+               else "**not run: nothing was checked**" if report.error
+               else "**passed**")
     lines = [
         "### Fairness gate",
         "",
@@ -140,34 +180,59 @@ def gate_markdown(report: GateReport) -> str:
         f"{sum(c.status == SKIP for c in report.checks)} skipped of {len(report.checks)} checks.",
         "",
     ]
+    if report.empty:
+        lines += [markdown_text(report.outcome_line()), ""]
     shown = report.failures + report.warnings
     if shown:
         lines += [
-            "| | attribute | group | criterion | verdict | IoU | n | deviation | "
-            f"{report.confidence:.0%} CI | threshold |",
+            "| | attribute | group | criterion | verdict | IoU % | n | deviation | "
+            "interval the verdict read | threshold |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
-        for c in shown:
+        for c in shown[:limit]:
             mark = "FAIL" if c.status == FAIL else "warn"
-            ci = f"[{c.deviation_ci[0]:+.4f}, {c.deviation_ci[1]:+.4f}]" if c.deviation_ci else ""
             lines.append(
                 f"| {mark} | {markdown_text(c.attribute)} | {markdown_text(c.group)} "
                 f"| ({c.criterion}) | {c.verdict} "
-                f"| {_fmt(c.value)} | {c.n if c.n is not None else ''} | {_fmt(c.deviation, '+')} "
-                f"| {ci} | {_fmt(c.threshold)} |"
+                f"| {percent(c.value).removesuffix(' %') if c.value is not None else ''} "
+                f"| {c.n if c.n is not None else ''} "
+                f"| {pt(c.deviation) if c.deviation is not None else ''} "
+                f"| {_decided_interval(c, report)} "
+                f"| {_threshold(c)} |"
             )
+        if len(shown) > limit:
+            lines.append(f"\n... and {len(shown) - limit} more failing or inconclusive "
+                         "check(s): every check is in junit.xml.")
         lines.append("")
-    lines += [f"- note: {note}" for note in report.notes]
+    lines += [f"- note: {markdown_text(note)}" for note in report.notes[:limit]]
+    if len(report.notes) > limit:
+        lines.append(f"- ... and {len(report.notes) - limit} more note(s)")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _fmt(value: float | None, sign: str = "") -> str:
-    return "" if value is None else f"{value:{sign}.4f}"
+def _decided_interval(check: Check, report: GateReport) -> str:
+    """The interval the verdict read (in pt), with what it is an interval of."""
+    if check.gate_on != "statistical":
+        return ""
+    if check.statistic is not None and check.ci is not None:
+        return (f"{check.statistic} "
+                f"{bracket(check.ci, check.ci_confidence or report.confidence)}")
+    if check.deviation_ci is not None:
+        return f"deviation {bracket(check.deviation_ci, report.confidence)}"
+    return ""
 
 
-def results_markdown(results: ResultsDocument | Mapping[str, Any]) -> str:
-    """The run's Markdown summary (as summary.md holds it), for the CI step summary."""
-    return render_markdown(as_document(results))
+def _threshold(check: Check) -> str:
+    if check.statistic == "margin" and check.gate_on == "statistical":
+        return f"margin above {100 * (check.bound or 0.0):g}"
+    return f"+/-{pt(check.threshold, signed=False)}" if check.threshold is not None else ""
+
+
+def results_markdown(results: ResultsDocument | Mapping[str, Any],
+                     report: GateReport | None = None) -> str:
+    """The run's Markdown summary (as summary.md holds it), for the CI step summary; its
+    verdicts are `report`'s when given (the gate just applied), else the recorded gate's."""
+    return render_markdown(as_document(results), gate=report)
 
 
 def write_github_outputs(
@@ -187,7 +252,7 @@ def write_github_outputs(
         print(line, file=stream)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        parts = [results_markdown(results).rstrip() + "\n", gate_markdown(report)]
+        parts = [results_markdown(results, report).rstrip() + "\n", gate_markdown(report)]
         try:
             with open(summary_path, "a", encoding="utf-8") as handle:
                 handle.write("\n".join(parts) + "\n")
@@ -208,29 +273,48 @@ def check_run(
     stream: TextIO | None = None,
     overwrite: bool = False,
 ) -> int:
-    """Everything `fairness-eval check RUN_DIR` does; returns the exit code (0 or 1).
+    """Everything `fairness-eval check RUN_DIR` does; returns the exit code: 0 passed,
+    1 failed, 2 nothing was checked (unless allowed; that line is echoed last).
 
-    Reads results.json, applies the gate, writes junit.xml into the run directory, writes
-    the GitHub Actions output when running there, and echoes the closing lines last. A
-    junit.xml the user wrote or edited is not replaced unless `overwrite` (report/ledger.py).
+    A junit.xml the user wrote or edited is not replaced unless `overwrite`
+    (report/ledger.py).
     """
+    report = apply_gate(run_dir, options, echo=echo, env=env, stream=stream,
+                        overwrite=overwrite)
+    if report.error:
+        echo(report.error)
+    return report.exit_code
+
+
+def apply_gate(
+    run_dir: Path | str,
+    options: CheckOptions | None = None,
+    *,
+    echo: Callable[[str], None] = print,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+    overwrite: bool = False,
+) -> GateReport:
+    """The gate of `check`, `run --gate` and `card --gate`: reads results.json, decides
+    (`gate.gate_report`), writes junit.xml into the run folder and the GitHub Actions
+    output when running there, and echoes the closing lines last. An empty gate's line
+    (`GateReport.error`) is not echoed: the caller reports it as the command's error."""
     options = CheckOptions() if options is None else options
     run_dir = Path(run_dir)
     results = read_results(run_dir)
-    report = evaluate_gate(
-        results, gate_on=options.gate_on, strict=options.strict, gated=options.gated
-    )
+    report = gate_report(results, options)
     folder = run_dir if run_dir.is_dir() else run_dir.parent
     if not overwrite:
         refuse_foreign_files([folder / JUNIT_FILE])
     record_written([write_junit(report, folder / JUNIT_FILE)])
     write_github_outputs(report, results, env=env, stream=stream)
-    for line in report.closing_lines():
+    for line in report.closing_lines(outcome=report.error is None):
         echo(line)
-    return report.exit_code
+    return report
 
 
 __all__ = [
-    "check_run", "gate_markdown", "github_annotations", "junit_tree",
-    "results_markdown", "write_github_outputs", "write_junit",
+    "MAX_ANNOTATIONS", "MAX_SUMMARY_ROWS", "apply_gate", "check_run", "gate_markdown",
+    "github_annotations", "junit_tree", "results_markdown", "write_github_outputs",
+    "write_junit",
 ]

@@ -3,9 +3,12 @@
 Formatting only: every figure is read from the typed results document
 (docs/results-schema.md) and turned into text by formatting.py. Nothing here computes a
 statistic; the few counts it shows (images with ignore pixels, the number of gated groups
-per verdict) are tallies of values already in the documents. Missing values render as "—"
-so that a results document of kind "table" (published figures, no per-image data) renders
-with the same templates. This module holds the card's first sections; sections.py the rest.
+per verdict) are tallies of values already in the documents. The verdict box and each
+attribute's verdict are the gate's (ci/gate.py, the same checks `run --gate`, `check` and
+the CI outputs read): an attribute nothing gates is "not gated", whatever it reports.
+Missing values render as "—" so that a results document of kind "table" (published
+figures, no per-image data) renders with the same templates. This module holds the
+card's first sections; sections.py the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..ci.gate import GateReport, gate_report
 from ..results.assessment import AttributeAssessment, CriterionVerdicts
 from ..results.names import CRITERIA, NOT_ANNOTATED
 from ..results.provenance import DatasetRecord
@@ -50,9 +54,15 @@ def build_context(
     per_image: pd.DataFrame | None = None,
     results_sha256: str | None = None,
     per_image_sha256: str | None = None,
+    gate: GateReport | None = None,
 ) -> dict[str, Any]:
-    """Everything the HTML, PDF and Markdown templates print, as text."""
+    """Everything the HTML, PDF and Markdown templates print, as text.
+
+    `gate`: the gate just applied (the CI step summary); None: the gate under the policy
+    the document recorded, as `check` on the folder applies it.
+    """
     results = as_document(results)
+    gate = gate_report(results) if gate is None else gate
     attributes = list(results.attributes.values())
     display_name = card.display_name or results.model_name or "unnamed model"
     return {
@@ -62,8 +72,8 @@ def build_context(
         "display_name": display_name,
         "card": card,
         "confidence": confidence_label(results),
-        "headline": _headline(results),
-        "verdict_rows": [_verdict_row(attr, results.gated_criteria(attr.name))
+        "headline": _headline(results, gate),
+        "verdict_rows": [_verdict_row(attr, results.gated_criteria(attr.name), gate)
                          for attr in attributes],
         "model_rows": _model_rows(results, card),
         "dataset": _dataset(results),
@@ -85,18 +95,38 @@ def build_context(
     }
 
 
-def _headline(results: ResultsDocument) -> dict[str, Any]:
+def _gate_summary(gate: GateReport) -> dict[str, Any]:
+    """The verdict box: the gate's outcome and each outcome's count of attributes, never
+    lumped together (an inconclusive attribute is not a violation; one nothing gates is
+    not a pass)."""
+    tally = gate.tally()
+    total = sum(tally.values())
+    counted = ", ".join(f"{n} {outcome}" for outcome, n in tally.items() if n)
+    noun = "attribute" if total == 1 else "attributes"
+    if gate.empty:
+        note = (f"nothing gated in {total} {noun}: {'; '.join(gate.missing)}" if total
+                else "no attribute evaluated")
+    else:
+        note = f"{total} {noun}: {counted}"
+    return {"verdict": verdict(gate.overall()), "tally": tally, "note": note,
+            "gate_on": gate.gate_on, "empty": gate.empty}
+
+
+def _headline(results: ResultsDocument, gate: GateReport) -> dict[str, Any]:
     overall = results.overall
     attributes = results.attributes.values()
     verdicts = [a.verdict for a in attributes]
+    summary = _gate_summary(gate)
     thresholds = {a.criterion_b.threshold for a in attributes} - {None}
     statistic = results.statistic
     label = judged_figure(results).label
     moment = results.finished or results.started or ""
     return {
-        "verdict": verdict(worst_verdict(verdicts)),
+        "verdict": summary["verdict"],
+        "verdict_note": summary["note"],
+        "tally": summary["tally"],
+        "gate_on": summary["gate_on"],
         "attributes": len(verdicts),
-        "flagged": sum(1 for v in verdicts if v in ("violation", "inconclusive")),
         "overall_value": pct(overall.value),
         "overall_ci": interval(overall.ci),
         "overall_note": overall.note,
@@ -112,8 +142,8 @@ def _headline(results: ResultsDocument) -> dict[str, Any]:
     }
 
 
-def _verdict_row(attr: AttributeAssessment, gated_criteria: Sequence[str] = CRITERIA
-                 ) -> dict[str, Any]:
+def _verdict_row(attr: AttributeAssessment, gated_criteria: Sequence[str] = CRITERIA,
+                 gate: GateReport | None = None) -> dict[str, Any]:
     gated = attr.gated_groups()
 
     def criterion_summary(key: str) -> dict[str, Any]:
@@ -133,7 +163,10 @@ def _verdict_row(attr: AttributeAssessment, gated_criteria: Sequence[str] = CRIT
         "a_can_fire": attr.criterion_a.can_fire,
         "ungated": [key for key in CRITERIA if key not in gated_criteria],
         "b": criterion_summary("b"),
-        "verdict": verdict(attr.verdict),
+        # The gate's outcome; what the attribute reports is shown beside when it differs.
+        "verdict": verdict(gate.outcome(attr.name) if gate is not None else attr.verdict),
+        "reported": (verdict(attr.verdict) if gate is not None
+                     and gate.outcome(attr.name) != attr.verdict and attr.verdict else None),
     }
 
 

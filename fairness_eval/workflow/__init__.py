@@ -108,12 +108,13 @@ def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunR
                  "results.json); pass --skip-invalid to accept that")
         return RunResult(outcome.run_dir, outcome.document, reports, failed, None, error,
                          EXIT_USAGE)
-    gate_exit = (_gate(outcome.run_dir, CheckOptions(strict=settings.strict,
-                                                     gate_on=settings.gate_on), echo,
-                       overwrite=settings.overwrite)
-                 if settings.gate else None)
-    return RunResult(outcome.run_dir, outcome.document, reports, failed, gate_exit, None,
-                     gate_exit or EXIT_OK)
+    gate_exit, gate_error = (
+        _gate(outcome.run_dir, CheckOptions(strict=settings.strict, gate_on=settings.gate_on,
+                                            allow_empty_gate=settings.allow_empty_gate),
+              echo, overwrite=settings.overwrite)
+        if settings.gate else (None, None))
+    return RunResult(outcome.run_dir, outcome.document, reports, failed, gate_exit,
+                     gate_error, gate_exit or EXIT_OK)
 
 
 def _report_modules(formats: Sequence[str]) -> tuple[str, ...]:
@@ -130,12 +131,13 @@ def _report_modules(formats: Sequence[str]) -> tuple[str, ...]:
 def card_from_table(table: Path | str, out: Path | str, settings: TableSettings | None = None,
                     *, overwrite: bool = False, formats: Sequence[str] | str = ("html", "pdf"),
                     card: Path | None = None, gate: bool = False, strict: bool = False,
-                    gate_on: str | None = None, command: str = "",
-                    echo: Echo = print) -> CardResult:
+                    gate_on: str | None = None, allow_empty_gate: bool = False,
+                    command: str = "", echo: Echo = print) -> CardResult:
     """Apply the card's criteria to published per-group figures; write results and the card.
 
     `gate_on` None gates on the card's point verdicts when the table gives no intervals,
-    else on the statistical ones.
+    else on the statistical ones; a `gate_on` given is recorded, so that `check` on the
+    folder and the card's verdict box read the same verdicts.
     """
     from ..config.recording import config_sha256
     from ..evaluation.run_dir import prepare_run_dir
@@ -156,6 +158,8 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
     with prepare_run_dir(out, overwrite, resume=False, resume_hint=False,
                          writes=(RESULTS_FILE,)):
         recorded = settings.as_dict()
+        if gate_on is not None:
+            recorded["gate_on"] = gate_on
         document = build_table_document(
             statistics, settings=recorded, command=command, started=started,
             finished=datetime.now(timezone.utc),
@@ -163,13 +167,13 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
         write_run(out, document, None)
         reports = _summarise_and_render(out, document, formats=formats, card=card,
                                         examples=0, overwrite=overwrite, echo=echo)
-        gate_exit = None
+        gate_exit, gate_error = None, None
         if gate:
-            if gate_on is None:
-                gate_on = document.default_gate_on()
-            gate_exit = _gate(out, CheckOptions(strict=strict, gate_on=gate_on), echo,
-                              overwrite=overwrite)
-    return CardResult(out, document, reports, gate_exit, gate_exit or EXIT_OK)
+            gate_exit, gate_error = _gate(
+                out, CheckOptions(strict=strict, gate_on=gate_on,
+                                  allow_empty_gate=allow_empty_gate), echo,
+                overwrite=overwrite)
+    return CardResult(out, document, reports, gate_exit, gate_exit or EXIT_OK, gate_error)
 
 
 # --- the tail both share: summary, reports, gate --------------------------------------
@@ -202,11 +206,14 @@ def _render(run_dir: Path, formats: Sequence[str], *, card: Path | None, example
     return written
 
 
-def _gate(run_dir: Path, options: CheckOptions, echo: Echo, *, overwrite: bool = False
-          ) -> int:
-    from ..ci.outputs import check_run
+def _gate(run_dir: Path, options: CheckOptions, echo: Echo, *, overwrite: bool = False,
+          env: Mapping[str, str] | None = None) -> tuple[int, str | None]:
+    """The gate every command applies (ci/outputs.apply_gate): its exit code, and the line
+    a gate that checked nothing exits 2 with."""
+    from ..ci.outputs import apply_gate
 
-    return check_run(run_dir, options, echo=echo, overwrite=overwrite)
+    report = apply_gate(run_dir, options, echo=echo, env=env, overwrite=overwrite)
+    return report.exit_code, report.error
 
 
 # --- report, check, compare, validate --------------------------------------------------
@@ -236,15 +243,16 @@ def check(run_dir: Path | str, options: CheckOptions | None = None, *, echo: Ech
           env: Mapping[str, str] | None = None, overwrite: bool = False) -> CheckResult:
     """Gate a run folder: write junit.xml (and GitHub Actions output when running there).
 
-    A junit.xml fairness-eval did not write (or that was edited) is kept unless `overwrite`.
+    Exit 0 passed, 1 failed, 2 nothing could be gated (unless `allow_empty_gate`; the
+    result's `error` says what is missing). A junit.xml fairness-eval did not write (or
+    that was edited) is kept unless `overwrite`.
     """
-    from ..ci.outputs import check_run
-
     check_results_file(run_dir)
+    options = CheckOptions() if options is None else options
     with locked(run_dir, "RUN_DIR"):  # junit.xml goes into the run folder
-        code = check_run(run_dir, options, echo=safe_writer(echo), env=env,
-                         overwrite=overwrite)
-    return CheckResult(Path(run_dir), code)
+        code, error = _gate(Path(run_dir), options, safe_writer(echo), overwrite=overwrite,
+                            env=env)
+    return CheckResult(Path(run_dir), code, error)
 
 
 def compare(baseline: Path | str, candidate: Path | str, options: CompareOptions | None = None,

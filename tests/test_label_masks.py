@@ -386,3 +386,19 @@ def test_under_the_option_a_prediction_is_person_where_its_value_is_n(tmp_path):
     sample = Sample(1, "a", tmp_path / "a.jpg", tmp_path / "m.png")
     found = SuppliedPredictions(tmp_path, 3).person_mask(sample, values.shape, 0.5)
     assert (found == (values == 3)).all() and found.sum() == 20 * 25
+
+
+def test_the_configuration_file_key_reads_label_masks(cli, sets, tmp_path):
+    config = tmp_path / "fairness-eval.toml"
+    config.write_text("mask_person_value = 1\n")
+    out = tmp_path / "run"
+    done = cli("run", "--config", config, "--dataset", sets.labels, "--predictions",
+               sets.predictions["labels"], "--out", out, *FAST)
+    assert done.returncode == 0, done.stderr
+    assert _settings(out)["mask_person_value"] == 1
+    assert (_per_image(out)["status"] == "ok").all()
+    config.write_text('mask-person-value = "one"\n')
+    done = cli("run", "--config", config, "--dataset", sets.labels, "--predictions",
+               sets.predictions["labels"], "--out", tmp_path / "other", *FAST)
+    assert done.returncode == 2
+    assert "mask-person-value" in done.stderr and "Traceback" not in done.stderr

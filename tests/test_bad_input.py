@@ -504,7 +504,8 @@ def test_a_cached_model_failing_its_hash_is_one_line_and_exit_2(corpus, tmp_path
 # --- soft masks: accepted, thresholded at 128 ----------------------------------------
 
 
-def test_masks_with_values_other_than_0_and_255_are_thresholded_at_128_or_refused(corpus, model_file):
+def test_masks_with_values_other_than_0_and_255_are_thresholded_at_128_or_refused(corpus,
+                                                                                 model_file):
     truth = cv2.imread(str(corpus.mask(0)), cv2.IMREAD_UNCHANGED) >= 128
     rows = []
     for name, person, background in (("soft_edge", 128, 127), ("grey", 200, 60),

@@ -130,6 +130,7 @@ def _card_html(
     results_sha256: str | None,
     per_image_sha256: str | None,
 ) -> str:
+    from .bounds import shown_attributes
     from .charts import distribution_svg, forest_plot_svg
     from .context import build_context
     from .html import render_html
@@ -137,7 +138,9 @@ def _card_html(
 
     context = build_context(results, card_text, per_image, results_sha256, per_image_sha256)
     charts: dict[str, dict[str, str | None]] = {}
-    for name, attribute in results.attributes.items():
+    # Charts only of what the card shows in full: its drawing time stays bounded.
+    for shown in shown_attributes(list(results.attributes.values()), results.lower_is_better):
+        name, attribute = shown.attribute.name, shown.attribute
         charts[name] = {"forest": forest_plot_svg(name, attribute, context["confidence"],
                                                   metric=results.metric)}
         if per_image is not None:

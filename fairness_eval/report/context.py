@@ -25,6 +25,7 @@ from ..results.provenance import DatasetRecord
 from ..results.schema import ResultsDocument, as_document
 from ..results.vocabularies import standard_vocabularies
 from . import sections
+from .bounds import hidden_attributes, shown_attributes
 from .card_text import CardText
 from .conditions import adjusted_figures, conditions_section
 from .formatting import (
@@ -64,6 +65,7 @@ def build_context(
     results = as_document(results)
     gate = gate_report(results) if gate is None else gate
     attributes = list(results.attributes.values())
+    in_full = shown_attributes(attributes, results.lower_is_better)
     display_name = card.display_name or results.model_name or "unnamed model"
     return {
         "kind": results.kind,
@@ -77,15 +79,18 @@ def build_context(
                          for attr in attributes],
         "model_rows": _model_rows(results, card),
         "dataset": _dataset(results),
-        "factors": [_factor(attr) for attr in attributes],
+        # Attributes and groups beyond the card's bounds: in results.json and per_image.csv.
+        "factors": [{**_factor(shown.attribute), "hidden_groups": shown.hidden_groups}
+                    for shown in in_full],
         "metrics": _metrics(results, per_image),
         "video": methods_context(results),
-        "results": [sections.attribute_results(index, attr, results.sd_factor,
-                                               unit=results.unit)
-                    for index, attr in enumerate(attributes)],
-        "fairness": sections.fairness(results),
-        "sample_size": [sections.sample_size(attr, judged_figure(results).units)
-                        for attr in attributes],
+        "results": [{**sections.attribute_results(shown.index, shown.attribute,
+                                                  results.sd_factor, unit=results.unit),
+                     "hidden_groups": shown.hidden_groups} for shown in in_full],
+        "hidden_attributes": hidden_attributes(attributes, in_full),
+        "fairness": _in_full(sections.fairness(results), in_full),
+        "sample_size": [sections.sample_size(shown.attribute, judged_figure(results).units)
+                        for shown in in_full],
         "definitions": sections.definitions(results),
         "reproducibility": sections.reproducibility(results, card, results_sha256,
                                                     per_image_sha256),
@@ -93,6 +98,13 @@ def build_context(
         "conditions": conditions_section(results),
         "adjusted": adjusted_figures(results),
     }
+
+
+def _in_full(fairness: dict[str, Any], in_full: Sequence[Any]) -> dict[str, Any]:
+    """The criteria section with the rows of the attributes shown in full (bounds.py); the
+    fairness summary keeps every attribute's verdict."""
+    names = {shown.attribute.name for shown in in_full}
+    return {**fairness, "attributes": [a for a in fairness["attributes"] if a["name"] in names]}
 
 
 def _gate_summary(gate: GateReport) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ..errors import UsageError
 from ..results.labels import group_labels
 from ..results.names import IMAGE_COLUMN, IOU_COLUMN, STATUS_COLUMN, STATUS_OK
 from ..results.schema import ResultsDocument
+from .bounds import shown_attributes
 
 THUMBNAIL_WIDTH = 300  # pixels; shown at 150 CSS px, sharp on high-density screens
 # BGR colours: agreement, false positive (predicted person, none in truth), missed person.
@@ -45,7 +46,8 @@ def example_overlays(
     results: ResultsDocument, per_image: pd.DataFrame | None, run_dir: Path, count: int,
     images: Mapping[str, ExampleImage] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per attribute and group, the `count` lowest-IoU images as overlays.
+    """Per attribute and group the card shows (bounds.py), the `count` lowest-IoU images as
+    overlays.
 
     `images` maps an image id to its source (`ExampleImage`). Returns [{"attribute",
     "groups": [{"name", "images": [{"image", "iou", "data_uri"}], "missing"}]}]; "missing"
@@ -68,7 +70,9 @@ def example_overlays(
     frame = per_image[per_image[STATUS_COLUMN].astype(str) == STATUS_OK].copy()
     frame[IOU_COLUMN] = pd.to_numeric(frame[IOU_COLUMN], errors="coerce")
     blocks = []
-    for name, attribute in results.attributes.items():
+    # The attributes and groups the card shows (bounds.py): their count bounds the decoding.
+    for shown in shown_attributes(list(results.attributes.values()), results.lower_is_better):
+        name, attribute = shown.attribute.name, shown.attribute
         columns = list(attribute.per_image_columns)
         if any(c not in frame for c in columns):
             continue

@@ -38,7 +38,7 @@ from .cli_options import (
 from .config.rules import GATE_ON, UNITS
 from .errors import UsageError
 from .interrupts import describe, exit_code, exiting, on_stop_signals, received
-from .terminal import Progress, one_line
+from .terminal import Progress, escape_library_output, one_line
 from .workflow import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
 DEBUG_ENV = "FAIRNESS_EVAL_DEBUG"
@@ -265,6 +265,7 @@ def main() -> None:
     from .data.samples import InvalidDataset
 
     on_stop_signals()
+    escape_library_output()
     _debug["requested"] = False
     try:
         code = cli.main(standalone_mode=False)

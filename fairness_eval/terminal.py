@@ -7,12 +7,17 @@ line that starts with `::` (after leading spaces) and, in its older form, one ho
 can never start another line (no raw newline or control character survives), never
 begin a line with `::`, and never carry `##[`. fairness-eval's own annotations are built
 by `workflow_command`, which escapes their data and properties per the Actions toolkit.
+`escape_library_output` routes the libraries' warnings and log records through `one_line`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +77,34 @@ def workflow_command(command: str, message: str, **properties: str) -> str:
                      for key, value in properties.items())
     head = f"::{command} {props}" if props else f"::{command}"
     return f"{head}::{one_line(escape_data(message))}"
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A logging record as one inert line (`one_line`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return one_line(super().format(record))
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    stream = file or sys.stderr
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed or gone
+        stream.write(one_line(f"warning: {category.__name__}: {message}") + "\n")
+
+
+def escape_library_output() -> None:
+    """Messages of the libraries fairness-eval uses reach stderr as inert lines, as its own
+    do: a Python warning (matplotlib's glyph warnings, numpy's) becomes one escaped line
+    `warning: Category: message`, a logging record without a handler of its own likewise,
+    and OpenCV logs errors only (its warnings repeat a file name, which the row's problem
+    already reports, escaped). Forked workers inherit all three."""
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # read when cv2 is first imported
+    warnings.showwarning = _show_warning
+    last_resort = logging.StreamHandler()
+    last_resort.setLevel(logging.WARNING)
+    last_resort.setFormatter(_OneLineFormatter("%(name)s: %(levelname)s: %(message)s"))
+    logging.lastResort = last_resort
 
 
 class Progress:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import sys
@@ -168,3 +169,28 @@ def test_compare_and_report_refuse_an_edited_per_image_csv(hostile_run, tmp_path
         assert f"{candidate / 'per_image.csv'}: changed since the run wrote it" in errors[0]
         assert "Traceback" not in err
     assert not (tmp_path / "edited").exists()  # a refused command writes nothing
+
+
+def test_library_warnings_and_log_records_reach_stderr_escaped(capsys, monkeypatch):
+    import logging
+    import warnings
+
+    from fairness_eval.terminal import escape_library_output
+
+    monkeypatch.setattr(logging, "lastResort", logging.lastResort)
+    monkeypatch.setenv("OPENCV_LOG_LEVEL", "unset")
+    monkeypatch.delenv("OPENCV_LOG_LEVEL")  # restored (absent) after the test
+    library = logging.getLogger("some.library")
+    monkeypatch.setattr(library, "propagate", False)  # no handler: logging's last resort
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        escape_library_output()
+        warnings.warn("Glyph 8238 (\u202e) missing\n::error title=x::forged", UserWarning,
+                      stacklevel=1)
+        library.warning("cannot read %s", "a\x1b[2Jb\u2066")
+    err = capsys.readouterr().err
+    assert not RAW.search(err), err
+    assert err.splitlines() == [
+        "warning: UserWarning: Glyph 8238 (\\u202e) missing\\n::error title=x::forged",
+        "some.library: WARNING: cannot read a\\x1b[2Jb\\u2066"]
+    assert os.environ["OPENCV_LOG_LEVEL"] == "ERROR"

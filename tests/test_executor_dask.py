@@ -9,11 +9,14 @@ SIGKILL mid-run and `--resume`d, and the one-line refusals (no extra, no schedul
 from __future__ import annotations
 
 import csv
+import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -186,6 +189,107 @@ def test_unreachable_scheduler_is_one_line_exit_2(manifest, tmp_path, model_file
     assert errors == [errors[0]] and "--scheduler tcp://127.0.0.1:9: cannot connect" in errors[0]
     assert "Traceback" not in done.stderr
     assert time.monotonic() - started < 60
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (its name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def not_schedulers():
+    """Two servers that are not Dask schedulers: an HTTP server (it answers Dask's handshake
+    with a 400 page) and a listener that accepts connections and never says a word."""
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    silent = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                accepted.append(silent.accept()[0])
+            except OSError:  # closed at the end
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    yield {"http": f"tcp://127.0.0.1:{web.server_address[1]}",
+           "silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}"}
+    web.shutdown()
+    web.server_close()
+    silent.close()
+    for connection in accepted:
+        connection.close()
+
+
+def run_against(manifest: Path, out: Path, scheduler: str) -> tuple[subprocess.CompletedProcess,
+                                                                     float]:
+    # No TLS settings from this machine's Dask configuration.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    started = time.monotonic()
+    done = subprocess.run([*CLI, "run", "--dataset", str(manifest), "--out", str(out),
+                           *OPTIONS, "--executor", "dask", "--scheduler", scheduler],
+                          capture_output=True, text=True, timeout=300, env=environment)
+    return done, time.monotonic() - started
+
+
+def assert_one_line_exit_2(done: subprocess.CompletedProcess, out: Path) -> str:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines()
+             if line.strip() and not line.startswith("INFO: Created TensorFlow Lite")]
+    assert len(lines) == 1, done.stderr  # nothing from Dask's loggers, before or after
+    assert not out.exists()  # refused before anything was written
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def refused_at_once(manifest, tmp_path_factory, model_file) -> float:
+    """Seconds a run takes to be refused where it would connect, without connecting: the
+    part of the timings below that is start-up, dataset and model, not the scheduler."""
+    out = tmp_path_factory.mktemp("dask") / "tls"
+    done, took = run_against(manifest, out, "tls://127.0.0.1:8786")
+    assert assert_one_line_exit_2(done, out) == (
+        "fairness-eval: error: --scheduler tls://127.0.0.1:8786: tls:// needs Dask's TLS "
+        "settings: a CA file, a client certificate and key (distributed.comm.tls.ca-file, "
+        ".client.cert, .client.key; e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE)")
+    return took
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", ["http", "silent"])
+def test_a_server_that_is_not_a_scheduler_is_refused_within_the_timeout(
+        manifest, tmp_path, not_schedulers, refused_at_once, server):
+    from fairness_eval.evaluation.dask_executor import CONNECT_TIMEOUT_S
+
+    address = not_schedulers[server]
+    out = tmp_path / "x"
+    done, took = run_against(manifest, out, address)
+    assert assert_one_line_exit_2(done, out) == (
+        f"fairness-eval: error: --scheduler {address}: no Dask scheduler answered within "
+        f"{CONNECT_TIMEOUT_S} s (is it the address of a Dask scheduler?)")
+    assert took - refused_at_once < CONNECT_TIMEOUT_S + 2
+
+
+@pytest.mark.slow
+def test_a_scheme_this_dask_cannot_speak_is_a_usage_error(manifest, tmp_path, refused_at_once):
+    out = tmp_path / "x"
+    done, _ = run_against(manifest, out, "ucx://127.0.0.1:8786")
+    line = assert_one_line_exit_2(done, out)
+    assert line.startswith("fairness-eval: error: --scheduler ucx://127.0.0.1:8786: this "
+                           "installation of Dask cannot connect over ucx:// (")
+
+
+@pytest.mark.slow
+def test_a_dask_worker_is_not_taken_for_the_scheduler(cluster, manifest, tmp_path):
+    _, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    worker = sorted(client.scheduler_info()["workers"])[0]
+    out = tmp_path / "x"
+    done, _ = run_against(manifest, out, worker)
+    assert assert_one_line_exit_2(done, out) == (
+        f"fairness-eval: error: --scheduler {worker}: not a Dask scheduler (it answered as a "
+        "Dask Worker)")
 
 
 def test_missing_extra_is_one_line_exit_2(manifest, tmp_path, model_file):

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -33,6 +35,7 @@ from .memory import keep_freed_memory
 from .tasks import Row, Task, WorkerContext, WorkerSetup
 
 CONNECT_TIMEOUT_S = 5  # a scheduler that does not answer in this time is unreachable
+TLS_SCHEMES = ("tls", "wss")  # schemes that need a certificate
 TASKS_AHEAD = 4  # tasks in flight per worker thread: every thread busy, memory bounded
 # The cluster a run starts has no dashboard: its workers need not sample their own stacks
 # (the profiler) nor poll the system and event loop as often. Measured on 300 VOC images
@@ -184,12 +187,119 @@ class DaskExecutor(Executor):
 
 
 def _connect(address: str, scheduler: str | None, timeout: float) -> distributed.Client:
+    option = f"--scheduler {scheduler}" if scheduler else "--executor dask"
+    security = None
+    if scheduler is not None:
+        security = _security(scheduler, option)
+        _identify(scheduler, security, timeout, option)
     try:
-        return distributed.Client(address, timeout=timeout, set_as_default=False)
+        return distributed.Client(address, timeout=timeout, set_as_default=False,
+                                  security=security)
     except (OSError, TimeoutError, ValueError) as error:
-        option = f"--scheduler {scheduler}" if scheduler else "--executor dask"
         raise UsageError(f"{option}: cannot connect to the Dask scheduler "
                          f"({_first_line(error)})") from None
+
+
+def _security(scheduler: str, option: str) -> distributed.Security:
+    """Dask's security settings for `scheduler`'s scheme (its configuration: files or
+    DASK_* variables); refuses a scheme this installation cannot speak, and TLS without a
+    client certificate and CA (Dask would fail later, with a traceback)."""
+    from distributed.comm.registry import get_backend
+
+    scheme = scheduler.partition("://")[0]
+    try:
+        get_backend(scheme).get_connector()
+    except (ValueError, ImportError, TypeError) as error:  # TypeError: a stub backend
+        raise UsageError(f"{option}: this installation of Dask cannot connect over "
+                         f"{scheme}:// ({_first_line(error)})") from None
+    security = distributed.Security()
+    if scheme in TLS_SCHEMES:
+        try:
+            context = security.get_connection_args("client").get("ssl_context")
+        except (OSError, ValueError) as error:  # a named certificate file that is not one
+            raise UsageError(f"{option}: Dask's TLS settings cannot be used "
+                             f"({_first_line(error)})") from None
+        if context is None:
+            raise UsageError(f"{option}: {scheme}:// needs Dask's TLS settings: a CA file, a "
+                             "client certificate and key (distributed.comm.tls.ca-file, "
+                             ".client.cert, .client.key; e.g. DASK_DISTRIBUTED__COMM__TLS__"
+                             "CA_FILE)")
+    return security
+
+
+def _identify(scheduler: str, security: distributed.Security, timeout: float,
+              option: str) -> None:
+    """Ask `scheduler` who it is, the whole exchange within `timeout`: a server that is not
+    a Dask scheduler (an HTTP server, a listener that never answers) would otherwise hold
+    the client's handshake for minutes. Its own event loop in a thread of its own, so that
+    a caller already running one (a notebook) can ask too."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity(left: float) -> object:
+        comm = await connect(scheduler, timeout=left,
+                             **security.get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    outcome: list[object] = []
+
+    def ask(left: float) -> None:
+        try:
+            outcome.append(asyncio.run(asyncio.wait_for(identity(left), left)))
+        except BaseException as error:  # noqa: BLE001 (judged below, in the caller's thread)
+            outcome.append(error)
+
+    deadline = time.monotonic() + timeout
+    _reach(scheduler, deadline, timeout, option)
+    left = max(0.1, deadline - time.monotonic())
+    thread = threading.Thread(target=ask, args=(left,), name="fairness-eval-dask-identify",
+                              daemon=True)
+    thread.start()
+    thread.join(left + 1)
+    reply = outcome[0] if outcome else TimeoutError()
+    if isinstance(reply, (TimeoutError, asyncio.TimeoutError)):
+        raise UsageError(f"{option}: no Dask scheduler answered within {timeout:g} s (is it "
+                         "the address of a Dask scheduler?)")
+    if isinstance(reply, BaseException):
+        # Whatever a peer that does not speak Dask's protocol makes it raise.
+        raise UsageError(f"{option}: cannot connect to the Dask scheduler "
+                         f"({_first_line(reply)})")
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        what = f"a Dask {kind}" if isinstance(kind, str) else "something else"
+        raise UsageError(f"{option}: not a Dask scheduler (it answered as {what})")
+
+
+def _reach(scheduler: str, deadline: float, timeout: float, option: str) -> None:
+    """A TCP connection to `scheduler`'s host and port before the deadline, retried while
+    refused (a scheduler may be starting), as Dask's own connect does; refused with one
+    line if none is made. Schemes not over TCP are left to Dask."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(scheduler)
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        return
+    host, port = parse_host_port(location.partition("/")[0])
+    pause = 0.05
+    while True:
+        try:
+            with socket.create_connection((host, port),
+                                          timeout=max(0.1, deadline - time.monotonic())):
+                return
+        except OSError as error:
+            if time.monotonic() + pause >= deadline or not isinstance(
+                    error, ConnectionRefusedError):
+                reason = ("refused" if isinstance(error, ConnectionRefusedError)
+                          else _first_line(error))
+                raise UsageError(f"{option}: cannot connect to the Dask scheduler "
+                                 f"({reason}; tried for {timeout:g} s)") from None
+        time.sleep(pause)
+        pause = min(2 * pause, 0.5)
 
 
 def _first_line(error: BaseException) -> str:

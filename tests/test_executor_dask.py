@@ -191,6 +191,55 @@ def test_unreachable_scheduler_is_one_line_exit_2(manifest, tmp_path, model_file
     assert time.monotonic() - started < 60
 
 
+def running_in_group(group: int) -> list[int]:
+    """Processes of process group `group` that have not ended, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_run_and_the_local_cluster_it_started(voc_dataset, tmp_path,
+                                                             model_file):
+    out, log = tmp_path / "run", tmp_path / "stderr.txt"
+    process = subprocess.Popen(
+        [*CLI, "run", "--dataset", str(voc_dataset), "--out", str(out), *OPTIONS,
+         "--executor", "dask"],
+        stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and stored_rows(out) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        assert len(running_in_group(process.pid)) >= 3  # the client and two Dask workers
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches every process
+        started = time.monotonic()
+        process.wait(timeout=60)
+        took = time.monotonic() - started
+        left = running_in_group(process.pid)
+        for _ in range(50):
+            if not left:
+                break
+            time.sleep(0.1)
+            left = running_in_group(process.pid)
+    finally:
+        if running_in_group(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+    stderr = log.read_text()
+    assert process.returncode == 130, stderr
+    assert took < 10 and not left
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert stderr.strip().splitlines()[-1] == "fairness-eval: stopped by SIGINT (Ctrl-C)"
+    assert 0 < stored_rows(out) < 300
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (its name)
         pass

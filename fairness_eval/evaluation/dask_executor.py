@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import signal
 import socket
 import threading
 import time
@@ -79,11 +80,17 @@ class _Contexts:
 
 
 class ModelPlugin(distributed.WorkerPlugin):
-    """Loads the model on each worker once, after checking the worker's versions."""
+    """Loads the model on each worker once, after checking the worker's versions.
 
-    def __init__(self, setup: WorkerSetup, versions: dict[str, str]) -> None:
+    `own_workers`: the workers are the run's own local cluster, children of the client in
+    its process group: they ignore Ctrl-C, which the client handles for the whole run (a
+    cluster's own workers keep theirs)."""
+
+    def __init__(self, setup: WorkerSetup, versions: dict[str, str],
+                 own_workers: bool = False) -> None:
         self.worker_setup = setup  # `setup` is the plugin hook's name
         self.versions = versions
+        self.own_workers = own_workers
         self.name = plugin_name(setup)
         self.contexts: _Contexts | None = None
 
@@ -94,6 +101,8 @@ class ModelPlugin(distributed.WorkerPlugin):
         if differ:
             raise RuntimeError(f"worker {worker.address} has {', '.join(differ)}: "
                                "per-image numbers could differ; install the client's versions")
+        if self.own_workers and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         keep_freed_memory()
         self.contexts = _Contexts(self.worker_setup)
 
@@ -134,7 +143,8 @@ class DaskExecutor(Executor):
                 self._logger.setLevel(quiet)
                 address = scheduler
             self._client = _connect(address, scheduler, connect_timeout)
-            self._plugin = ModelPlugin(setup, per_image_versions())
+            self._plugin = ModelPlugin(setup, per_image_versions(),
+                                       own_workers=self._cluster is not None)
             try:
                 self._client.register_plugin(self._plugin, name=self._plugin.name)
             except Exception as error:  # noqa: BLE001 (any worker's failure, sent back)

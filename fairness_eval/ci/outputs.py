@@ -11,6 +11,7 @@ Figures a person reads are in % and pt (checks.py); junit <properties> keep frac
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -19,9 +20,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..atomicwrite import write_atomically
 from ..config.command_options import CheckOptions
-from ..errors import UsageError
-from ..report.ledger import record_written, refuse_foreign_files
+from ..report.ledger import foreign_files, record_written, refuse_foreign_files
 from ..report.markdown import render_markdown
 from ..report.text import markdown_text
 from ..results.names import JUNIT_FILE
@@ -132,10 +133,9 @@ def _xml_text(text: str) -> str:
 def write_junit(report: GateReport, path: Path | str) -> Path:
     """Write junit.xml (UTF-8, with XML declaration); returns the path."""
     path = Path(path)
-    try:
-        junit_tree(report).write(path, encoding="utf-8", xml_declaration=True)
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    buffer = io.BytesIO()
+    junit_tree(report).write(buffer, encoding="utf-8", xml_declaration=True)
+    write_atomically(path, buffer.getvalue())  # never through a link planted there
     return path
 
 
@@ -294,19 +294,26 @@ def apply_gate(
     env: Mapping[str, str] | None = None,
     stream: TextIO | None = None,
     overwrite: bool = False,
+    keep: Callable[[Path], None] | None = None,
 ) -> GateReport:
     """The gate of `check`, `run --gate` and `card --gate`: reads results.json, decides
     (`gate.gate_report`), writes junit.xml into the run folder and the GitHub Actions
     output when running there, and echoes the closing lines last. An empty gate's line
-    (`GateReport.error`) is not echoed: the caller reports it as the command's error."""
+    (`GateReport.error`) is not echoed: the caller reports it as the command's error.
+    `keep` (run --gate): a junit.xml fairness-eval did not write, or that was edited, is
+    kept and `keep` told its path, instead of refused (unless `overwrite`)."""
     options = CheckOptions() if options is None else options
     run_dir = Path(run_dir)
     results = read_results(run_dir)
     report = gate_report(results, options)
     folder = run_dir if run_dir.is_dir() else run_dir.parent
-    if not overwrite:
-        refuse_foreign_files([folder / JUNIT_FILE])
-    record_written([write_junit(report, folder / JUNIT_FILE)])
+    foreign = [] if overwrite else foreign_files([folder / JUNIT_FILE])
+    if foreign and keep is not None:
+        keep(foreign[0])
+    else:
+        if foreign:
+            refuse_foreign_files(foreign)
+        record_written([write_junit(report, folder / JUNIT_FILE)])
     write_github_outputs(report, results, env=env, stream=stream)
     for line in report.closing_lines(outcome=report.error is None):
         echo(line)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..ci.gate import GateReport, gate_report
 from ..results.assessment import AttributeAssessment, CriterionVerdicts
-from ..results.names import CRITERIA, NOT_ANNOTATED
+from ..results.names import CRITERIA
 from ..results.provenance import DatasetRecord
 from ..results.schema import ResultsDocument, as_document
 from ..results.vocabularies import standard_vocabularies
@@ -245,7 +245,8 @@ def _factor(attr: AttributeAssessment) -> dict[str, Any]:
     else:
         description = "Free attribute: its groups are the values found in the data."
     absent = [v for v in vocabulary.values if v not in groups] if vocabulary is not None else []
-    not_annotated = groups.get(NOT_ANNOTATED)
+    # by the flag: a group in the data may be named "(not annotated)"
+    not_annotated = next((g for g in groups.values() if g.is_not_annotated), None)
     return {
         "name": attr.name,
         "description": description,

@@ -100,8 +100,8 @@ def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunR
         log(line)
     reports = _summarise_and_render(
         outcome.run_dir, outcome.document, formats=settings.formats, card=settings.card,
-        examples=settings.examples, overwrite=settings.overwrite, echo=echo,
-        images=example_images(outcome.dataset, settings.exif))
+        examples=settings.examples, overwrite=False, echo=echo,
+        images=example_images(outcome.dataset, settings.exif), keep=True)
     failed = tuple(outcome.failed_rows)
     if failed and not settings.skip_invalid:
         error = (f"{len(failed)} row(s) could not be evaluated (listed above, recorded in "
@@ -111,7 +111,7 @@ def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunR
     gate_exit, gate_error = (
         _gate(outcome.run_dir, CheckOptions(strict=settings.strict, gate_on=settings.gate_on,
                                             allow_empty_gate=settings.allow_empty_gate),
-              echo, overwrite=settings.overwrite)
+              echo, keep=True)
         if settings.gate else (None, None))
     return RunResult(outcome.run_dir, outcome.document, reports, failed, gate_exit,
                      gate_error, gate_exit or EXIT_OK)
@@ -140,7 +140,7 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
     folder and the card's verdict box read the same verdicts.
     """
     from ..config.recording import config_sha256
-    from ..evaluation.run_dir import prepare_run_dir
+    from ..evaluation.run_dir import prepare_run_dir, record_hashes
     from ..fairness.table import evaluate_table
     from ..results.document import build_table_document, write_run
     from ..results.names import RESULTS_FILE
@@ -165,14 +165,14 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
             finished=datetime.now(timezone.utc),
             config={"source": None, "sha256": config_sha256(recorded), "effective": recorded})
         write_run(out, document, None)
+        record_hashes(out, (RESULTS_FILE,))
         reports = _summarise_and_render(out, document, formats=formats, card=card,
-                                        examples=0, overwrite=overwrite, echo=echo)
+                                        examples=0, overwrite=False, echo=echo, keep=True)
         gate_exit, gate_error = None, None
         if gate:
             gate_exit, gate_error = _gate(
                 out, CheckOptions(strict=strict, gate_on=gate_on,
-                                  allow_empty_gate=allow_empty_gate), echo,
-                overwrite=overwrite)
+                                  allow_empty_gate=allow_empty_gate), echo, keep=True)
     return CardResult(out, document, reports, gate_exit, gate_exit or EXIT_OK, gate_error)
 
 
@@ -182,7 +182,10 @@ def card_from_table(table: Path | str, out: Path | str, settings: TableSettings 
 def _summarise_and_render(run_dir: Path, document: ResultsDocument, *,
                           formats: Sequence[str], card: Path | None, examples: int,
                           overwrite: bool, echo: Echo,
-                          images: Mapping[str, Any] | None = None) -> tuple[Path, ...]:
+                          images: Mapping[str, Any] | None = None, keep: bool = False
+                          ) -> tuple[Path, ...]:
+    """The console summary, then the reports. `keep` (a run's own folder): a report file
+    fairness-eval did not write, or that was edited, stays as it is, with one line."""
     from ..report.console import summary_lines
 
     for line in summary_lines(document):
@@ -192,27 +195,33 @@ def _summarise_and_render(run_dir: Path, document: ResultsDocument, *,
     if not formats:
         return ()
     return _render(run_dir, formats, card=card, examples=examples, overwrite=overwrite,
-                   echo=echo, images=images)
+                   echo=echo, images=images, keep=keep)
 
 
 def _render(run_dir: Path, formats: Sequence[str], *, card: Path | None, examples: int,
-            overwrite: bool, echo: Echo, images: Mapping[str, Any] | None) -> tuple[Path, ...]:
+            overwrite: bool, echo: Echo, images: Mapping[str, Any] | None,
+            keep: bool = False) -> tuple[Path, ...]:
     from ..report import render_reports
+    from ..report.ledger import kept_line
 
     written = tuple(render_reports(run_dir, tuple(formats), card=card, examples=examples,
-                                   overwrite=overwrite, images=images))
+                                   overwrite=overwrite, images=images,
+                                   keep=(lambda path: echo(kept_line(path))) if keep else None))
     for path in written:
         echo(f"wrote {path}")
     return written
 
 
 def _gate(run_dir: Path, options: CheckOptions, echo: Echo, *, overwrite: bool = False,
-          env: Mapping[str, str] | None = None) -> tuple[int, str | None]:
+          env: Mapping[str, str] | None = None, keep: bool = False
+          ) -> tuple[int, str | None]:
     """The gate every command applies (ci/outputs.apply_gate): its exit code, and the line
-    a gate that checked nothing exits 2 with."""
+    a gate that checked nothing exits 2 with. `keep`: as for `_summarise_and_render`."""
     from ..ci.outputs import apply_gate
+    from ..report.ledger import kept_line
 
-    report = apply_gate(run_dir, options, echo=echo, env=env, overwrite=overwrite)
+    report = apply_gate(run_dir, options, echo=echo, env=env, overwrite=overwrite,
+                        keep=(lambda path: echo(kept_line(path))) if keep else None)
     return report.exit_code, report.error
 
 

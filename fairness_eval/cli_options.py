@@ -13,10 +13,10 @@ import click
 
 from .config.rules import (
     CI_METHODS,
-    FAMILYWISE,
     DEFAULT_MAX_PIXELS,
     EXECUTORS,
     EXIF_CHOICES,
+    FAMILYWISE,
     METRICS,
     REFERENCES,
     STATISTICS,

@@ -93,7 +93,7 @@ def test_a_boundary_iou_card_of_images_names_the_metric_and_keeps_images(tmp_pat
 def test_an_iou_card_keeps_its_words(tmp_path):
     text, markdown, card = render(judged_document(None, None), tmp_path / "run")
     assert "IoU % 95% interval" in text and "Mean IoU, all images" in text
-    assert "the image-level mean over the images annotated for this attribute" in text
+    assert "the image-level mean over the images of the gated groups" in text
     assert "A group's IoU minus the reference, in percentage points (pt)." in text
     assert "A positive deviation is the worse one." not in text
     assert "| Attribute | Group | n | IoU % | Deviation |" in markdown

@@ -358,7 +358,8 @@ def criteria(value: Any, option: str) -> tuple[str, ...]:
 
 __all__ = [
     "EXECUTORS", "SCHEDULER_SCHEMES", "scheduler",
-    "CI_METHODS", "FAMILYWISE", "GATE_ON", "MAX_BOOTSTRAP", "MIN_BOOTSTRAP", "REFERENCES", "REPORT_FORMATS",
+    "CI_METHODS", "FAMILYWISE", "GATE_ON", "MAX_BOOTSTRAP", "MIN_BOOTSTRAP", "REFERENCES",
+    "REPORT_FORMATS",
     "STATISTICS", "UNITS", "at_least", "average", "bootstrap", "choice", "confidence",
     "crossing", "crossings", "criteria", "fail", "flag",
     "folder", "formats", "integer", "inter_annotator_iou", "mask_threshold", "max_drop", "model",

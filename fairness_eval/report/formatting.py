@@ -112,7 +112,19 @@ def criterion_cell(verdicts: CriterionVerdicts | None) -> dict[str, Any]:
     else:
         main = statistical
         other = "" if point["value"] == statistical["value"] else f"point: {point['label']}"
-    return {"statistical": statistical, "point": point, "main": main, "other": other}
+    return {"statistical": statistical, "point": point, "main": main, "other": other,
+            "read": decided_interval(verdicts) if main is statistical else ""}
+
+
+def decided_interval(verdicts: CriterionVerdicts) -> str:
+    """The interval a statistical verdict read, at its confidence, in pt: 'margin [97.5 % CI
+    −7.07, +1.20] pt' (criterion a) or 'deviation [97.5 % CI −10.07, +3.54] pt' (b)."""
+    if verdicts.ci is None or None in verdicts.ci or verdicts.confidence is None:
+        return ""
+    low, high = (100 * bound for bound in verdicts.ci)
+    level = f"{100 * verdicts.confidence:.4g} %"
+    return (f"{verdicts.statistic or 'interval'} [{level} CI {low:+.2f}, {high:+.2f}] pt"
+            .replace("-", "−"))
 
 
 def range_groups(value_range: ValueRange | None) -> str:
@@ -125,8 +137,9 @@ def range_groups(value_range: ValueRange | None) -> str:
 def reference_label(kind: str | None, unit: str = "image") -> str:
     """What the reference is; `unit` is what n counts (results.unit: image or clip)."""
     return {
-        "overall": (f"the {unit}-level mean over the {unit}s annotated for this attribute "
-                    f"(the card's “average” when every {unit} is annotated)"),
+        "overall": (f"the {unit}-level mean over the {unit}s of the gated groups (the card's "
+                    f"“average” when every {unit} is annotated in groups large enough to "
+                    "judge)"),
         "group-mean": "the unweighted mean of the group means",
     }.get(kind or "", kind or DASH)
 

@@ -172,10 +172,11 @@ def definitions(results: ResultsDocument) -> list[tuple[str, str]]:
         ("Pooled IoU", "Sum of intersections over sum of unions across images: large people "
                        "weigh more."),
         ("Reference (“average”)", f"The figure the criteria measure deviations from: the "
-                                  f"{unit}-level mean over the {units} annotated for the "
-                                  f"attribute (over all {units} when all are annotated, as in "
-                                  "the MediaPipe card), or with --reference group-mean the "
-                                  "unweighted mean of the gated groups' means."),
+                                  f"{unit}-level mean over the {units} of the gated groups "
+                                  f"(annotated, at least the minimum group size: over all "
+                                  f"{units} when all are, as in the MediaPipe card; a group "
+                                  "too small to judge does not move it), or with --reference "
+                                  "group-mean the unweighted mean of the gated groups' means."),
         ("Deviation", f"A group's {label} minus the reference, in percentage points "
                       f"(pt).{worse}"),
         ("Criterion (a)", criterion_a_definition(

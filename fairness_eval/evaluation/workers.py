@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from types import TracebackType
 
 import cv2
 
@@ -193,6 +194,12 @@ class LocalExecutor(Executor):
 
     def close(self) -> None:
         self._stop(now=False)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        # Leaving on an error or an interrupt: workers still loading the model need not
+        # finish loading it to be told to stop.
+        self._stop(now=error is not None)
 
     def _stop(self, now: bool) -> None:
         """End every worker: told to exit when idle, terminated `now`; killed after

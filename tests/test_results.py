@@ -186,7 +186,7 @@ def test_group_labels_cross_attributes_and_mark_missing_values():
 
 def test_schema_version_is_the_documented_one():
     assert SCHEMA_VERSION == "2.2"
-    assert json.loads((GOLDEN / "voc_results.json").read_text())["schema_version"] == "2.1"
+    assert json.loads((GOLDEN / "voc_results.json").read_text())["schema_version"] == "2.2"
     schema_doc = (Path(__file__).parents[1] / "docs" / "results-schema.md").read_text()
     assert f'"schema_version": "{SCHEMA_VERSION}"' in schema_doc
 

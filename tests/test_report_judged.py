@@ -83,7 +83,7 @@ def test_a_flicker_card_names_flicker_and_clips(tmp_path):
 def test_a_boundary_iou_card_of_images_names_the_metric_and_keeps_images(tmp_path):
     text, markdown, card = render(judged_document("boundary_iou", None), tmp_path / "run")
     assert "Boundary IoU % 95% interval" in text
-    assert "the image-level mean over the images annotated" in text
+    assert "the image-level mean over the images of the gated groups" in text
     assert "Mean Boundary IoU, all images" in text and "Images evaluated" in text
     assert "| Attribute | Group | n | Boundary IoU % | Deviation |" in markdown
     types = {m["type"] for m in card["quantitative_analysis"]["performance_metrics"]}

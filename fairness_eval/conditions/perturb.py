@@ -1,6 +1,6 @@
 """Degraded capture conditions: one image (and its ground truth) under a condition and severity.
 
-Every condition is defined exactly, so anyone can reproduce it (issue 13). Images are RGB
+Every condition is defined exactly, so anyone can reproduce it. Images are RGB
 uint8 arrays (h, w, 3) or grey (h, w); the result's pixels are rounded with
 `np.clip(np.rint(x), 0, 255)`. Only the occluder changes the ground truth.
 

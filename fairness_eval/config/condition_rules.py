@@ -1,4 +1,4 @@
-"""The rules of the capture-condition settings (issue 13): --conditions, the [conditions]
+"""The rules of the capture-condition settings: --conditions, the [conditions]
 table's severity lists, --derive and --adjust-for.
 
 Like every rule in rules.py, each converts a value from the command line, a configuration

@@ -136,7 +136,7 @@ class Settings:
     max_pixels: int = rules.DEFAULT_MAX_PIXELS  # larger images are a validation problem
     exif: str = "ignore"  # EXIF orientation: score stored pixels, or rotate for display
     boundary_ratio: float = 0.02  # Boundary IoU's band: this share of the image diagonal
-    # capture conditions (issue 13): names, severity lists overriding the defaults (from a
+    # capture conditions: names, severity lists overriding the defaults (from a
     # configuration file's [conditions] table), and where to save the degraded images
     conditions: tuple[str, ...] = ()
     condition_severities: Mapping[str, tuple[float, ...]] = field(default_factory=dict,

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # The statistics and results stack (pandas, scipy): imported, by name, once the workers
-# run, so that they are forked and evaluating before it is loaded (issue 15).
+# run, so that they are forked and evaluating before it is loaded.
 STATISTICS_STACK = ("fairness_eval.results.document", "fairness_eval.results.conditions",
                     "fairness_eval.fairness.assess", "fairness_eval.fairness.conditions")
 

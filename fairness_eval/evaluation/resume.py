@@ -27,7 +27,7 @@ def resume_key(model: ModelFile, dataset: Dataset, settings: Settings) -> dict[s
            "schema_version": SCHEMA_VERSION,
            "save_masks": settings.save_masks}
     key.update(settings.per_image_key())
-    # Conditions and derived attributes add numbers and labels to every row (issue 13).
+    # Conditions and derived attributes add numbers and labels to every row.
     plan = ImagePlan.from_settings(settings)
     if plan is not None:
         key.update(plan.resume_key())

@@ -221,7 +221,7 @@ def planned_tasks(samples: Sequence[Sample], workers: int, plan: ImagePlan) -> l
 def split_condition_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Pop every row's degraded evaluations; conditions.csv's table (CONDITION_COLUMNS),
     by dataset row, then in the plan's order of conditions and severities."""
-    import pandas as pd  # here: workers and the run's start-up need no pandas (issue 15)
+    import pandas as pd  # here: workers and the run's start-up need no pandas
 
     records = []
     for row in sorted(rows, key=lambda r: (r.get("row") is None, r.get("row") or 0)):

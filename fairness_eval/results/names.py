@@ -36,7 +36,7 @@ COUNT_COLUMNS = ("intersection", "union", "gt_area", "pred_area", "ignored_pixel
 NUMBER_COLUMNS = (*COUNT_COLUMNS[:2], IOU_COLUMN, BOUNDARY_IOU_COLUMN, *COUNT_COLUMNS[2:])
 # The status of a row that was scored; any other status (skipped) has no IoU.
 STATUS_OK = "ok"
-# conditions.csv: one row per image, capture condition and severity (issue 13).
+# conditions.csv: one row per image, capture condition and severity.
 CONDITION_COLUMNS = ("image", "condition", "severity", "intersection", "union", "iou")
 
 # Files of a run folder.

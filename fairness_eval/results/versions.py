@@ -2,7 +2,7 @@
 
 Kept apart from document.py (which needs pandas) so that the resume key and the Dask
 workers' version check read them without importing pandas or scipy: a run then forks its
-workers before that stack is loaded (issue 15). Package versions are read from their
+workers before that stack is loaded. Package versions are read from their
 installed metadata, not by importing the package.
 """
 

@@ -118,7 +118,7 @@ def _report_run(outcome: Any, settings: Settings, echo: Echo, log: Echo) -> RunR
 
 
 def _report_modules(formats: Sequence[str]) -> tuple[str, ...]:
-    """What rendering `formats` imports: loaded while the workers evaluate (issue 15)."""
+    """What rendering `formats` imports: loaded while the workers evaluate."""
     card = ("fairness_eval.report", "fairness_eval.report.charts", "fairness_eval.report.context",
             "fairness_eval.report.html")
     return ((card if {"html", "pdf"} & set(formats) else ())

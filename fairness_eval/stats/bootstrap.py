@@ -50,6 +50,7 @@ from .choices import CI_METHODS, REFERENCES, STATISTICS
 # The interval functions are used here and imported from here by other stats modules.
 from .intervals import (
     Distributions,
+    Intervals,
     bca_interval,
     jackknife_acceleration,
     percentile_interval,
@@ -294,25 +295,25 @@ def stratified_bootstrap(
         [margin_b] if has_margin else [])
     theta_hat = np.concatenate(estimates)
     theta_b = np.concatenate(boots, axis=0)
+    margin_start = (3 if has_z else 2) * k
+    percentile_rows = np.zeros(theta_hat.shape[0], dtype=bool)
+    percentile_rows[margin_start:] = True  # the margins: percentile whatever the method
     acceleration = None
     if method == "percentile":
         intervals = percentile_interval(theta_b, confidence)
     else:
-        jackknife = list(_jackknife(samples, numerators, denominators, derive, has_z,
-                                    has_margin))
-        acceleration = (
-            jackknife_acceleration(jackknife) if jackknife else np.zeros(theta_hat.shape)
+        jackknife = list(_jackknife(samples, numerators, denominators, derive, has_z))
+        smooth = (
+            jackknife_acceleration(jackknife) if jackknife else np.zeros(margin_start)
         )
-        intervals = bca_interval(theta_hat, theta_b, acceleration, confidence)
-    margin_start = (3 if has_z else 2) * k
-    percentile_rows = np.zeros(theta_hat.shape[0], dtype=bool)
-    if has_margin:
-        percentile_rows[margin_start:margin_start + k] = True
-        if method != "percentile":
-            margins = percentile_interval(theta_b[margin_start:margin_start + k], confidence)
-            intervals.low[margin_start:margin_start + k] = margins.low
-            intervals.high[margin_start:margin_start + k] = margins.high
-            intervals.bca_fallback[margin_start:margin_start + k] = False
+        acceleration = np.concatenate([smooth, np.zeros(theta_hat.shape[0] - margin_start)])
+        bca = bca_interval(theta_hat[:margin_start], theta_b[:margin_start], smooth,
+                           confidence)
+        margins = percentile_interval(theta_b[margin_start:], confidence)
+        intervals = Intervals(low=np.concatenate([bca.low, margins.low]),
+                              high=np.concatenate([bca.high, margins.high]),
+                              bca_fallback=np.concatenate([bca.bca_fallback,
+                                                           margins.bca_fallback]))
     bounds = np.stack([intervals.low, intervals.high], axis=1)
 
     notes = _group_notes(samples, value_b, intervals.bca_fallback.reshape(-1, k), has_z)
@@ -354,8 +355,7 @@ def _kept_rows(counted: np.ndarray, k: int,
     return kept
 
 
-def _jackknife(samples, numerators, denominators, derive, has_z,
-               has_margin=False) -> Iterable[np.ndarray]:
+def _jackknife(samples, numerators, denominators, derive, has_z) -> Iterable[np.ndarray]:
     """For each group, the stacked statistics with each of its images left out in turn."""
     for h, sample in enumerate(samples):
         if sample.n < 2:
@@ -364,9 +364,8 @@ def _jackknife(samples, numerators, denominators, derive, has_z,
         den = np.repeat(denominators[:, None], sample.n, axis=1)
         num[h] = numerators[h] - sample.numerator
         den[h] = denominators[h] - sample.denominator
-        value, _, deviation, _, z, margin = derive(num, den)
-        yield np.concatenate([value, deviation] + ([z] if has_z else [])
-                             + ([margin] if has_margin else []), axis=0)
+        value, _, deviation, _, z, _ = derive(num, den)
+        yield np.concatenate([value, deviation] + ([z] if has_z else []), axis=0)
 
 
 def _group_notes(samples, value_b, fallback, has_z) -> list[str | None]:

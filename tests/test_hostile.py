@@ -298,8 +298,8 @@ def test_attribute_values_cannot_inject_through_run_and_validate(tmp_path, monke
     assert any(line.startswith("\\x3a:error::ds/images/x.gif, row 6") for line in err), err
     (dataset / "images" / "x.gif").unlink()
     code, out, err = main(monkeypatch, capsys, "run", "--dataset", dataset, "--out",
-                          tmp_path / "run", "--min-group-size", "1", "--gate", *FAST,
-                          env={"GITHUB_ACTIONS": "true"})
+                          tmp_path / "run", "--min-group-size", "1", "--gate", "--allow-empty-gate",
+                          *FAST, env={"GITHUB_ACTIONS": "true"})
     assert code in (0, 1), err
     assert_no_workflow_commands(out + err)
     assert any(line.lstrip().startswith("a\\n::error::owned") for line in out), out
@@ -576,10 +576,11 @@ def test_check_keeps_a_junit_xml_it_did_not_write(tmp_path, monkeypatch, capsys,
     code, _, err = main(monkeypatch, capsys, "check", run)
     one_line_refusal(code, err, "junit.xml")
     assert (run / "junit.xml").read_text() == "<mine/>"
-    code, _, err = main(monkeypatch, capsys, "check", run, "--overwrite")
+    code, _, err = main(monkeypatch, capsys, "check", run, "--overwrite", "--allow-empty-gate")
     assert code == 0, err
     assert (run / "junit.xml").read_text().startswith("<?xml")
-    code, _, err = main(monkeypatch, capsys, "check", run)  # its own: replaced freely
+    code, _, err = main(monkeypatch, capsys, "check", run,  # its own: replaced freely
+                        "--allow-empty-gate")
     assert code == 0, err
     (run / "junit.xml").write_text((run / "junit.xml").read_text() + "<!-- edited -->")
     code, _, err = main(monkeypatch, capsys, "check", run)
@@ -610,7 +611,7 @@ def test_an_unwritable_step_summary_is_a_warning_not_a_failure(tmp_path, monkeyp
     summary = tmp_path / "summary-folder"
     summary.mkdir()  # appending to a folder fails like a read-only file
     code, out, err = main(monkeypatch, capsys, "check", image_run, "--overwrite",
-                          env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+                          "--allow-empty-gate", env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     assert code == 0, err
     assert out[-1].startswith("fairness gate: passed")
     assert err == [f"warning: cannot append the step summary to {summary} (Is a directory); "

@@ -353,7 +353,7 @@ def test_report_check_and_compare_refuse_a_run_folder_a_run_holds(tmp_path, monk
     finally:
         holder.kill()
         holder.wait()
-    for arguments in (["report", run, "--format", "md"], ["check", run],
+    for arguments in (["report", run, "--format", "md"], ["check", run, "--allow-empty-gate"],
                       ["compare", run, run, "--format", ""]):
         code, _, err = main(monkeypatch, capsys, *arguments)
         assert code == 0, err

@@ -55,8 +55,9 @@ def test_the_document_records_what_was_judged():
 def test_a_flicker_card_names_flicker_and_clips(tmp_path):
     text, markdown, card = render(judged_document("flicker", "clip"), tmp_path / "run")
     assert "flicker % 95% interval" in text  # the results table's header
-    assert ("Reference 80.00 %: the clip-level mean over the clips annotated for this "
-            "attribute (the card's “average” when every clip is annotated)") in text
+    assert ("Reference 80.00 %: the clip-level mean over the clips of the gated groups "
+            "(the card's “average” when every clip is annotated in groups large enough to "
+            "judge)") in text
     assert "Mean flicker, all clips" in text and "Clips evaluated" in text
     assert "A group's flicker minus the reference" in text
     assert "A positive deviation is the worse one." in text

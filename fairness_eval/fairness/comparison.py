@@ -24,7 +24,13 @@ import pandas as pd
 from ..errors import UsageError
 from ..results import document as results_io
 from ..results.assessment import AttributeAssessment
-from ..results.comparison import OVERALL, AttributeChanges, GroupChange, RunSummary, VerdictChange
+from ..results.comparison_record import (
+    OVERALL,
+    AttributeChanges,
+    GroupChange,
+    RunSummary,
+    VerdictChange,
+)
 from ..results.labels import group_labels_and_missing
 from ..results.names import (
     CRITERIA,

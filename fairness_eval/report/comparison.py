@@ -1,6 +1,6 @@
 """comparison.md and the closing lines `fairness-eval compare` prints, from a `Comparison`.
 
-Formatting only: every figure comes from the comparison record (results/comparison.py).
+Formatting only: every figure comes from the comparison record (results/comparison_record.py).
 Figures a person reads are in % and changes in percentage points (pt); comparison.json
 keeps fractions.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..results.comparison import OVERALL, Comparison
+from ..results.comparison_record import OVERALL, Comparison
 from .judged import JudgedFigure
 from .text import markdown_text
 

@@ -23,7 +23,7 @@ from .. import __version__
 from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.assessment import AttributeAssessment, GroupResult
-from ..results.comparison import GroupChange
+from ..results.comparison_record import GroupChange
 from ..results.model_comparison import ComparedModel, ModelComparison
 from .comparison_charts import model_style, models_forest_svg
 from .formatting import DASH, STATISTIC_LABELS, interval, pct, points, verdict, worst_verdict

@@ -6,7 +6,7 @@
 - vocabularies.py: the standard attributes' values and what each covers.
 - assessment.py, schema.py, settings.py: results.json as frozen records
   (`ResultsDocument.from_json` is the one checked reader, `to_json` the one writer).
-- comparison.py: comparison.json as frozen records.
+- comparison_record.py: comparison.json as frozen records.
 - document.py: assembling, writing and reading a run folder (`build_document`,
   `write_run`, `read_results`, `read_per_image`).
 

@@ -2,7 +2,7 @@
 
 The first run is the baseline. Each model keeps what its own run recorded (overall figure
 with its interval, every attribute's groups, range and verdicts); each other model gets the
-pairwise comparison against the baseline (results/comparison.py: the paired bootstrap
+pairwise comparison against the baseline (results/comparison_record.py: the paired bootstrap
 change of every group, verdict changes and that pair's gate failures). With two runs,
 comparison.json stays the pairwise document it has always been; with more, it is this
 record (`kind` "model_comparison"). The comparison card reads this record only.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .assessment import AttributeAssessment
-from .comparison import Comparison, RunSummary
+from .comparison_record import Comparison, RunSummary
 from .schema import BootstrapRecord, ModelRecord, Overall
 
 MODEL_COMPARISON_KIND = "model_comparison"

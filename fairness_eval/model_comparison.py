@@ -22,7 +22,7 @@ from .errors import UsageError
 from .report.ledger import record_written, refuse_foreign_files
 from .report.model_comparison import model_comparison_markdown, models_closing_lines
 from .results.jsonvalues import to_jsonable
-from .results.model_comparison import ComparedModel, ModelComparison, unique_labels
+from .results.model_comparison_record import ComparedModel, ModelComparison, unique_labels
 from .results.names import COMPARISON_JSON, COMPARISON_MD
 
 CARD_FORMATS = ("html", "pdf")

@@ -19,7 +19,7 @@ from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.errors import UsageError
 from fairness_eval.model_comparison import compare_models, write_model_comparison
 from fairness_eval.report.comparison_card import comparison_context
-from fairness_eval.results.model_comparison import unique_labels
+from fairness_eval.results.model_comparison_record import unique_labels
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("fairness-eval")

@@ -5,7 +5,7 @@ PDF printer (card.css, formatting.py, charts.py, pdf.py), so the two read alike.
 attribute it shows each model's overall IoU with its interval, the attribute's range and
 verdicts, a forest plot of the groups across models, each group's IoU per model, and each
 candidate's paired change against the baseline. Formatting only: every figure comes from
-the ModelComparison record (results/model_comparison.py). Runs judged by Boundary IoU or
+the ModelComparison record (results/model_comparison_record.py). Runs judged by Boundary IoU or
 flicker, or over clips, are labelled so (the baseline's bootstrap records the metric and
 unit; judged.py names them).
 """
@@ -24,7 +24,7 @@ from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.assessment import AttributeAssessment, GroupResult
 from ..results.comparison_record import GroupChange
-from ..results.model_comparison import ComparedModel, ModelComparison
+from ..results.model_comparison_record import ComparedModel, ModelComparison
 from .comparison_charts import model_style, models_forest_svg
 from .formatting import DASH, STATISTIC_LABELS, interval, pct, points, verdict, worst_verdict
 from .html import STYLESHEET, card_environment

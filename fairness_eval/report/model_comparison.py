@@ -1,13 +1,13 @@
 """comparison.md and the closing lines of `compare` for several models, from a ModelComparison.
 
 Formatting only: each model's figures are those its run recorded, each change against the
-baseline is the pairwise record's (results/model_comparison.py). With two runs the
+baseline is the pairwise record's (results/model_comparison_record.py). With two runs the
 pairwise texts of report/comparison.py are used unchanged.
 """
 
 from __future__ import annotations
 
-from ..results.model_comparison import ModelComparison
+from ..results.model_comparison_record import ModelComparison
 from .comparison import closing_lines, comparison_markdown
 from .formatting import interval, pct, points
 from .text import markdown_text

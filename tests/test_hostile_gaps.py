@@ -270,7 +270,7 @@ def _raw_csv(path: Path) -> list[dict[str, str]]:
 
 def test_conditions_csv_marks_formulas_as_text_and_reads_them_back(tmp_path, monkeypatch,
                                                                    capsys, model_file):
-    from fairness_eval.results.conditions import read_conditions_table
+    from fairness_eval.results.conditions_record import read_conditions_table
 
     dataset = tiny_folder(tmp_path / "ds", stems=FORMULA_NAMES)
     run = tmp_path / "run"

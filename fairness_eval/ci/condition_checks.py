@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..results.conditions import ConditionsRecord
+from ..results.conditions_record import ConditionsRecord
 from ..results.names import INCONCLUSIVE, NOT_EVALUATED, VIOLATION
 from .checks import FAIL, NEED_IAA, PASS, SKIP, WARN, Check
 

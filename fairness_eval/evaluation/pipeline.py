@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 # The statistics and results stack (pandas, scipy): imported, by name, once the workers
 # run, so that they are forked and evaluating before it is loaded.
-STATISTICS_STACK = ("fairness_eval.results.document", "fairness_eval.results.conditions",
+STATISTICS_STACK = ("fairness_eval.results.document", "fairness_eval.results.conditions_record",
                     "fairness_eval.fairness.assess", "fairness_eval.fairness.conditions")
 
 Log = Callable[[str], None]
@@ -165,7 +165,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
                 saving_lock.release()
 
     from ..results import document as results_module
-    from ..results.conditions import write_conditions_table
+    from ..results.conditions_record import write_conditions_table
 
     # Each row's degraded evaluations, split off before the rows become per_image.csv.
     conditions = split_condition_rows(rows) if settings.conditions else None

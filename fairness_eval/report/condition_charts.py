@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results.conditions import AttributeDegradation, ConditionDefinition
+from ..results.conditions_record import AttributeDegradation, ConditionDefinition
 from .charts import CHART_STYLE, INK, REFERENCE_COLOUR, figure_svg, plt
 from .formatting import is_number
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results.conditions import ConditionsRecord
+from ..results.conditions_record import ConditionsRecord
 from ..results.schema import ResultsDocument
 from .formatting import DASH, count, interval, pct, points, verdict
 

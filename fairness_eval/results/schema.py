@@ -5,7 +5,7 @@ the same field names. `ResultsDocument.from_json` is the one reader: it checks
 `schema_version` and turns any malformed shape into a UsageError naming the file and key.
 `ResultsDocument.to_json` is the one writer: the document exactly as the schema lays it
 out. The statistics stage produces the `overall`, `bootstrap`, `inter_annotator_iou` and
-`attributes` blocks (and `conditions` and `adjustment` when asked for: conditions.py);
+`attributes` blocks (and `conditions` and `adjustment` when asked for: conditions_record.py);
 results/document.py adds the run's facts and writes the file; the reporters, the gate and
 `compare` read typed attributes, never raw JSON.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .assessment import AttributeAssessment, Interval
-from .conditions import AdjustmentRecord, ConditionsRecord
+from .conditions_record import AdjustmentRecord, ConditionsRecord
 from .names import LOWER_IS_BETTER_METRICS, RESULTS_FILE, SCHEMA_VERSION
 from .provenance import (
     ConfigRecord,
@@ -172,7 +172,7 @@ class ResultsDocument:
     table: TableSource | None = None  # kind "table" only
     bootstrap: BootstrapRecord | None = None  # None for a published table
     inter_annotator_iou: InterAnnotatorIoU = field(default_factory=InterAnnotatorIoU)
-    conditions: ConditionsRecord | None = None  # --conditions only (results/conditions.py)
+    conditions: ConditionsRecord | None = None  # --conditions only (results/conditions_record.py)
     adjustment: AdjustmentRecord | None = None  # --adjust-for only
     tables: TableHashes | None = None  # SHA-256 of the tables written beside it
     # None: a document from before family-wise control (each check at its confidence)

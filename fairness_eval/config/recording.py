@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..results import settings as results_settings
+from ..results import settings_record as results_settings
 
 if TYPE_CHECKING:
     from .files import FileConfig

@@ -4,7 +4,7 @@
   criteria, verdicts and their order).
 - labels.py: the group label of each image under an attribute.
 - vocabularies.py: the standard attributes' values and what each covers.
-- assessment.py, schema.py, settings.py: results.json as frozen records
+- assessment.py, schema.py, settings_record.py: results.json as frozen records
   (`ResultsDocument.from_json` is the one checked reader, `to_json` the one writer).
 - comparison_record.py: comparison.json as frozen records.
 - document.py: assembling, writing and reading a run folder (`build_document`,

@@ -43,7 +43,7 @@ from .names import (
 )
 from .provenance import ConfigRecord, DatasetRecord, ModelRecord, SkippedRow, TableHashes
 from .schema import ResultsDocument, as_document
-from .settings import RecordedSettings
+from .settings_record import RecordedSettings
 from .versions import versions  # defined there without pandas; re-exported
 
 # Kept under their earlier names for the modules that import them from here.

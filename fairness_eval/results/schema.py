@@ -30,7 +30,7 @@ from .provenance import (
     without_absent,
 )
 from .reading import Node
-from .settings import RecordedSettings
+from .settings_record import RecordedSettings
 
 DOCUMENT_KINDS = ("run", "table")
 

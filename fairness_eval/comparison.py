@@ -2,7 +2,7 @@
 
 The steps live in their stages: matching the runs and each group's paired change in
 fairness/comparison.py (the interval in stats/paired.py), the record in
-results/comparison_record.py, comparison.md in report/comparison.py. This module puts them
+results/comparison_record.py, comparison.md in report/comparison_markdown.py. This module puts them
 together, applies the fairness gate to both runs, and writes the outputs.
 
 Gate: exit 1 when a gated group's drop exceeds `--max-drop` with confidence (the whole
@@ -24,7 +24,7 @@ from .config.command_options import CompareOptions
 from .errors import UsageError
 from .fairness import comparison as matching
 from .fairness.comparison import Run, load_run
-from .report.comparison import closing_lines, comparison_markdown
+from .report.comparison_markdown import closing_lines, comparison_markdown
 from .report.ledger import record_written, refuse_foreign_files
 from .results.comparison_record import Comparison
 from .results.document import verify_tables

@@ -2,13 +2,13 @@
 
 Formatting only: each model's figures are those its run recorded, each change against the
 baseline is the pairwise record's (results/model_comparison_record.py). With two runs the
-pairwise texts of report/comparison.py are used unchanged.
+pairwise texts of report/comparison_markdown.py are used unchanged.
 """
 
 from __future__ import annotations
 
 from ..results.model_comparison_record import ModelComparison
-from .comparison import closing_lines, comparison_markdown
+from .comparison_markdown import closing_lines, comparison_markdown
 from .formatting import interval, pct, points
 from .text import markdown_text
 

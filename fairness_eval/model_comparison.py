@@ -20,7 +20,7 @@ from .comparison import compare_loaded_runs, load_checked_run, write_comparison
 from .config.command_options import CompareOptions
 from .errors import UsageError
 from .report.ledger import record_written, refuse_foreign_files
-from .report.model_comparison import model_comparison_markdown, models_closing_lines
+from .report.model_comparison_markdown import model_comparison_markdown, models_closing_lines
 from .results.jsonvalues import to_jsonable
 from .results.model_comparison_record import ComparedModel, ModelComparison, unique_labels
 from .results.names import COMPARISON_JSON, COMPARISON_MD

@@ -113,6 +113,6 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
                                     strict=True):
             if block.note:
                 lines.append(f"  ({criterion}) {block.note}")
-    from .conditions import summary_lines as condition_lines
+    from .conditions_section import summary_lines as condition_lines
 
     return lines + condition_lines(document)

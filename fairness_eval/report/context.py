@@ -27,7 +27,7 @@ from ..results.vocabularies import standard_vocabularies
 from . import sections
 from .bounds import hidden_attributes, shown_attributes
 from .card_text import CardText
-from .conditions import adjusted_figures, conditions_section
+from .conditions_section import adjusted_figures, conditions_section
 from .formatting import (
     CI_METHOD_LABELS,
     DASH,

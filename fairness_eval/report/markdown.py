@@ -1,6 +1,6 @@
 """summary.md: the verdict table in GitHub-flavoured Markdown, for pull-request comments and
 CI step summaries. Read from results.json through context.py (and, for a run under capture
-conditions, conditions.py's section values); nothing is recomputed.
+conditions, conditions_section.py's section values); nothing is recomputed.
 
 User-supplied text (attribute and group names) is escaped (text.py) so that it shows as
 written and cannot inject Markdown or HTML into the page that displays the summary.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..results.schema import ResultsDocument, as_document
 from .card_text import CardText, load_card_text
-from .conditions import conditions_section
+from .conditions_section import conditions_section
 from .context import build_context
 from .formatting import DASH, interval
 from .text import markdown_text as _text

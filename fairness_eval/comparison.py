@@ -1,7 +1,7 @@
 """`fairness-eval compare BASELINE CANDIDATE`: two runs over the same images, compared.
 
 The steps live in their stages: matching the runs and each group's paired change in
-fairness/comparison.py (the interval in stats/paired.py), the record in
+fairness/comparison_changes.py (the interval in stats/paired.py), the record in
 results/comparison_record.py, comparison.md in report/comparison_markdown.py. This module puts them
 together, applies the fairness gate to both runs, and writes the outputs.
 
@@ -22,8 +22,8 @@ from .atomicwrite import write_atomically
 from .ci.gate import evaluate_gate
 from .config.command_options import CompareOptions
 from .errors import UsageError
-from .fairness import comparison as matching
-from .fairness.comparison import Run, load_run
+from .fairness import comparison_changes as matching
+from .fairness.comparison_changes import Run, load_run
 from .report.comparison_markdown import closing_lines, comparison_markdown
 from .report.ledger import record_written, refuse_foreign_files
 from .results.comparison_record import Comparison

@@ -1,4 +1,4 @@
-"""`compare` on video runs (fairness/comparison.py): clips matched by name in per_clip.csv,
+"""`compare` on video runs (fairness/comparison_changes.py): clips matched by name in per_clip.csv,
 the judged metric compared, and for flicker (lower is better) a rise read as the drop that
 --max-drop tolerates. Synthetic run folders, then two real runs on DAVIS frames."""
 

@@ -1,7 +1,7 @@
 """The conditions block downstream of the statistics: the contract, the gate, the console and
 the card. Synthetic per-image tables with a known disparate drop feed the real statistics
-stage (fairness/conditions.py, fairness/adjusted.py); the blocks are added to the hand-made
-fixture run, so nothing here runs the model."""
+stage (fairness/conditions_assessment.py, fairness/adjusted.py); the blocks are added to the
+hand-made fixture run, so nothing here runs the model."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from report_helpers import fixture_run  # noqa: E402
 from fairness_eval.ci.gate import evaluate_gate  # noqa: E402
 from fairness_eval.config.settings import StatisticsSettings  # noqa: E402
 from fairness_eval.fairness.adjusted import assess_adjusted  # noqa: E402
-from fairness_eval.fairness.conditions import assess_conditions  # noqa: E402
+from fairness_eval.fairness.conditions_assessment import assess_conditions  # noqa: E402
 from fairness_eval.report import render_reports  # noqa: E402
 from fairness_eval.report.console import summary_lines  # noqa: E402
 from fairness_eval.results.document import read_per_image, read_results  # noqa: E402

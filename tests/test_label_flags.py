@@ -17,7 +17,7 @@ from fairness_eval.comparison import compare_runs
 from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.config.settings import StatisticsSettings
 from fairness_eval.fairness.adjusted import assess_adjusted
-from fairness_eval.fairness.conditions import assess_conditions
+from fairness_eval.fairness.conditions_assessment import assess_conditions
 from fairness_eval.report.conditions_section import conditions_section
 from fairness_eval.results.labels import group_order
 from fairness_eval.results.schema import ResultsDocument

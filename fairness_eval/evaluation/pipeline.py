@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 # The statistics and results stack (pandas, scipy): imported, by name, once the workers
 # run, so that they are forked and evaluating before it is loaded.
 STATISTICS_STACK = ("fairness_eval.results.document", "fairness_eval.results.conditions_record",
-                    "fairness_eval.fairness.assess", "fairness_eval.fairness.conditions")
+                    "fairness_eval.fairness.assess", "fairness_eval.fairness.conditions_assessment")
 
 Log = Callable[[str], None]
 ProgressCallback = Callable[[int, int], None]
@@ -213,7 +213,7 @@ def compute_statistics(per_image: pd.DataFrame, dataset: Dataset, settings: Sett
     """The statistics stage over the evaluated rows: intervals, criteria, verdicts; with
     `conditions` (conditions.csv's table) or --adjust-for, their blocks too."""
     from ..fairness.assess import evaluate
-    from ..fairness.conditions import assess_plan
+    from ..fairness.conditions_assessment import assess_plan
 
     evaluated = per_image[per_image["status"] == "ok"]
     if evaluated.empty:  # the statistics would only say "no image with status ok"

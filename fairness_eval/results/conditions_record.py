@@ -3,7 +3,7 @@
 
 `ConditionsRecord` holds, per attribute, condition and severity, each group's degraded
 IoU, its paired change from clean and the disparate-degradation verdicts
-(fairness/conditions.py computes them); `AdjustmentRecord` each group's raw figure beside
+(fairness/conditions_assessment.py computes them); `AdjustmentRecord` each group's raw figure beside
 its figure standardised for a confounder (fairness/adjusted.py). Both blocks are absent
 from runs that asked for neither. docs/results-schema.md documents every key.
 conditions.csv holds one row per image, condition and severity (CONDITION_COLUMNS).

@@ -135,7 +135,7 @@ def test_under_the_option_0_255_masks_are_refused_not_read_as_empty(cli, sets):
 
 
 def test_under_the_option_an_ignore_mask_holds_0_and_the_value_alone(sets, tmp_path):
-    from fairness_eval.data.checks import file_problems
+    from fairness_eval.data.file_checks import file_problems
     from fairness_eval.data.samples import Sample
 
     stem = sets.stems[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config.rules import DEFAULT_MAX_PIXELS
 from ..errors import UsageError
-from . import checks
+from . import file_checks
 from .attributes import select_attributes
 from .folder import load_folder
 from .formats import PNG, detect_layout, load_layout
@@ -82,6 +82,6 @@ def load_dataset(
     if check_files and isinstance(dataset, VideoDataset):
         check_video_files(dataset)
     elif check_files:
-        checks.check_files(dataset, max_pixels=max_pixels, exif=exif)
+        file_checks.check_files(dataset, max_pixels=max_pixels, exif=exif)
     return dataset
 

@@ -138,7 +138,7 @@ def mask_source(sample: Sample) -> bytes:
 
 def file_problems(sample: Sample) -> list[tuple[str, str]]:
     """(file, reason) for each file of a non-PNG sample that cannot be used (the header
-    checks before inference; PNG samples are checked by data/checks.py)."""
+    checks before inference; PNG samples are checked by data/file_checks.py)."""
     return decoder(sample.mask_format).file_problems(sample)
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from gate_helpers import attribute, group, results
 
-from fairness_eval.ci.checks import Check
 from fairness_eval.ci.gate import evaluate_gate
+from fairness_eval.ci.gate_checks import Check
 from fairness_eval.ci.outputs import (
     MAX_ANNOTATIONS,
     MAX_SUMMARY_ROWS,

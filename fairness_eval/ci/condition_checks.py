@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ..results.conditions_record import ConditionsRecord
 from ..results.names import INCONCLUSIVE, NOT_EVALUATED, VIOLATION
-from .checks import FAIL, NEED_IAA, PASS, SKIP, WARN, Check
+from .gate_checks import FAIL, NEED_IAA, PASS, SKIP, WARN, Check
 
 CRITERION = "degradation"
 

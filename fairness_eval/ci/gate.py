@@ -3,7 +3,7 @@
 `evaluate_gate` is the one decision `run --gate`, `card --gate`, `check`, the card's verdict
 box, summary.md and `compare` all read. It reads the typed results document
 (docs/results-schema.md) and never recomputes a number. Each (attribute, group, criterion)
-becomes one `Check` (checks.py): `fail` (violation; or inconclusive with --strict), `warn`
+becomes one `Check` (gate_checks.py): `fail` (violation; or inconclusive with --strict), `warn`
 (inconclusive without --strict), `pass`, or `skip` with the reason (small group, not
 annotated, a criterion that cannot fire or was not evaluated, a criterion not gated for
 that attribute). Exit code 0 when nothing fails, 1 when a check fails, 2 when nothing was
@@ -32,7 +32,8 @@ from ..results.names import (
     PASS as PASS_VERDICT,
 )
 from ..results.schema import ResultsDocument, as_document
-from .checks import (
+from .condition_checks import degradation_checks
+from .gate_checks import (
     FAIL,
     NEED_CONFIG,
     NEED_GROUPS,
@@ -46,7 +47,6 @@ from .checks import (
     WARN,
     Check,
 )
-from .condition_checks import degradation_checks
 
 if TYPE_CHECKING:
     from ..config.command_options import CheckOptions

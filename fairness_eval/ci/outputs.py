@@ -6,7 +6,7 @@ document): nothing here decides a verdict. `apply_gate` is everything `fairness-
 nothing says so everywhere: an <error> in junit.xml, an `::error` annotation, the step
 summary. Annotations and the summary's table are capped (`MAX_ANNOTATIONS`,
 `MAX_SUMMARY_ROWS`): a run of thousands of groups would otherwise print thousands of lines.
-Figures a person reads are in % and pt (checks.py); junit <properties> keep fractions.
+Figures a person reads are in % and pt (gate_checks.py); junit <properties> keep fractions.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from ..report.text import markdown_text
 from ..results.names import JUNIT_FILE
 from ..results.schema import ResultsDocument, as_document
 from ..terminal import one_line, workflow_command
-from .checks import FAIL, SKIP, WARN, Check, bracket, percent, pt
 from .gate import GateReport, gate_report, read_results
+from .gate_checks import FAIL, SKIP, WARN, Check, bracket, percent, pt
 
 # At most this many ::error / ::warning lines, then one saying how many more there are.
 MAX_ANNOTATIONS = 50

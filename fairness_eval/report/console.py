@@ -109,6 +109,8 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
                 f"{_interval(figures.ci):<16} {a:<14} {b}"
                 + (f"  ({', '.join(marks)})" if marks else "")
             )
+            reasons = dict.fromkeys(figures.verdict(c).reason for c in CRITERIA)
+            lines.extend(f"    {one_line(reason)}" for reason in reasons if reason)
         for criterion, block in zip(CRITERIA, (attribute.criterion_a, attribute.criterion_b),
                                     strict=True):
             if block.note:

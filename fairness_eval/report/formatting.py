@@ -113,7 +113,8 @@ def criterion_cell(verdicts: CriterionVerdicts | None) -> dict[str, Any]:
         main = statistical
         other = "" if point["value"] == statistical["value"] else f"point: {point['label']}"
     return {"statistical": statistical, "point": point, "main": main, "other": other,
-            "read": decided_interval(verdicts) if main is statistical else ""}
+            "read": decided_interval(verdicts) if main is statistical else "",
+            "why": verdicts.reason or ""}
 
 
 def decided_interval(verdicts: CriterionVerdicts) -> str:

@@ -120,6 +120,7 @@ def _flagged_groups(context: Mapping[str, Any], results: ResultsDocument) -> lis
                         f"{row['value']} | {row['deviation']} | "
                         f"{decided or row['deviation_ci']} | "
                         f"({key}) | {_icon(shown)} {stat['label']} · point {point['label']}"
+                        + (f" · {_text(cell['why'])}" if cell["why"] else "")
                         + (" · not gated |" if report_only else " |")
                     )
     return lines

@@ -1,4 +1,4 @@
-"""The vocabularies of the standard attributes (region, skin_tone, gender).
+"""The vocabularies of the standard attributes (region, skin_tone, mst, gender).
 
 Kept as data in `annotations/vocabularies.json`; this module loads them and maps a raw
 annotation to its canonical value, so that "Male", "male" and "M" count as one group. Part
@@ -22,6 +22,9 @@ class Vocabulary:
     description: str
     values: dict[str, str]
     aliases: dict[str, str]
+    # Whether the values are ordered (in the order listed): Fitzpatrick types and the Monk
+    # Skin Tone scale are, so label agreement on them is measured on the ordinal metric.
+    ordinal: bool = False
 
     def canonical(self, raw: str) -> str | None:
         """The canonical value for a raw annotation, or None when it is not in the vocabulary."""
@@ -38,7 +41,8 @@ def standard_vocabularies() -> dict[str, Vocabulary]:
     text = resources.files("fairness_eval").joinpath("annotations/vocabularies.json").read_text()
     data = json.loads(text)
     return {
-        name: Vocabulary(name, spec["description"], dict(spec["values"]), dict(spec["aliases"]))
+        name: Vocabulary(name, spec["description"], dict(spec["values"]), dict(spec["aliases"]),
+                         bool(spec.get("ordinal", False)))
         for name, spec in data.items()
         if not name.startswith("_")
     }

@@ -11,17 +11,12 @@ import pytest
 import scipy.stats
 from gate_helpers import attribute, group, results
 
-from fairness_eval.comparison import (
-    COMPARISON_JSON,
-    COMPARISON_MD,
-    closing_lines,
-    compare_runs,
-    run_compare,
-)
 from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.errors import UsageError
+from fairness_eval.report.comparison_markdown import closing_lines
 from fairness_eval.stats import bootstrap as stats
 from fairness_eval.stats.paired import paired_change
+from fairness_eval.workflow.compare import COMPARISON_JSON, COMPARISON_MD, compare_runs, run_compare
 
 # --------------------------------------------------------------------------- the interval
 

@@ -18,10 +18,13 @@ from gate_helpers import attribute, group, results
 sys.path.insert(0, str(Path(__file__).parent))
 from video_helpers import davis_subset, run_cli  # noqa: E402
 
-from fairness_eval.comparison import closing_lines, compare_runs  # noqa: E402
 from fairness_eval.config.command_options import CompareOptions  # noqa: E402
 from fairness_eval.errors import UsageError  # noqa: E402
-from fairness_eval.report.comparison_markdown import comparison_markdown  # noqa: E402
+from fairness_eval.report.comparison_markdown import (  # noqa: E402
+    closing_lines,
+    comparison_markdown,
+)
+from fairness_eval.workflow.compare import compare_runs  # noqa: E402
 
 CLIPS = [f"clip{i:02d}" for i in range(16)]
 BACKGROUND = ["crowd"] * 8 + ["open"] * 8

@@ -13,7 +13,6 @@ import pytest
 from gate_helpers import attribute, group, results
 
 from fairness_eval.ci.condition_checks import degradation_checks
-from fairness_eval.comparison import compare_runs
 from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.config.settings import StatisticsSettings
 from fairness_eval.fairness.adjusted import assess_adjusted
@@ -21,6 +20,7 @@ from fairness_eval.fairness.conditions_assessment import assess_conditions
 from fairness_eval.report.conditions_section import conditions_section
 from fairness_eval.results.labels import group_order
 from fairness_eval.results.schema import ResultsDocument
+from fairness_eval.workflow.compare import compare_runs
 
 IAA = 0.98  # criterion (b)'s threshold 2 x (1 - 0.98) = 0.04
 SETTINGS = StatisticsSettings(bootstrap=1000, min_group_size=20, seed=0)

@@ -14,12 +14,16 @@ import pandas as pd
 import pytest
 from test_compare import base_table, degrade, region_results, write_run
 
-from fairness_eval.comparison import compare_runs, run_compare
 from fairness_eval.config.command_options import CompareOptions
 from fairness_eval.errors import UsageError
-from fairness_eval.model_comparison import compare_models, write_model_comparison
 from fairness_eval.report.comparison_card import comparison_context
 from fairness_eval.results.model_comparison_record import unique_labels
+from fairness_eval.workflow.compare import (
+    compare_model_runs,
+    compare_runs,
+    run_compare,
+    write_model_comparison,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("fairness-eval")
@@ -47,7 +51,7 @@ def three_runs(tmp_path):
 def test_each_model_is_compared_with_the_baseline_as_two_runs_are(three_runs):
     base, worse, same = three_runs
     options = CompareOptions(max_drop=0.01)
-    found = compare_models([base, worse, same], options)
+    found = compare_model_runs([base, worse, same], options)
     assert [p.to_json() for p in found.pairs] == [compare_runs(base, worse, options).to_json(),
                                                   compare_runs(base, same, options).to_json()]
     assert found.images == 100 and found.baseline.run.run_dir == str(base)
@@ -63,7 +67,7 @@ def test_each_model_is_compared_with_the_baseline_as_two_runs_are(three_runs):
 
 def test_three_runs_write_a_model_comparison_document(three_runs, tmp_path):
     base, worse, same = three_runs
-    found = compare_models([base, worse, same], CompareOptions(max_drop=0.01))
+    found = compare_model_runs([base, worse, same], CompareOptions(max_drop=0.01))
     written = write_model_comparison(found, tmp_path / "out", formats=())
     assert [p.name for p in written] == ["comparison.json", "comparison.md"]
     document = json.loads(written[0].read_text())
@@ -83,7 +87,7 @@ def test_two_runs_write_exactly_the_files_two_runs_always_wrote(three_runs, tmp_
     base, worse, _ = three_runs
     options = CompareOptions(max_drop=0.01, out=tmp_path / "before")
     assert run_compare(base, worse, options, echo=lambda _: None) == 1
-    found = compare_models([base, worse], options)
+    found = compare_model_runs([base, worse], options)
     write_model_comparison(found, tmp_path / "now", formats=())
     for name in ("comparison.json", "comparison.md"):
         assert (tmp_path / "now" / name).read_bytes() == (tmp_path / "before" / name).read_bytes()
@@ -92,10 +96,10 @@ def test_two_runs_write_exactly_the_files_two_runs_always_wrote(three_runs, tmp_
 def test_fewer_than_two_runs_or_other_images_are_refused(three_runs, tmp_path):
     base, worse, _ = three_runs
     with pytest.raises(UsageError, match="at least two run folders"):
-        compare_models([base])
+        compare_model_runs([base])
     other = write_run(tmp_path / "other", base_table().head(60), region_results())
     with pytest.raises(UsageError, match="not runs over the same images"):
-        compare_models([base, worse, other])
+        compare_model_runs([base, worse, other])
 
 
 def test_labels_are_model_names_made_unique_by_run_folder():
@@ -107,7 +111,7 @@ def test_labels_are_model_names_made_unique_by_run_folder():
 
 def test_the_card_context_shows_every_models_figures_and_changes(three_runs):
     base, worse, same = three_runs
-    found = compare_models([base, worse, same], CompareOptions(max_drop=0.01))
+    found = compare_model_runs([base, worse, same], CompareOptions(max_drop=0.01))
     context = comparison_context(found)
     assert context["headline"]["gate_label"] == "failed"
     region = context["attributes"][0]

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..config.command_options import CheckOptions, CompareOptions, TableSettings
+from ..config.command_options import CheckOptions, TableSettings
 from ..config.field_rules import FIELD_RULES
 from ..config.files import FileConfig
 from ..config.settings import Settings
@@ -28,6 +28,7 @@ from ..data.problem_lines import problem_lines
 from ..errors import UsageError
 from ..results.schema import ResultsDocument
 from ..terminal import safe_writer
+from .compare import compare, compare_models
 from .examples import dataset_images, example_images
 from .outcomes import (
     EXIT_GATE_FAILED,
@@ -225,7 +226,7 @@ def _gate(run_dir: Path, options: CheckOptions, echo: Echo, *, overwrite: bool =
     return report.exit_code, report.error
 
 
-# --- report, check, compare, validate --------------------------------------------------
+# --- report, check, validate --------------------------------------------------------
 
 
 def report(run_dir: Path | str, formats: Sequence[str] | str = ("html", "pdf"), *,
@@ -262,41 +263,6 @@ def check(run_dir: Path | str, options: CheckOptions | None = None, *, echo: Ech
         code, error = _gate(Path(run_dir), options, safe_writer(echo), overwrite=overwrite,
                             env=env)
     return CheckResult(Path(run_dir), code, error)
-
-
-def compare(baseline: Path | str, candidate: Path | str, options: CompareOptions | None = None,
-            *, echo: Echo = print, overwrite: bool = False) -> CompareResult:
-    """Compare two runs over the same images; the gate fails on a confident drop."""
-    from ..comparison import run_compare
-
-    options = CompareOptions() if options is None else options
-    check_results_file(baseline)
-    check_results_file(candidate)
-    out_dir = Path(options.out if options.out is not None else candidate)
-    with locked(out_dir, "--out" if options.out is not None else "RUN_DIR"):
-        code = run_compare(baseline, candidate, options, echo=safe_writer(echo),
-                           overwrite=overwrite)
-    return CompareResult(out_dir, code)
-
-
-def compare_models(runs: Sequence[Path | str], options: CompareOptions | None = None, *,
-                   formats: Sequence[str] | str = ("html", "pdf"), echo: Echo = print,
-                   overwrite: bool = False) -> CompareResult:
-    """Compare several runs over the same images, the first as the baseline: comparison.json,
-    comparison.md and the comparison card in `formats` (html, pdf; md and json are always
-    written). Two runs give exactly `compare`'s files, plus the card. Files the user wrote
-    or edited are not replaced unless `overwrite`."""
-    from ..model_comparison import run_compare_models
-
-    options = CompareOptions() if options is None else options
-    formats = _checked("formats", formats)
-    for run_dir in runs:
-        check_results_file(run_dir)
-    out_dir = Path(options.out if options.out is not None else list(runs)[-1])
-    with locked(out_dir, "--out" if options.out is not None else "RUN_DIR"):
-        code, written = run_compare_models(list(runs), options, formats=formats,
-                                           echo=safe_writer(echo), overwrite=overwrite)
-    return CompareResult(out_dir, code, tuple(written))
 
 
 def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo = print,

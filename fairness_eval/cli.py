@@ -231,6 +231,20 @@ def compare(ctx: click.Context, runs: tuple[Path, ...], max_drop: float | None,
                                   overwrite=overwrite))
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("."), required=False)
+@click.option("--dataset", default=None, metavar="PATH",
+              help="The dataset the CI workflow evaluates, relative to the repository root "
+                   "(default: data/eval).")
+def init(folder: Path, dataset: str | None) -> int:
+    """Start a project: a commented fairness-eval.toml, a card.toml and a GitHub Actions
+    workflow that gates pull requests (FOLDER: default the current one; no file is
+    replaced)."""
+    from .workflow.init import init_project
+
+    return _finish(init_project(folder, dataset=dataset, echo=click.echo))
+
+
 def _internal_error(error: BaseException) -> int:
     """Exit 3, never 1: CI reads 1 as a violated fairness criterion, not as a crash."""
     if _debug["requested"] or os.environ.get(DEBUG_ENV, "") not in ("", "0"):

@@ -49,6 +49,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "considerations.tradeoffs": ("tradeoffs", "texts"),
     "considerations.ethical": ("ethical", "risks"),
 }
+CARD_KEYS = _FIELDS  # the catalogue `fairness-eval init` writes card.toml from
 _SECTIONS = {path.split(".")[0] for path in _FIELDS if "." in path}
 _RISK_KEYS = ("name", "mitigation")
 

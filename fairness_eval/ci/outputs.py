@@ -1,4 +1,5 @@
-"""What the gate shows a CI system: junit.xml, GitHub Actions annotations and step summary.
+"""What the gate shows a CI system: junit.xml, GitHub Actions annotations, step summary and
+step outputs (step_outputs.py).
 
 All of it is rendered from a `gate.GateReport` (and, for the summary, the results
 document): nothing here decides a verdict. `apply_gate` is everything `fairness-eval check`,
@@ -30,6 +31,7 @@ from ..results.schema import ResultsDocument, as_document
 from ..terminal import one_line, workflow_command
 from .gate import GateReport, gate_report, read_results
 from .gate_checks import FAIL, SKIP, WARN, Check, bracket, percent, pt
+from .step_outputs import write_step_outputs
 
 # At most this many ::error / ::warning lines, then one saying how many more there are.
 MAX_ANNOTATIONS = 50
@@ -298,8 +300,9 @@ def apply_gate(
 ) -> GateReport:
     """The gate of `check`, `run --gate` and `card --gate`: reads results.json, decides
     (`gate.gate_report`), writes junit.xml into the run folder and the GitHub Actions
-    output when running there, and echoes the closing lines last. An empty gate's line
-    (`GateReport.error`) is not echoed: the caller reports it as the command's error.
+    output when running there (annotations, step summary, $GITHUB_OUTPUT), and echoes the
+    closing lines last. An empty gate's line (`GateReport.error`) is not echoed: the
+    caller reports it as the command's error.
     `keep` (run --gate): a junit.xml fairness-eval did not write, or that was edited, is
     kept and `keep` told its path, instead of refused (unless `overwrite`)."""
     options = CheckOptions() if options is None else options
@@ -315,6 +318,7 @@ def apply_gate(
             refuse_foreign_files(foreign)
         record_written([write_junit(report, folder / JUNIT_FILE)])
     write_github_outputs(report, results, env=env, stream=stream)
+    write_step_outputs(report, folder, env=env)
     for line in report.closing_lines(outcome=report.error is None):
         echo(line)
     return report

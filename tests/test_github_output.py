@@ -234,3 +234,11 @@ def test_run_gate_writes_the_outputs_of_the_run_it_gated(tmp_path, monkeypatch, 
     assert outputs["failing"] == str(junit_counts(out)["failures"]) != "0"
     assert outputs["results"] == str((out / "results.json").resolve())
     assert outputs["card"] == ""  # --format md writes summary.md, no card
+
+
+def test_docs_list_every_output_in_order(tmp_path):
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ci.md").read_text()
+    section = text.split("### Step outputs", 1)[1].split("\n\n", 3)[2]  # the table
+    documented = [row.split("|")[1].strip().strip("`") for row in section.splitlines()[2:]]
+    written = step_outputs.step_outputs(evaluate_gate(mixed_results()), tmp_path)
+    assert documented == list(written)

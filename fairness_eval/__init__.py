@@ -13,7 +13,6 @@ that `import fairness_eval` (and the CLI's start-up) stays free of pandas and sc
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
 
 __version__ = "0.1.0"
 
@@ -27,7 +26,7 @@ _LAZY = {
 __all__ = ["Assessment", "ResultsDocument", "__version__", "assess"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'fairness_eval' has no attribute {name!r}")

@@ -31,7 +31,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from fairness_eval.config.settings import Settings  # noqa: E402
 from fairness_eval.data.dataset import load_dataset  # noqa: E402
 from fairness_eval.data.imageheader import read_image_info  # noqa: E402
-from fairness_eval.evaluation.pipeline import run_evaluation  # noqa: E402
+from fairness_eval.workflow.run import run_evaluation  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
 VIDEO = SHARED / "davis2016_person"

@@ -49,7 +49,7 @@ def model_file():
 def voc_run(tmp_path_factory: pytest.TempPathFactory, voc_dataset: Path, model_file):
     """A real run over the 300 VOC images with saved masks: (run_dir, RunOutcome)."""
     from fairness_eval.config.settings import Settings
-    from fairness_eval.evaluation.pipeline import run_evaluation
+    from fairness_eval.workflow.run import run_evaluation
 
     run_dir = tmp_path_factory.mktemp("voc_run") / "run"
     settings = Settings(out=run_dir, attributes=("bourdev_subcategory",), save_masks=True,
@@ -101,7 +101,7 @@ def voc_property_run(tmp_path_factory: pytest.TempPathFactory, voc_property_mani
     """run(attribute, threshold=0.5, keep=None) -> run folder of a real run over the VOC
     property manifest evaluating that one attribute; each distinct run is made once."""
     from fairness_eval.config.settings import Settings
-    from fairness_eval.evaluation.pipeline import run_evaluation
+    from fairness_eval.workflow.run import run_evaluation
 
     made: dict[tuple, Path] = {}
 

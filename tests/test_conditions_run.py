@@ -21,8 +21,8 @@ import pytest
 from fairness_eval.cli import main
 from fairness_eval.config.settings import Settings
 from fairness_eval.errors import UsageError
-from fairness_eval.evaluation.pipeline import run_evaluation
 from fairness_eval.results.document import read_per_image
+from fairness_eval.workflow.run import run_evaluation
 
 pytestmark = pytest.mark.real_run
 

@@ -356,7 +356,7 @@ def test_missing_extra_is_one_line_exit_2(manifest, tmp_path, model_file):
 
 def test_core_commands_do_not_import_dask():
     probe = ("import sys, fairness_eval.cli, fairness_eval.workflow, "
-             "fairness_eval.evaluation.pipeline, fairness_eval.evaluation.executors; "
+             "fairness_eval.workflow.run, fairness_eval.evaluation.image_rows; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120)

@@ -93,7 +93,8 @@ def test_workers_start_before_the_statistics_stack_is_imported():
     # What `run` imports before it forks its workers: a module added here that imports
     # pandas or scipy at its top delays every run's first result by their import (~0.6 s).
     probe = ("import sys, fairness_eval.cli, fairness_eval.workflow, "
-             "fairness_eval.evaluation.pipeline, fairness_eval.evaluation.workers, "
+             "fairness_eval.evaluation.image_rows, fairness_eval.evaluation.predictor, "
+             "fairness_eval.evaluation.predictions, fairness_eval.evaluation.workers, "
              "fairness_eval.evaluation.resume, fairness_eval.data.dataset; "
              "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib', 'weasyprint') "
              "if m in sys.modules))")

@@ -11,7 +11,7 @@ import pytest
 from format_helpers import VOC, build_coco, build_penn_fudan, build_voc, sample_stems
 
 from fairness_eval.config.settings import Settings
-from fairness_eval.evaluation.pipeline import run_evaluation
+from fairness_eval.workflow.run import run_evaluation
 
 STEMS = sample_stems(6)
 COUNTS = ["image", "status", "intersection", "union", "gt_area", "ignored_pixels"]

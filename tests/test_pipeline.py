@@ -13,9 +13,9 @@ from fairness_eval.config.settings import Settings
 from fairness_eval.data.dataset import load_dataset
 from fairness_eval.data.samples import InvalidDataset
 from fairness_eval.errors import UsageError
-from fairness_eval.evaluation.pipeline import run_evaluation
 from fairness_eval.evaluation.workers import evaluate_samples
 from fairness_eval.results.document import read_per_image, read_results
+from fairness_eval.workflow.run import run_evaluation
 
 
 def test_saved_masks_reproduce_every_per_image_number(voc_run, voc_dataset):

@@ -201,7 +201,7 @@ def test_voc_quick_start_card_is_accessible(voc_run, tmp_path):
 def test_script_in_attributes_csv_is_shown_as_text_and_never_runs(voc_dataset, model_file,
                                                                   tmp_path):
     from fairness_eval.config.settings import Settings
-    from fairness_eval.evaluation.pipeline import run_evaluation
+    from fairness_eval.workflow.run import run_evaluation
 
     dataset = tmp_path / "xss_set"
     stems = sorted(p.stem for p in (voc_dataset / "images").glob("*.jpg"))[:8]

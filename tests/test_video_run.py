@@ -1,6 +1,6 @@
-"""A video run end to end (evaluation/video_run.py, clips.py): the CLI on DAVIS clips, every
-frame's numbers recomputed from the saved masks, clips as the statistics' unit, video
-files, sparse annotation and --resume."""
+"""A video run end to end (workflow/run_video.py, evaluation/clip_rows.py, clips.py): the
+CLI on DAVIS clips, every frame's numbers recomputed from the saved masks, clips as the
+statistics' unit, video files, sparse annotation and --resume."""
 
 from __future__ import annotations
 

@@ -110,7 +110,8 @@ def test_card_from_a_table_does_not_load_the_evaluation_pipeline(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     loaded = ast.literal_eval(done.stdout)  # a printed list of module names
-    assert "fairness_eval.evaluation.pipeline" not in loaded
+    assert "fairness_eval.evaluation.image_rows" not in loaded  # the per-image evaluation
+    assert "fairness_eval.evaluation.executors" not in loaded
     assert "fairness_eval.evaluation.run_dir" in loaded
 
 

@@ -1,15 +1,36 @@
-"""The records the workflow's commands return: what each made and the exit code it implies."""
+"""The records the workflow's commands return: what each made and the exit code it implies,
+and what a run's evaluation hands the rest of `run` (`RunOutcome`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..results.schema import ResultsDocument
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..data.samples import Dataset
+    from ..evaluation.run_dir import RunFolderLock
+
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced and where."""
+
+    run_dir: Path
+    document: ResultsDocument
+    per_image: pd.DataFrame
+    failed_rows: list[dict[str, Any]] = field(default_factory=list)  # broke during inference
+    dataset: Dataset | None = None  # the evaluated set, for reporters that show its images
+    # The run folder's lock, held until the caller has written its last output (reports,
+    # junit.xml); None once released. See run_dir.RunFolderLock.
+    lock: RunFolderLock | None = None
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,23 @@
-"""Checks a command makes before it starts work: options that would only fail at the end,
-user files too large to read, and the run folder's lock while a command writes into it."""
+"""Checks a command makes before it starts work: an option's value by its one rule, options
+that would only fail at the end, user files too large to read, and the run folder's lock
+while a command writes into it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from ..config.field_rules import FIELD_RULES
 from ..config.settings import Settings
 from ..errors import UsageError
+
+
+def checked(field: str, value: Any) -> Any:
+    """A value checked and converted by the one rule of its setting (config/rules.py)."""
+    option, rule = FIELD_RULES[field]
+    return rule(value, option)
 
 
 def check_report_options(settings: Settings) -> None:

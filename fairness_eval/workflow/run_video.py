@@ -1,17 +1,15 @@
 """A run over a video dataset: clips -> frames -> per-frame and per-clip tables -> statistics.
 
-The video branch of `pipeline.run_evaluation`. Clips run whole, each in one worker
-(clips.py), and are stored in the progress store as they finish, so --resume keeps every
-finished clip. The statistics stage is the one stills use, fed the per-clip table as its
-"images": a clip's figure is the mean over its scored frames, a group's figure the mean
-over its clips, and the intervals resample clips within each group (a cluster bootstrap,
-stats/clusters.py), so results.json's n counts clips.
+The video branch of `run.run_evaluation`. The clips are evaluated in workers and stored
+(evaluation/clip_rows.py), then judged by the statistics stage stills use
+(fairness/stage.py), fed the per-clip table as its "images": a clip's figure is the mean
+over its scored frames, a group's figure the mean over its clips, and the intervals
+resample clips within each group (a cluster bootstrap, stats/clusters.py), so
+results.json's n counts clips.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,13 @@ import pandas as pd
 from ..config.settings import Settings
 from ..data.video import VideoClip, VideoDataset
 from ..errors import UsageError
-from ..models.spec import ModelSpec
+from ..evaluation.clip_rows import Log, ProgressCallback, evaluate_video
+from ..evaluation.clips import STATUS_SCORED, STATUS_SKIPPED, STATUS_UNANNOTATED
+from ..evaluation.predictor import ModelFacts, prepare_predictor
+from ..evaluation.run_dir import default_run_dir, record_hashes
+from ..fairness.stage import compute_statistics
 from ..results import document as results_module
-from ..results.names import PROGRESS_FILE, RESULTS_FILE
+from ..results.names import RESULTS_FILE
 from ..results.video_tables import (
     CLIP_COLUMNS,
     PER_CLIP_FILE,
@@ -32,33 +34,8 @@ from ..results.video_tables import (
     write_video_tables,
 )
 from ..stats.clusters import CLIP_METRICS, per_clip_table
-from .clips import (
-    STATUS_SCORED,
-    STATUS_SKIPPED,
-    STATUS_UNANNOTATED,
-    ClipOptions,
-    clip_content_sha256,
-    clip_tasks,
-    saved_mask_path,
-)
-from .executors import open_executor
-from .predictor import ModelFacts, prepare_predictor
-from .resume import interrupted_note, resume_key
-from .run_dir import (
-    SAVED_MASKS_DIR,
-    default_run_dir,
-    open_progress_store,
-    prepare_run_dir,
-    record_hashes,
-)
-from .store import ProgressStore
-from .tasks import WorkerSetup
+from .outcomes import RunOutcome
 
-Log = Callable[[str], None]
-ProgressCallback = Callable[..., None]
-# What a video run writes besides reports and saved masks (SQLite adds -wal and -shm).
-VIDEO_RUN_FILES = (RESULTS_FILE, PER_FRAME_FILE, PER_CLIP_FILE, PROGRESS_FILE,
-                   PROGRESS_FILE + "-wal", PROGRESS_FILE + "-shm")
 # The columns of the per-clip table that only the statistics stage reads (not per_clip.csv).
 _STATISTICS_COLUMNS = ("row", "image", "status", "reason", "intersection", "union",
                        "both_empty", "content_sha256")
@@ -67,14 +44,12 @@ _STATISTICS_COLUMNS = ("row", "image", "status", "reason", "intersection", "unio
 def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: datetime,
                          command: str = "", log: Log = lambda _: None,
                          progress: ProgressCallback | None = None,
-                         config: dict[str, Any] | None = None) -> Any:
+                         config: dict[str, Any] | None = None) -> RunOutcome:
     """Evaluate every clip, write per_frame.csv, per_clip.csv and results.json.
 
-    Returns the pipeline's RunOutcome; its `per_image` is the per-clip table the
-    statistics read, its `failed_rows` one entry per frame or clip that broke.
+    Returns the run's RunOutcome; its `per_image` is the per-clip table the statistics
+    read, its `failed_rows` one entry per frame or clip that broke.
     """
-    from .pipeline import RunOutcome
-
     if settings.examples:
         raise UsageError("--examples: not available for video datasets yet (the card shows "
                          "a timeline per clip instead)")
@@ -87,26 +62,9 @@ def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: 
     # The model is opened once here: refused now if it cannot run, not in every worker.
     predictor = prepare_predictor(settings, log)
     run_dir = Path(settings.out) if settings.out else default_run_dir(dataset.name, started)
-    masks, folders = _saved_masks(dataset) if settings.save_masks else ([], [])
-    lock = prepare_run_dir(run_dir, settings.overwrite, settings.resume, dataset=dataset,
-                           save_masks=False, writes=[*VIDEO_RUN_FILES, *masks],
-                           folders=folders)
+    results, lock = evaluate_video(dataset, settings, predictor, run_dir, log=log,
+                                   progress=progress)
     try:
-        masks_dir = run_dir / SAVED_MASKS_DIR if settings.save_masks else None
-        key = {**resume_key(predictor.facts, dataset, settings), "unit": "clip",
-               "predictor": predictor.facts.key()}
-        store = open_progress_store(run_dir, key, settings.resume)
-        options = ClipOptions(settings.mask_threshold, settings.boundary_ratio, masks_dir,
-                              settings.mask_person_value)
-        try:
-            results = _evaluate_with_store(dataset, store, predictor.source, settings, options,
-                                           log, progress)
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop as this unwinds
-            log(interrupted_note(store.count(), len(dataset.clips_to_run()), store.path,
-                                 "clips"))
-            raise
-        finally:
-            store.close()
         outcome = _write_results(run_dir, dataset, results, settings, predictor.facts,
                                  started, command, config)
     except BaseException:
@@ -119,14 +77,12 @@ def _write_results(run_dir: Path, dataset: VideoDataset, results: list[dict[str,
                    settings: Settings, model: ModelFacts, started: datetime, command: str,
                    config: dict[str, Any] | None) -> tuple[Any, ...]:
     """The tables, the statistics over clips and results.json; the outcome's middle part."""
-    from .pipeline import compute_statistics
-
     clips = dataset.clips_to_run()
     order = {c.name: c.row for c in dataset.clips.values()}
     per_frame = per_frame_table([f for r in results for f in r["frames"]], order)
     table = clip_statistics_table(per_frame, clips, results, dataset)
     judged = _judged(table, settings.metric, dataset)
-    statistics = compute_statistics(judged, dataset, settings)
+    statistics = compute_statistics(judged, dataset.attributes, settings)
     # The stratified bootstrap resampled the rows it was given, clips: a cluster bootstrap.
     statistics["bootstrap"]["unit"] = "clip"
     document = results_module.build_document(
@@ -182,84 +138,6 @@ def per_clip_csv(table: pd.DataFrame, attribute_columns: list[str]) -> pd.DataFr
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _saved_masks(dataset: VideoDataset) -> tuple[list[str], list[str]]:
-    """(files, folders) of --save-masks: masks/<clip>/NNNNN.png, recorded in the run
-    ledger before they are written."""
-    clips = dataset.clips_to_run()
-    return ([f"{SAVED_MASKS_DIR}/{c.name}/{f.index:05d}.png" for c in clips for f in c.frames],
-            [SAVED_MASKS_DIR, *(f"{SAVED_MASKS_DIR}/{c.name}" for c in clips)])
-
-
-def _evaluate_with_store(dataset: VideoDataset, store: ProgressStore, spec: ModelSpec,
-                         settings: Settings, options: ClipOptions, log: Log,
-                         progress: ProgressCallback | None) -> list[dict[str, Any]]:
-    clips = dataset.clips_to_run()
-    done = reusable_clips(store.done(), clips, options.masks_dir)
-    todo = [c for c in clips if c.row not in done]
-    if done:
-        log(f"resuming: {len(done)} of {len(clips)} clips already evaluated, "
-            f"{len(todo)} to go")
-    results = list(done.values())
-    total = sum(len(c.frames) for c in clips)
-    report = _progress_reporter(progress, total, len(clips))
-    frames_done = sum(len(r["frames"]) for r in results)
-    report(frames_done, len(results))
-    if not todo:
-        return results
-    setup = WorkerSetup(spec, settings.threads, options.mask_threshold,
-                        str(options.masks_dir) if options.masks_dir else None,
-                        options.boundary_ratio, options.mask_person_value)
-    with open_executor(settings.executor, setup, workers=min(settings.workers, len(todo)),
-                       scheduler=settings.scheduler, log=log) as executor:
-        # A clip is stored as soon as it completes, whichever worker ran it.
-        for rows in executor.run(clip_tasks(todo)):
-            for result in rows:
-                store.add(result)
-                results.append(result)
-                frames_done += len(result["frames"])
-            report(frames_done, len(results))
-    return results
-
-
-def reusable_clips(done: dict[int, dict[str, Any]], clips: list[VideoClip],
-                   masks_dir: Path | None) -> dict[int, dict[str, Any]]:
-    """Stored clips to keep, by row: finished without a skipped frame, same content, and
-    (with --save-masks) every saved mask still there. Refuses a clip list changed since."""
-    by_row = {c.row: c for c in clips}
-    kept = {}
-    for row, result in done.items():
-        clip = by_row.get(row)
-        if clip is None or clip.name != result["image"]:
-            raise UsageError(f"--resume: clip {row} ({result['image']}) of the interrupted "
-                             "run is not in the dataset any more; start a new --out")
-        if any(f["status"] == STATUS_SKIPPED for f in result["frames"]):
-            continue  # a frame failed: the clip is run again (the failure may have passed)
-        if clip_content_sha256(clip) != result["content_sha256"]:
-            raise UsageError(f"--resume: clip {clip.name} changed since the interrupted run "
-                             "(a frame, mask or video differs); start a new --out")
-        if masks_dir and not all(saved_mask_path(masks_dir, clip.name, f["frame"]).exists()
-                                 for f in result["frames"]):
-            continue  # a saved mask is gone: evaluate the clip again
-        kept[row] = result
-    return kept
-
-
-def _progress_reporter(progress: ProgressCallback | None, total_frames: int, total_clips: int
-                       ) -> Callable[[int, int], None]:
-    """progress(frames done, frames) with frames/s and clips done where the callback can
-    show them (terminal.Progress takes `unit` and `detail`), else plain (done, total)."""
-    if progress is None:
-        return lambda frames, clips: None
-    try:
-        parameters = inspect.signature(progress).parameters
-    except (TypeError, ValueError):
-        parameters = {}
-    if "unit" in parameters and "detail" in parameters:
-        return lambda frames, clips: progress(frames, total_frames, unit="frames",
-                                              detail=f"{clips}/{total_clips} clips")
-    return lambda frames, clips: progress(frames, total_frames)
 
 
 def _judged(table: pd.DataFrame, metric: str, dataset: VideoDataset) -> pd.DataFrame:

@@ -1,0 +1,42 @@
+"""The fairness stage's entry point: the per-image table in, the statistics blocks out.
+
+`compute_statistics` takes the evaluated rows (a run's per_image table, or a video run's
+per-clip table) and the names of the attributes to judge, never a dataset, and returns
+what results.json records of the statistics: the overall figure and its interval, the
+inter-annotator IoU, each attribute's groups, criteria and verdicts (assess.py), and with
+--conditions or --adjust-for their blocks (conditions_assessment.py, adjusted.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..config.settings import Settings
+from ..data.problem_lines import count_by_reason
+from ..errors import UsageError
+from .assess import evaluate
+from .conditions_assessment import assess_plan
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def compute_statistics(per_image: pd.DataFrame, attributes: Sequence[str], settings: Settings,
+                       conditions: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The statistics stage over the evaluated rows: intervals, criteria, verdicts; with
+    `conditions` (conditions.csv's table) or --adjust-for, their blocks too.
+
+    `attributes`: the dataset's attributes; the derived ones (`settings.derive`) follow them.
+    """
+    evaluated = per_image[per_image["status"] == "ok"]
+    if evaluated.empty:  # the statistics would only say "no image with status ok"
+        reasons = ([r for r in per_image["reason"] if isinstance(r, str) and r]
+                   if "reason" in per_image.columns else [])
+        raise UsageError(f"no row could be scored: all {len(per_image):,} were skipped "
+                         f"({count_by_reason(reasons) or 'no reason recorded'})")
+    judged = [*attributes, *settings.derive]
+    statistics = evaluate(evaluated, judged, settings.statistics)
+    statistics.update(assess_plan(evaluated, conditions, judged, settings,
+                                  statistics["inter_annotator_iou"]["value"]))
+    return statistics

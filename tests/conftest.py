@@ -19,8 +19,18 @@ CCP = SHARED / "datasets" / "ccp_fashion"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_run: runs the real model over a shared dataset")
-    config.addinivalue_line("markers", "slow: the real model, a browser, a cluster or a "
-                            "subprocess run of more than a few seconds")
+    config.addinivalue_line("markers", "slow: the real model, a browser, a Dask cluster, a "
+                            "child Python, a PDF card or over half a second (tests/tiers.py)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow every test that tiers.is_slow finds slow (the rules are in its docstring)."""
+    from tiers import is_slow
+
+    for item in items:
+        if isinstance(item, pytest.Function) and not item.get_closest_marker("slow") \
+                and is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,7 @@ def test_alpha_interval_seeded_and_about_the_estimate():
     assert low < alpha < high and high - low < 0.05
 
 
+@pytest.mark.slow
 def test_alpha_interval_covers_the_population_alpha():
     """Coverage: 40 vote tables of 300 images from one population; the 95 % interval holds
     the alpha of a 200,000-image table of it in 33 to 40 of them (37 with these seeds)."""

@@ -87,6 +87,7 @@ def test_streams_are_seeded_per_group_name():
     assert paired_change(sb, sc, ("region", "x"), resamples=1000, seed=1).ci != first.ci
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["bca", "percentile"])
 def test_nominal_95_percent_interval_covers_the_true_change(method):
     # Skewed per-image changes with a known mean (-0.01): 0.03 - Gamma(2, 0.02).

@@ -124,6 +124,7 @@ def test_console_prints_the_change_and_the_verdicts(tmp_path):
     assert any(line.startswith("  bourdev_subcategory: Child ") for line in lines)
 
 
+@pytest.mark.slow
 def test_card_shows_the_section_charts_and_adjusted_column(tmp_path):
     run_dir = run_with(tmp_path, 0.10)
     html, md = render_reports(run_dir, formats=("html", "md"))

@@ -33,6 +33,7 @@ def _mixture(rng, n, p0, p1):
     return np.where(u < p0, 0.0, np.where(u < p0 + p1, 1.0, x))
 
 
+@pytest.mark.slow
 def test_the_rule_flags_a_size_whose_intervals_under_cover_and_passes_one_that_covers():
     # 400 simulated groups per size from a J-shaped mixture with 10 % exact zeros; the
     # population mean is known exactly. Intervals of 5 images under-cover (the rule flags
@@ -86,6 +87,7 @@ def test_a_gated_group_too_small_for_its_interval_is_inconclusive_with_the_reaso
     assert any("groups under 10 are judged inconclusive" in note for note in block["notes"])
 
 
+@pytest.mark.slow
 def test_the_reason_is_printed_beside_the_verdict_in_every_report(tmp_path):
     import json
     import re

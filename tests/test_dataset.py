@@ -171,6 +171,7 @@ def test_continuous_columns_need_to_be_named(tmp_path):
     assert load_dataset(root, ["score"]).attributes == ["score"]
 
 
+@pytest.mark.slow
 def test_shared_datasets_load_cleanly(voc_dataset, ccp_dataset):
     voc = load_dataset(voc_dataset)
     assert (voc.rows, len(voc.samples), voc.problems) == (300, 300, [])

@@ -25,6 +25,7 @@ def devkit(tmp_path_factory):
     return build_voc(tmp_path_factory.mktemp("VOCdevkit") / "VOC2012")
 
 
+@pytest.mark.slow
 def test_all_voc_labels_decode_to_the_folder_layout_masks(devkit):
     assert detect_layout(devkit) == "voc"
     dataset = load_layout(devkit)

@@ -89,6 +89,7 @@ def scratch():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(content=st.one_of(CSV_LIKE, st.text(), st.binary(max_size=200)))
 @example(content=b"image,mask\n\xff\xfe,x\n")
@@ -103,6 +104,7 @@ def test_any_csv_manifest_is_a_dataset_or_a_usage_error(scratch, content):
     _load(manifest, check_files=False)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(content=st.one_of(JSONL_LIKE, st.text(), st.binary(max_size=200)))
 @example(content='{"image": "a.jpg", "mask": "m.png", "n": ' + "9" * 5000 + "}")
@@ -148,6 +150,7 @@ ATTRIBUTE_ROWS = st.builds(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(content=st.one_of(ATTRIBUTE_ROWS, st.text(), st.binary(max_size=200)))
 @example(content="image,skin_tone\na,7\nb,3\n")
@@ -195,6 +198,7 @@ POOL_NAMES = ["good.png", "good.jpg", "mask.png", "small.png", "rgb.png", "deep.
               "../outside.png", ""]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(rows=st.lists(st.tuples(st.sampled_from(POOL_NAMES), st.sampled_from(POOL_NAMES),
                                st.sampled_from(POOL_NAMES + [None])), max_size=6))

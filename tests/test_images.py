@@ -32,6 +32,7 @@ def synthetic_files(folder: Path) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow
 def test_rgb_decoding_is_the_bgr_image_with_its_channels_swapped(tmp_path):
     photos = [*sorted((SHARED / "voc2012_person" / "images").glob("*.jpg"))[:25],
               *sorted((SHARED / "ccp_fashion" / "images").glob("*"))[:25]]

@@ -181,6 +181,7 @@ def actionlint(path: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_the_workflow_passes_actionlint_and_runs_the_gate(tmp_path):
     init_project(tmp_path, dataset="eval/people", echo=lambda line: None)
     workflow = tmp_path / WORKFLOW_FILE

@@ -190,6 +190,7 @@ def test_label_predictions_are_refused_without_the_option(cli, sets, tmp_path):
     assert not (out / "results.json").exists()
 
 
+@pytest.mark.slow
 def test_with_the_option_every_count_equals_the_binary_runs(cli, sets, tmp_path):
     """Ground truth, ignore, annotator masks and supplied predictions all as 0/1."""
     binary, labels = tmp_path / "binary", tmp_path / "labels"

@@ -134,6 +134,7 @@ def test_bad_options_are_usage_errors(tmp_path, kwargs, message):
         render_reports(fixture_run(tmp_path), **kwargs)
 
 
+@pytest.mark.slow
 def test_missing_run_folder_and_examples_without_masks(tmp_path):
     with pytest.raises(UsageError, match="not found"):
         render_reports(tmp_path / "nowhere", formats=("md",))

@@ -132,6 +132,7 @@ def coverage_by_simulation(seed, replicates, resamples=1_000):
     return covered / replicates
 
 
+@pytest.mark.slow
 def test_coverage_of_nominal_95_percent_intervals_by_simulation():
     """Coverage of the group means and deviations lies in 93-97% for n = 43 and n = 100.
 

@@ -56,6 +56,7 @@ def test_layouts_are_detected_and_voc_is_not_mistaken_for_davis(tmp_path):
     assert detect_video_layout(voc) is None
 
 
+@pytest.mark.slow
 def test_video_files_give_frames_by_decoded_index_and_masks_by_name(tmp_path):
     root = video_subset(tmp_path / "v", frames=7, every=3)
     dataset = load_dataset(root, ["background"])

@@ -1,0 +1,159 @@
+"""Which tier a test belongs to: the facts that put it in the slow tier, read from its source.
+
+`pytest -m "not slow"` is the loop while editing: unit and contract tests, no real model,
+browser, cluster or child Python. Tests are marked slow from facts about them rather than by
+hand, so a new test lands in the right tier without anyone remembering to mark it. A test is
+slow when it
+  - is marked `real_run`, or needs the real model through its fixtures (`model_file`, and so
+    `voc_run`, `voc_property_run` and every fixture built on them);
+  - or its body, or a fixture or helper it reaches in its own module or in a tests/ helper
+    module, does one of:
+      names one of HEAVY_NAMES: the model runtime, a real run, a browser, a Dask cluster, the
+        shared models folder;
+      runs Python in a child process (the CLI or a script): a subprocess call whose command
+        names sys.executable, a module constant built from it, or a variable named python;
+      runs `fairness-eval run` in this process (a call whose first argument is "run")
+        without --predictions, so the model runs, unless the body checks only for exit code 2
+        (a refusal, made before any model loads);
+      renders a PDF card: render_reports with "pdf" among its formats.
+What these rules miss and still takes more than half a second carries @pytest.mark.slow.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SLOW_FIXTURES = frozenset({"model_file"})
+HEAVY_NAMES = frozenset({
+    "Segmenter", "resolve_model", "evaluate_samples", "evaluate_clip", "run_evaluation",
+    "load_page", "LocalCluster", "MODELS",
+})
+SPAWNS = frozenset({"Popen", "run", "call", "check_call", "check_output"})
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What one tests/ module binds at its top level."""
+
+    heavy: frozenset[str]  # heavy names, its functions and classes that reach one, imported ones
+    python: frozenset[str]  # names bound to a command that runs Python
+    pdf: frozenset[str]  # names bound to a value that holds "pdf"
+
+
+def is_slow(item: pytest.Function) -> bool:
+    """Whether the rules above put this test in the slow tier."""
+    fixtures = set(item.fixturenames)
+    if item.get_closest_marker("real_run") or SLOW_FIXTURES & fixtures:
+        return True
+    facts = module_facts(Path(item.module.__file__))
+    if fixtures & facts.heavy:
+        return True
+    try:
+        source = textwrap.dedent(inspect.getsource(item.function))
+    except (OSError, TypeError):
+        return False
+    return _heavy_body(ast.parse(source), facts)
+
+
+_FACTS: dict[Path, ModuleFacts] = {}
+
+
+def module_facts(path: Path) -> ModuleFacts:
+    if path in _FACTS:
+        return _FACTS[path]
+    _FACTS[path] = ModuleFacts(HEAVY_NAMES, frozenset(), frozenset())  # an import cycle
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    heavy = set(HEAVY_NAMES)
+    python = {"CLI", "EXE"}
+    pdf = set()
+    definitions: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            helper = path.parent / f"{node.module}.py"
+            if helper.is_file():
+                imported = module_facts(helper).heavy
+                heavy |= {a.asname or a.name for a in node.names if a.name in imported}
+        elif isinstance(node, ast.Assign):
+            names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            if "sys.executable" in ast.unparse(node.value):
+                python |= names
+            if any(isinstance(n, ast.Constant) and n.value == "pdf" for n in ast.walk(node)):
+                pdf |= names
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            definitions[node.name] = node
+    facts = ModuleFacts(frozenset(heavy), frozenset(python), frozenset(pdf))
+    grown = True
+    while grown:  # a function that calls a heavy function is heavy
+        grown = False
+        for name, node in definitions.items():
+            if name not in heavy and _heavy_body(node, facts):
+                heavy.add(name)
+                facts = ModuleFacts(frozenset(heavy), facts.python, facts.pdf)
+                grown = True
+    _FACTS[path] = facts
+    return facts
+
+
+def _heavy_body(tree: ast.AST, facts: ModuleFacts) -> bool:
+    refused = _expects_a_refusal(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in facts.heavy:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in HEAVY_NAMES:
+            return True
+        if isinstance(node, ast.Call) and (
+                _spawns_python(node, facts) or _renders_a_pdf(node, facts)
+                or (not refused and _runs_the_model(node))):
+            return True
+    return False
+
+
+def _spawns_python(call: ast.Call, facts: ModuleFacts) -> bool:
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in SPAWNS
+            and isinstance(func.value, ast.Name) and func.value.id == "subprocess"
+            and call.args):
+        return False
+    for node in ast.walk(call.args[0]):
+        if isinstance(node, ast.Attribute) and node.attr == "executable":
+            return True
+        if isinstance(node, ast.Name) and (node.id in facts.python or "python" in node.id):
+            return True
+    return False
+
+
+def _runs_the_model(call: ast.Call) -> bool:
+    if not call.args:
+        return False
+    first = call.args[0]
+    if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
+        first = first.elts[0]
+    else:  # main(monkeypatch, capsys, "run", ...): the first argument that is no fixture
+        first = next((a for a in call.args if not isinstance(a, ast.Name)), first)
+    if not (isinstance(first, ast.Constant) and first.value == "run"):
+        return False
+    return not any(isinstance(n, ast.Constant) and n.value == "--predictions"
+                   for n in ast.walk(call))
+
+
+def _renders_a_pdf(call: ast.Call, facts: ModuleFacts) -> bool:
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(
+        call.func, "id", "")
+    if name != "render_reports":
+        return False
+    return any((isinstance(n, ast.Constant) and n.value == "pdf")
+               or (isinstance(n, ast.Name) and n.id in facts.pdf) for n in ast.walk(call))
+
+
+def _expects_a_refusal(tree: ast.AST) -> bool:
+    """The body checks for exit code 2 and never for 0."""
+    compared = {c.value for node in ast.walk(tree) if isinstance(node, ast.Compare)
+                and any(isinstance(op, ast.Eq) for op in node.ops)
+                for c in node.comparators if isinstance(c, ast.Constant)}
+    return 2 in compared and 0 not in compared

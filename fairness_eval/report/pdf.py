@@ -5,7 +5,9 @@ WeasyPrint is only allowed `data:` URLs, so a PDF build never reaches the networ
 The PDF is tagged (`pdf_tags`): a structure tree of headings, paragraphs, lists and tables
 (header cells marked), so screen readers and text extraction follow the reading order; the
 document language and title come from the page's `lang` and `<title>`, and viewers are asked
-to show that title. Charts are Figures whose alternative text is the SVG's `<title>`.
+to show that title. Charts are Figures whose alternative text is the SVG's `<title>`. It
+identifies itself as PDF/UA-1 (ISO 14289-1: `pdfuaid:part` 1 in its XMP metadata stream,
+which also carries the title), so checkers and assistive software know to trust its tags.
 WeasyPrint needs the system's Pango library (Debian/Ubuntu: `apt-get install
 libpango-1.0-0 libpangoft2-1.0-0`, plus a font such as fonts-dejavu-core).
 """
@@ -37,7 +39,7 @@ def pdf_bytes(html: str, file_name: str = MODEL_CARD_PDF,
     # expected for screen-only rules and would only alarm a reader of the CLI output.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher())
-    return document.write_pdf(pdf_tags=True)
+    return document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1")
 
 
 def _data_only_fetcher():  # noqa: ANN202 - type depends on the WeasyPrint version

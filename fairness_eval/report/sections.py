@@ -231,7 +231,7 @@ def reproducibility(results: ResultsDocument, card: CardText, results_sha256: st
         ("Dataset", (dataset.path if dataset else None) or DASH),
         ("Dataset SHA-256", (dataset.sha256 if dataset else None) or DASH),
     ]
-    if results.unit == "clip":  # video refuses --exif rotate (evaluation/video_run.py)
+    if results.unit == "clip":  # video refuses --exif rotate (workflow/run_video.py)
         rows.append(("EXIF orientation", "not applied: frames scored as stored"))
     elif not results.is_table:  # how images were read: a setting every IoU depends on
         exif = results.settings.exif

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..models.runtime_kinds import MODEL_FILE_WORDS, MODEL_SUFFIXES
 
 # Key kinds: how a TOML value's type is checked and converted.
 BOOL, INT, FLOAT, STR, PATH, MODEL = "bool", "int", "float", "str", "path", "model"
@@ -153,9 +154,9 @@ def convert_value(value: Any, kind: str, key: str, path: Path, base: Path) -> An
         return _resolve(value, base)
     if kind == MODEL:
         if not isinstance(value, str) or not value:
-            raise wrong("a model name, a path to a .tflite or .onnx file, or a [model] table")
+            raise wrong(f"a model name, a path to a {MODEL_FILE_WORDS} file, or a [model] table")
         # A registry name stays a name; a path is made relative to the file's folder.
-        looks_like_path = (value.endswith((".tflite", ".onnx", ".toml")) or "/" in value
+        looks_like_path = (value.endswith((*MODEL_SUFFIXES, ".toml")) or "/" in value
                            or os.sep in value)
         return str(_resolve(value, base)) if looks_like_path else value
     if kind == STR_LIST:

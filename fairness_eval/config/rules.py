@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from ..results.names import CRITERIA
-from ..stats.choices import CI_METHODS, CLIP_METRICS, FAMILYWISE, REFERENCES, STATISTICS
+from ..results.names import CRITERIA, REPORT_FORMAT_NAMES
+from ..stats.choices import CI_METHODS, FAMILYWISE, METRICS, REFERENCES, STATISTICS
 
 GATE_ON = ("statistical", "point")
-# What --metric may choose for the criteria to judge (flicker: video only).
-METRICS = CLIP_METRICS
-REPORT_FORMATS = ("html", "pdf", "md", "json")
+# What --metric may choose for the criteria to judge (flicker: video only): METRICS, the
+# metric catalogue's names (metrics/catalogue.py).
+REPORT_FORMATS = REPORT_FORMAT_NAMES  # results/names.py's report-format catalogue
 UNITS = ("auto", "percent", "fraction")  # of a published table's values
 EXECUTORS = ("local", "dask")  # where the per-image work runs (evaluation/executors.py)
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # Dask's comm protocols
@@ -358,7 +358,8 @@ def criteria(value: Any, option: str) -> tuple[str, ...]:
 
 __all__ = [
     "EXECUTORS", "SCHEDULER_SCHEMES", "scheduler",
-    "CI_METHODS", "FAMILYWISE", "GATE_ON", "MAX_BOOTSTRAP", "MIN_BOOTSTRAP", "REFERENCES",
+    "CI_METHODS", "FAMILYWISE", "GATE_ON", "MAX_BOOTSTRAP", "METRICS", "MIN_BOOTSTRAP",
+    "REFERENCES",
     "REPORT_FORMATS",
     "STATISTICS", "UNITS", "at_least", "average", "bootstrap", "choice", "confidence",
     "crossing", "crossings", "criteria", "fail", "flag",

@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UsageError
+from ..results.names import PER_CLIP_COLUMNS, PER_FRAME_COLUMNS
 from .attributes import check_attribute_names
 from .samples import InvalidDataset, Problem
 from .tables import cell_text, parse_csv, read_table_file
 
 CLIP_COLUMN = "clip"
 # Columns of per_frame.csv and per_clip.csv that an attribute may not take.
-RESERVED_COLUMNS = ("clip", "frame", "frames", "scored_frames", "status", "reason",
-                    "intersection", "union", "iou", "boundary_iou", "flicker", "gt_area",
-                    "pred_area")
+RESERVED_COLUMNS = tuple(dict.fromkeys((*PER_FRAME_COLUMNS, *PER_CLIP_COLUMNS)))
 
 
 def read_clip_attributes(path: Path, clips: set[str]

@@ -8,12 +8,12 @@ one process. A stateless model gets no prior. `clip_tasks` makes each clip one t
 any executor (executors.py: local processes or Dask); `evaluate_clips` is the one-call
 form over local processes.
 
-Per frame: every frame is run; a frame with a mask is scored (IoU, Boundary IoU, flicker
-against the previous scored frame, metrics/); a frame without one has status
-"unannotated"; a frame that cannot be read or segmented, or is not the size of the clip's
-first frame, is "skipped" with its reason and leaves the prior as it was (a frame whose
-mask cannot be read is run, then skipped). Only a failure to write a saved mask stops the
-run.
+Per frame: every frame is run; a frame with a mask is scored (every per-image metric of
+metrics/catalogue.py, and flicker against the previous scored frame); a frame without one
+has status "unannotated"; a frame that cannot be read or segmented, or is not the size of
+the clip's first frame, is "skipped" with its reason and leaves the prior as it was (a
+frame whose mask cannot be read is run, then skipped). Only a failure to write a saved
+mask stops the run.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import numpy as np
 from ..atomicwrite import make_folders
 from ..data.samples import IMAGE_EXTENSIONS
 from ..data.video import VideoClip, VideoFrame
-from ..metrics.boundary import DEFAULT_RATIO, boundary_counts
-from ..metrics.masks import mask_counts
+from ..metrics.boundary import DEFAULT_RATIO
+from ..metrics.scores import score_masks
 from ..metrics.temporal import flicker
 from ..models.segmenter import Segmenter
 from ..models.spec import ModelSpec
@@ -129,13 +129,12 @@ def score_frame(predicted: np.ndarray, truth: np.ndarray,
                 previous: tuple[np.ndarray, np.ndarray] | None,
                 boundary_ratio: float = DEFAULT_RATIO) -> dict[str, Any]:
     """A scored frame's numbers; flicker against the previous scored frame (None if none)."""
-    counts = mask_counts(predicted, truth, None)
-    band_intersection, band_union = boundary_counts(predicted, truth, None, boundary_ratio)
+    pixels, scores = score_masks(predicted, truth, None, boundary_ratio)
+    counts = pixels.masks
     return {
         "intersection": counts.intersection,
         "union": counts.union,
-        "iou": counts.iou,
-        "boundary_iou": 1.0 if band_union == 0 else band_intersection / band_union,
+        **scores,  # every per-image metric of the catalogue (metrics/catalogue.py)
         "flicker": None if previous is None else flicker(previous[0], predicted,
                                                           previous[1], truth),
         "gt_area": counts.gt_area,

@@ -20,8 +20,9 @@ import numpy as np
 from ..atomicwrite import write_atomically
 from ..data.samples import Sample
 from ..errors import UsageError
-from ..metrics.boundary import DEFAULT_RATIO, boundary_counts
-from ..metrics.masks import annotator_ious, mask_counts
+from ..metrics.boundary import DEFAULT_RATIO
+from ..metrics.masks import annotator_ious
+from ..metrics.scores import score_masks
 from ..models.segmenter import ModelInput, Segmenter
 from .images import (
     RowFailure,
@@ -156,17 +157,15 @@ def score_sample(decoded: DecodedSample, predicted: np.ndarray, masks_dir: Path 
                  boundary_ratio: float = DEFAULT_RATIO) -> Row:
     """The row of a predicted mask scored against the decoded ground truth; with
     `masks_dir`, the mask is also written there as <image id>.png."""
-    counts = mask_counts(predicted, decoded.truth, decoded.ignore)
-    band_intersection, band_union = boundary_counts(predicted, decoded.truth, decoded.ignore,
-                                                    boundary_ratio)
+    pixels, scores = score_masks(predicted, decoded.truth, decoded.ignore, boundary_ratio)
+    counts = pixels.masks
     row = {
         **decoded.row,
         "status": "ok",
         "reason": "",
         "intersection": counts.intersection,
         "union": counts.union,
-        "iou": counts.iou,
-        "boundary_iou": 1.0 if band_union == 0 else band_intersection / band_union,
+        **scores,  # every per-image metric of the catalogue (metrics/catalogue.py)
         "gt_area": counts.gt_area,
         "pred_area": counts.pred_area,
         "ignored_pixels": counts.ignored_pixels,

@@ -11,11 +11,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
+from ..metrics.catalogue import metric_info
 from ..results.names import IMAGE_COLUMN, IOU_COLUMN, ROW_COLUMN, STATUS_COLUMN, STATUS_OK
 from ..stats import bootstrap as stats
 
-# Metrics that are ratios of pixel counts, so lie in [0, 1]; flicker may exceed 1.
-UNIT_INTERVAL_METRICS = (IOU_COLUMN, "boundary_iou")
+# The range of a pixel count (intersection, union); a metric's is its catalogue record's.
+COUNT_BOUNDS: tuple[float, float | None] = (0.0, None)
+
+
+def _bounds(column: str) -> tuple[float, float | None]:
+    """The range a column's values must lie in: the metric's bounds, or a count's."""
+    metric = metric_info(column)
+    return COUNT_BOUNDS if metric is None else metric.bounds
 
 
 def _row_name(rows: pd.DataFrame, position: int) -> str:
@@ -31,7 +38,8 @@ def evaluated_rows(per_image: pd.DataFrame, statistic: str = "mean",
                    metric: str = IOU_COLUMN) -> pd.DataFrame:
     """The rows with status "ok", numeric columns checked; UsageError names a bad row.
 
-    `metric` is the column the criteria judge (iou, boundary_iou in [0, 1]; flicker >= 0).
+    `metric` is the column the criteria judge; its values must lie in the metric's bounds
+    (metrics/catalogue.py: IoU, Boundary IoU and Dice in [0, 1], flicker >= 0).
     """
     if not isinstance(per_image, pd.DataFrame):
         raise UsageError("per-image table: expected a pandas DataFrame")
@@ -49,9 +57,11 @@ def evaluated_rows(per_image: pd.DataFrame, statistic: str = "mean",
         if column not in rows.columns:
             continue
         values = pd.to_numeric(rows[column], errors="coerce")
-        bad = ~np.isfinite(values.to_numpy(dtype=float)) | (values.to_numpy(dtype=float) < 0)
-        if column in UNIT_INTERVAL_METRICS:
-            bad |= values.to_numpy(dtype=float) > 1
+        numbers = values.to_numpy(dtype=float)
+        low, high = _bounds(column)
+        bad = ~np.isfinite(numbers) | (numbers < low)
+        if high is not None:
+            bad |= numbers > high
         if bad.any() and column in needed:
             first = int(np.flatnonzero(bad)[0])
             raise UsageError(

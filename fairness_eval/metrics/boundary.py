@@ -23,7 +23,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-DEFAULT_RATIO = 0.02
+from .catalogue import BOUNDARY_RATIO as DEFAULT_RATIO  # defined once, without OpenCV
+from .masks import iou_from_counts
 
 
 def band_width(shape: tuple[int, ...], ratio: float = DEFAULT_RATIO) -> int:
@@ -75,5 +76,4 @@ def boundary_counts(predicted: np.ndarray, truth: np.ndarray, ignore: np.ndarray
 def boundary_iou(predicted: np.ndarray, truth: np.ndarray, ignore: np.ndarray | None = None,
                  ratio: float = DEFAULT_RATIO) -> float:
     """Boundary IoU of two masks of the same shape; 1.0 when both bands are empty."""
-    intersection, union = boundary_counts(predicted, truth, ignore, ratio)
-    return 1.0 if union == 0 else intersection / union
+    return iou_from_counts(*boundary_counts(predicted, truth, ignore, ratio))

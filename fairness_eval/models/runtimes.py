@@ -8,7 +8,9 @@ caller between the two) rather than with the error its kernels raise when prepar
 LiteRT's default op resolver applies the XNNPack delegate (and resolves MediaPipe's custom
 `Convolution2DTransposeBias`). XNNPack refuses some quantised models; those are prepared
 again with LiteRT's built-in kernels, which is said once through `log`. ONNX Runtime is an
-optional extra, imported only for `.onnx` files.
+optional extra, imported only for `.onnx` files. Which suffix picks which runtime, the
+extra that installs it and where its version is recorded are the runtimes' catalogue
+(runtime_kinds.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import UsageError
+from .runtime_kinds import RUNTIME_KINDS, install_hint, runtime_kind
 
 Log = Callable[[str], None]
 
@@ -32,6 +35,8 @@ ONNX_TYPES = {
 # ONNX Runtime's severities: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal. Warnings such
 # as "initializer appears in graph inputs" are harmless and would flood every worker.
 ONNX_LOG_SEVERITY = 3
+# ONNX Runtime's record in the runtimes' catalogue (runtime_kinds.py: suffix, extra).
+ONNX = next(kind for kind in RUNTIME_KINDS if kind.key == "onnx")
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,9 @@ def open_runtime(path: Path | str, threads: int = 1, xnnpack: bool = True) -> Ru
     `xnnpack=False` runs a .tflite model on LiteRT's built-in kernels from the start.
     """
     path = Path(path)
-    if path.suffix.lower() == ".onnx":
+    if runtime_kind(path) is ONNX:
         return OnnxRuntime(path, threads)
-    return LiteRTRuntime(path, threads, xnnpack)
+    return LiteRTRuntime(path, threads, xnnpack)  # .tflite, and what LiteRT may refuse
 
 
 def first_line(error: BaseException) -> str:
@@ -213,7 +218,7 @@ class OnnxRuntime:
             import onnxruntime
         except ImportError:
             raise UsageError(f"model {path}: .onnx models need ONNX Runtime; install it with "
-                             "pip install 'fairness-eval[onnx]'") from None
+                             f"{install_hint(ONNX)}") from None
         onnxruntime.set_default_logger_severity(ONNX_LOG_SEVERITY)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = ONNX_LOG_SEVERITY

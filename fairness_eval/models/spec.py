@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .runtime_kinds import MODEL_FILE_WORDS, MODEL_SUFFIXES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,7 +45,7 @@ CHANNEL_ORDERS = ("RGB", "BGR")
 RESIZE_METHODS = ("mediapipe", "bilinear", "letterbox")
 PRIORS = ("none", "previous")
 OUTPUT_KINDS = ("probability", "logit", "softmax", "labels")
-MODEL_SUFFIXES = (".tflite", ".onnx")
+# The model files a runtime takes: the runtimes' catalogue (runtime_kinds.py).
 
 MODEL_KEYS = ("path", "name", "input", "output")
 INPUT_KEYS = ("layout", "channels", "mean", "std", "resize", "prior")
@@ -160,7 +161,7 @@ def model_spec_from_table(table: Mapping[str, Any], source: Path) -> ModelSpec:
     check = _Checker(source)
     check.table(table, "model", MODEL_KEYS)
     if "path" not in table:
-        raise UsageError(f"{source}: model.path is missing (the .tflite or .onnx file)")
+        raise UsageError(f"{source}: model.path is missing (the {MODEL_FILE_WORDS} file)")
     model_path = _model_path(check.text(table, "model", "path"), source)
     name = check.text(table, "model", "name") if "name" in table else model_path.stem
     if not name.strip():
@@ -192,7 +193,7 @@ def _model_path(text: str, source: Path) -> Path:
         path = source.parent / path
     path = path.resolve()
     if path.suffix.lower() not in MODEL_SUFFIXES:
-        raise UsageError(f"{source}: model.path {text} is not a .tflite or .onnx file")
+        raise UsageError(f"{source}: model.path {text} is not a {MODEL_FILE_WORDS} file")
     if not path.is_file():
         raise UsageError(f"{source}: model.path {text}: no such file ({path})")
     return path

@@ -19,12 +19,10 @@ from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.document import read_per_image, read_results, verify_tables
 from ..results.names import (
-    MODEL_CARD_HTML,
-    MODEL_CARD_JSON,
-    MODEL_CARD_PDF,
     PER_IMAGE_FILE,
+    REPORT_FORMAT_NAMES,
+    REPORT_FORMATS,
     RESULTS_FILE,
-    SUMMARY_FILE,
 )
 from ..results.schema import ResultsDocument
 from ..results.video_tables import is_video_run, read_per_frame
@@ -37,13 +35,9 @@ from .ledger import refuse_foreign_files as _refuse_foreign_files
 if TYPE_CHECKING:
     from .overlays import ImageFiles
 
-FORMATS = ("html", "pdf", "md", "json")
-FILE_NAMES = {
-    "html": MODEL_CARD_HTML,
-    "pdf": MODEL_CARD_PDF,
-    "md": SUMMARY_FILE,
-    "json": MODEL_CARD_JSON,
-}
+# The report formats and their files: results/names.py's REPORT_FORMATS, one list.
+FORMATS = REPORT_FORMAT_NAMES
+FILE_NAMES = {report.name: report.file for report in REPORT_FORMATS}
 
 __all__ = ["FILE_NAMES", "FORMATS", "load_card_text", "render_reports"]
 

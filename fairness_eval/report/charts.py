@@ -35,7 +35,7 @@ from matplotlib.text import Text  # noqa: E402
 
 from ..results.assessment import AttributeAssessment, GroupResult, as_attribute  # noqa: E402
 from ..results.labels import group_labels as label_rows  # noqa: E402
-from ..results.names import LOWER_IS_BETTER_METRICS  # noqa: E402
+from ..results.names import METRIC_BOUNDS  # noqa: E402
 from .formatting import is_number  # noqa: E402
 from .judged import metric_label  # noqa: E402
 from .text import visible  # noqa: E402
@@ -142,10 +142,7 @@ def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any]
     axes.set_ylim(-0.7, len(groups) - 0.3)
     if extent:
         low, high = min(extent), max(extent)
-        pad = max(0.08 * (high - low), 0.25)
-        # IoU and Boundary IoU stop at 100 %; flicker (spurious change / person) does not.
-        top = high + pad if metric in LOWER_IS_BETTER_METRICS else min(100.0, high + pad)
-        axes.set_xlim(max(0.0, low - pad), top)
+        axes.set_xlim(*interval_axis(metric, low, high))
     has_ci = any(g.ci for _, g in groups)
     label = metric_label(metric)
     axes.set_xlabel(f"{label} (%) with {confidence} interval" if has_ci else f"{label} (%)")
@@ -157,6 +154,21 @@ def _forest_figure(name: str, attribute: AttributeAssessment | Mapping[str, Any]
                   frameon=False, fontsize=7.5, handlelength=1.8, columnspacing=1.2)
     title = f"{name}: {label} per group" + (f" with {confidence} interval" if has_ci else "")
     return figure, title
+
+
+def metric_bounds(metric: str) -> tuple[float, float | None]:
+    """The range of a metric's values (the metric catalogue's bounds; IoU's for a name it
+    does not hold); None: unbounded above (flicker, spurious change over person size)."""
+    return METRIC_BOUNDS.get(metric, (0.0, 1.0))
+
+
+def interval_axis(metric: str, low: float, high: float) -> tuple[float, float]:
+    """The value axis (in %) of a chart of points and intervals spanning `low`..`high` %:
+    padded, and kept within the metric's range (IoU stops at 100 %; flicker does not)."""
+    floor, ceiling = metric_bounds(metric)
+    pad = max(0.08 * (high - low), 0.25)
+    top = high + pad if ceiling is None else min(100 * ceiling, high + pad)
+    return max(100 * floor, low - pad), top
 
 
 def distribution_svg(
@@ -213,8 +225,9 @@ def distribution_svg(
         axes.set_yticks(positions)
         axes.set_yticklabels([_label(g, d) for g, d in groups])
         axes.set_ylim(-0.7, len(groups) - 0.3)
-        if metric not in LOWER_IS_BETTER_METRICS:
-            axes.set_xlim(-2, 102)
+        floor, ceiling = metric_bounds(metric)
+        if ceiling is not None:  # the whole range, a little wider: IoU's -2 % to 102 %
+            axes.set_xlim(100 * floor - 2, 100 * ceiling + 2)
         label = metric_label(metric)
         axes.set_xlabel(f"per-image {label} (%)")
         axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)

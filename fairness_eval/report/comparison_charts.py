@@ -14,8 +14,7 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from ..results.assessment import AttributeAssessment
-from ..results.names import LOWER_IS_BETTER_METRICS
-from .charts import CHART_STYLE, INK, figure_svg
+from .charts import CHART_STYLE, INK, figure_svg, interval_axis
 from .formatting import is_number
 from .judged import metric_label
 from .text import visible
@@ -76,10 +75,7 @@ def models_forest_svg(name: str, labels: Sequence[str], blocks: Sequence[Attribu
         axes.set_ylim(-0.6, len(groups) - 0.4)
         if extent:
             low, high = min(extent), max(extent)
-            pad = max(0.08 * (high - low), 0.25)
-            # IoU and Boundary IoU stop at 100 %; flicker does not.
-            top = high + pad if metric in LOWER_IS_BETTER_METRICS else min(100.0, high + pad)
-            axes.set_xlim(max(0.0, low - pad), top)
+            axes.set_xlim(*interval_axis(metric, low, high))
         label = metric_label(metric)
         axes.set_xlabel(f"{label} (%) with {confidence} interval")
         axes.grid(axis="x", color="#e3e7eb", lw=0.6, zorder=0)

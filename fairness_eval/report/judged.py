@@ -1,6 +1,7 @@
 """What the criteria judged and what n counts, named alike in every report.
 
-A run judges IoU, Boundary IoU or flicker (`--metric`, recorded as `results.metric`) over
+A run judges one metric of the catalogue (IoU, Boundary IoU, Dice or flicker; `--metric`,
+recorded as `results.metric`; metrics/catalogue.py, read through results/names.py) over
 images or, for a video run, over clips (`results.unit`). The card, summary.md, the
 console table, model_card.json and comparison.md read those two fields through here, so
 the judged figure is never called IoU when it is not, and n is never called images when
@@ -12,15 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..results.names import LOWER_IS_BETTER_METRICS, METRIC_LABELS
+from ..results.names import (
+    CLIP_METRIC_COLUMNS,
+    LOWER_IS_BETTER_METRICS,
+    METRIC_LABELS,
+    METRIC_MEANINGS,
+)
 from ..results.schema import ResultsDocument
 
-METRIC_MEANINGS = {
-    "iou": "IoU per image or frame",
-    "boundary_iou": "Boundary IoU (IoU of the masks' boundary bands; Cheng et al., CVPR 2021)",
-    "flicker": "flicker between consecutive scored frames (changes of the predicted mask the "
-               "ground truth does not make, relative to the person's size; lower is better)",
-}
+_COUNT_WORDS = {2: "both", 3: "all three", 4: "all four", 5: "all five", 6: "all six"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class JudgedFigure:
 
     @property
     def label(self) -> str:
-        """'IoU', 'Boundary IoU' or 'flicker'."""
+        """'IoU', 'Boundary IoU', 'Dice' or 'flicker' (the catalogue's label)."""
         return metric_label(self.metric)
 
     @property
@@ -61,7 +62,9 @@ def methods_context(results: ResultsDocument) -> dict[str, Any]:
     clips = figure.unit == "clip"
     judged = METRIC_MEANINGS.get(figure.metric, figure.metric)
     if clips:
-        judged += "; all three (IoU, Boundary IoU, flicker) are in per_clip.csv"
+        labels = [metric_label(name) for name in CLIP_METRIC_COLUMNS]
+        every = _COUNT_WORDS.get(len(labels), f"all {len(labels)}")
+        judged += f"; {every} ({', '.join(labels)}) are in per_clip.csv"
     elif figure.metric != "iou":
         judged += "; IoU is reported beside it"
     if results.statistic == "pooled":

@@ -1,13 +1,14 @@
 """The tables of a video run: per_frame.csv (one row per frame) and per_clip.csv (per clip).
 
-per_frame.csv: clip, frame, status, reason, intersection, union, iou, boundary_iou,
-flicker, gt_area, pred_area. status is "ok" (scored), "unannotated" (run, no mask) or
+per_frame.csv: clip, frame, status, reason, intersection, union, iou, boundary_iou, dice,
+flicker, gt_area, pred_area (the metrics: the catalogue's clip metrics, in its order,
+metrics/catalogue.py). status is "ok" (scored), "unannotated" (run, no mask) or
 "skipped" (could not be read or segmented; reason says why); flicker is empty on a clip's
 first scored frame and wherever neither frame of the pair has a person.
 
-per_clip.csv: clip, frames, scored_frames, iou, boundary_iou, flicker (each the mean over
-the clip's scored frames), the clip's attributes, status and reason. A clip is the unit
-of the statistics: results.json's n counts clips.
+per_clip.csv: clip, frames, scored_frames, iou, boundary_iou, dice, flicker (each the mean
+over the clip's scored frames), the clip's attributes, status and reason. A clip is the
+unit of the statistics: results.json's n counts clips.
 
 Text cells (clip names, attribute values, reasons) that a spreadsheet would run as
 formulas are written with a leading apostrophe and read back without it, as in
@@ -23,14 +24,19 @@ import pandas as pd
 from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from .csvtext import plain_header, read_back_text, spreadsheet_safe
-from .names import PER_CLIP_FILE, PER_FRAME_FILE
+from .names import (
+    CLIP_METRIC_COLUMNS,
+    PER_CLIP_COLUMNS,
+    PER_CLIP_FILE,
+    PER_FRAME_COLUMNS,
+    PER_FRAME_FILE,
+)
 
-FRAME_COLUMNS = ("clip", "frame", "status", "reason", "intersection", "union", "iou",
-                 "boundary_iou", "flicker", "gt_area", "pred_area")
-CLIP_COLUMNS = ("clip", "frames", "scored_frames", "iou", "boundary_iou", "flicker")
+FRAME_COLUMNS = PER_FRAME_COLUMNS
+CLIP_COLUMNS = PER_CLIP_COLUMNS
 _FRAME_COUNTS = ("frame", "intersection", "union", "gt_area", "pred_area")
-_FRAME_NUMBERS = (*_FRAME_COUNTS, "iou", "boundary_iou", "flicker")
-_CLIP_NUMBERS = ("frames", "scored_frames", "iou", "boundary_iou", "flicker")
+_FRAME_NUMBERS = (*_FRAME_COUNTS, *CLIP_METRIC_COLUMNS)
+_CLIP_NUMBERS = ("frames", "scored_frames", *CLIP_METRIC_COLUMNS)
 
 
 def per_frame_table(records: list[dict], clip_order: dict[str, int]) -> pd.DataFrame:
@@ -40,7 +46,7 @@ def per_frame_table(records: list[dict], clip_order: dict[str, int]) -> pd.DataF
     frame = frame.sort_values(["_clip_row", "frame"], kind="stable").drop(columns="_clip_row")
     for column in _FRAME_COUNTS:
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-    for column in ("iou", "boundary_iou", "flicker"):
+    for column in CLIP_METRIC_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["reason"] = frame["reason"].fillna("")
     return frame.reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""The statistics stage's named choices, importable without numpy, scipy or pandas.
+"""The statistics stage's named choices, importable without scipy or pandas.
 
 The settings (config/rules.py) check options against these names when the command line is
 parsed, long before any statistic is computed; keeping them here means that parsing a
@@ -9,11 +9,17 @@ them (bootstrap.py, clusters.py) import them from here: one definition each.
 
 from __future__ import annotations
 
+from ..metrics.catalogue import CLIP_METRICS as CATALOGUE_CLIP_METRICS
+from ..metrics.catalogue import METRIC_NAMES
+
 STATISTICS = ("mean", "pooled")
 CI_METHODS = ("bca", "percentile")
 REFERENCES = ("overall", "group-mean")
-CLIP_METRICS = ("iou", "boundary_iou", "flicker")  # what a clip's mean can summarise
+# What --metric may judge, and what a clip's mean can summarise: the metric catalogue's
+# names (metrics/catalogue.py, importable with numpy alone).
+METRICS = METRIC_NAMES
+CLIP_METRICS = tuple(metric.name for metric in CATALOGUE_CLIP_METRICS)
 # Family-wise control of the gate's statistical verdicts across a run's checks.
 FAMILYWISE = ("holm", "none")
 
-__all__ = ["CI_METHODS", "CLIP_METRICS", "FAMILYWISE", "REFERENCES", "STATISTICS"]
+__all__ = ["CI_METHODS", "CLIP_METRICS", "FAMILYWISE", "METRICS", "REFERENCES", "STATISTICS"]

@@ -5,8 +5,8 @@ repeated --factor times (symlinks with distinct stems, see replicated_dataset.py
 executor (local processes; dask: a LocalCluster the run starts, whose worker processes are
 the run's children) and prints for each: wall time, the peak RSS of the largest process
 (wait4's ru_maxrss), the main process's VmHWM, and the sampled peak of the whole process
-tree's summed RSS; then the growth ratios. Target (issues 6 and 15): the 10x run's peak RSS
-grows by less than 20%, local and Dask.
+tree's summed RSS; then the growth ratios. Target, so that memory does not grow with the
+dataset: the 10x run's peak RSS grows by less than 20%, local and Dask.
 
     .venv/bin/python benchmarks/memory.py
     .venv/bin/python benchmarks/memory.py --executors local dask --workers 2

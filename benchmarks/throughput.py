@@ -20,7 +20,7 @@ and then its median, so that load from other work falls on both sides alike):
 
 Wall time and CPU time (user + system of the process tree) are given side by side: on a
 shared machine wall ratios swing with other load, CPU ratios much less.
-Targets (issue 15): all cores >= 2.0x MediaPipe in wall time and <= 0.8x in CPU time;
+Targets: all cores >= 2.0x MediaPipe in wall time and <= 0.8x in CPU time;
 1 worker within 1.1x of the limit (marginal per image).
 
     .venv/bin/python benchmarks/throughput.py --repeats 3 \\

@@ -68,7 +68,7 @@ def voc_run(tmp_path_factory: pytest.TempPathFactory, voc_dataset: Path, model_f
     return run_dir, outcome
 
 
-# -- CI gate and compare (issue 5): VOC runs with attributes derived from real properties --
+# -- CI gate and compare: VOC runs with attributes derived from real properties --
 
 def _write_voc_property_manifest(path: Path, voc: Path, keep: int | None = None) -> Path:
     """A manifest over the VOC images (absolute paths) with three attributes from meta.csv:

@@ -1,8 +1,8 @@
-"""Issue 13 end to end on real images: the model over the first VOC images, clean and under
-capture conditions, through the command line, the library and the run folder.
+"""Capture conditions end to end on real images: the model over the first VOC images, clean
+and under capture conditions, through the command line, the library and the run folder.
 
 The condition run's per-image numbers are checked against a normal evaluation of degraded
-images written to disk by this file's own implementation of the issue's definitions (not
+images written to disk by this file's own implementation of the conditions' definitions (not
 the library's); determinism, workers and resume are checked on the seeded conditions.
 """
 

@@ -1,6 +1,6 @@
-"""The settings of issue 13: --conditions, the [conditions] table, --derive, --adjust-for,
---save-conditions, --gate-on-conditions; checked once, recorded only when set, in the
-resume key where they change a per-image number. Nothing here runs the model."""
+"""The capture-condition settings: --conditions, the [conditions] table, --derive,
+--adjust-for, --save-conditions, --gate-on-conditions; checked once, recorded only when set,
+in the resume key where they change a per-image number. Nothing here runs the model."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Issue 10's remaining gaps, through the real command line: EXIF rotation on the card, every
-file of a dataset format's layout accounted for, the length cap on a published table's
-names, formula marking in every CSV fairness-eval writes, and the run folder's lock taken
-by the commands that write into a run folder (`report`, `check`).
+"""Hostile-input cases test_hostile leaves open, through the real command line: EXIF rotation
+on the card, every file of a dataset format's layout accounted for, the length cap on a
+published table's names, formula marking in every CSV fairness-eval writes, and the run
+folder's lock taken by the commands that write into a run folder (`report`, `check`).
 
 The helpers (a console entry in this process, tiny synthetic datasets) are test_hostile's.
 """

@@ -1,4 +1,4 @@
-"""Our masks against MediaPipe's own graph on both shared datasets (issue: mean IoU >= 0.995).
+"""Our masks against MediaPipe's own graph on both shared datasets (required: mean IoU >= 0.995).
 
 Needs a python with mediapipe==0.10.21 (its pins clash with ours, so it lives in another
 venv): set FAIRNESS_EVAL_MEDIAPIPE_PYTHON. `.ci/run` creates one in `.venv-mediapipe`.

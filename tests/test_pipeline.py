@@ -136,7 +136,7 @@ def test_overwrite_leaves_no_stale_masks_or_reports(voc_dataset, tmp_path):
                                   save_masks=True, formats=()))
     assert len(list((out / "masks").glob("*.png"))) == 2
     # Written by hand, not by fairness-eval: no ledger lists it, so --overwrite keeps it
-    # (issue 10: --overwrite removes only what fairness-eval wrote).
+    # (--overwrite removes only what fairness-eval wrote, never the user's files).
     (out / "junit.xml").write_text("<old/>")
     run_evaluation(data, Settings(out=out, workers=1, bootstrap=200, skip_invalid=True,
                                   overwrite=True, formats=()))

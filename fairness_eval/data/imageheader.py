@@ -1,29 +1,54 @@
 """Size, channels and bit depth of an image file, read from its header without decoding.
 
 Validation must check every file before inference starts, yet decoding each image twice
-would cost as much as the inference itself. PNG and JPEG (nearly every dataset) are read
-from their headers, with a check that the file is not truncated; any other format falls
-back to a full decode with OpenCV, except above a pixel cap, where BMP and WebP sizes are
-read from their headers so that an oversized image is refused without being decoded. The
-EXIF orientation of JPEG and PNG files is read too (orientation.py).
+would cost as much as the inference itself. Pillow reads the headers of PNG and JPEG files
+(nearly every dataset) lazily, and a check that the file ends with its end marker follows,
+so that a file cut short is reported as truncated; any other format falls back to a full
+decode with OpenCV, except above a pixel cap, where Pillow reads a BMP, TIFF or WebP size so
+that an oversized image is refused without being decoded. The EXIF orientation of JPEG and
+PNG files is read too (orientation.py).
 """
 
 from __future__ import annotations
 
-import struct
+import io
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
+from PIL import (
+    BmpImagePlugin,
+    Image,
+    ImageFile,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
 
-from .orientation import UPRIGHT, orientation_from_tiff, png_orientation
+from .orientation import UPRIGHT, exif_orientation
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8"
 PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-# PNG colour type -> (channels, is_palette)
-PNG_COLOUR_TYPES = {0: (1, False), 2: (3, False), 3: (1, True), 4: (2, False), 6: (4, False)}
-JPEG_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+JPEG_EOI = b"\xff\xd9"
+# The raw mode Pillow gives a PNG's pixel data names its IHDR bit depth and colour type;
+# its `mode` does not (16-bit RGB opens as "RGB", 16-bit grey + alpha as "RGBA").
+# raw mode -> (channels, bit depth)
+PNG_RAWMODES = {
+    "1": (1, 1), "L;2": (1, 2), "L;4": (1, 4), "L": (1, 8), "I;16B": (1, 16),
+    "RGB": (3, 8), "RGB;16B": (3, 16),
+    "P;1": (1, 1), "P;2": (1, 2), "P;4": (1, 4), "P": (1, 8),
+    "LA": (2, 8), "LA;16B": (2, 16),
+    "RGBA": (4, 8), "RGBA;16B": (4, 16),
+}
+# Formats whose size Pillow reads so that an image above the cap is never decoded.
+SIZE_READERS: tuple[Callable[[BinaryIO], ImageFile.ImageFile], ...] = (
+    BmpImagePlugin.BmpImageFile, TiffImagePlugin.TiffImageFile, WebPImagePlugin.WebPImageFile)
 
 
 class UnreadableImage(ValueError):
@@ -46,98 +71,112 @@ class ImageInfo:
         return self.width * self.height
 
 
+class _Refused(Exception):
+    """Pillow could not read the header (the caller words the reason for its format)."""
+
+
 def read_image_info(path: Path, max_pixels: int | None = None) -> ImageInfo:
     """Header facts of ``path``; raises UnreadableImage with a reason when it is not readable.
 
-    With `max_pixels`, a file OpenCV would have to decode to learn its size (BMP, WebP) is
-    not decoded when its header says it is larger: the caller refuses it by `pixels`.
+    With `max_pixels`, a file OpenCV would have to decode to learn its size (BMP, TIFF,
+    WebP) is not decoded when its header says it is larger: the caller refuses it by `pixels`.
     """
     try:
+        # The whole file: the end-marker check needs its tail, and Pillow's many small
+        # reads of a header cost less from memory than from a file.
         data = Path(path).read_bytes()
     except OSError as error:
         raise UnreadableImage(f"cannot read file: {error.strerror or error}") from None
     if not data:
         raise UnreadableImage("empty file (0 bytes)")
-    if data.startswith(PNG_SIGNATURE):
-        return _png_info(data)
-    if data.startswith(b"\xff\xd8"):
-        return _jpeg_info(data)
-    if max_pixels is not None:
-        size = _bmp_or_webp_size(data)
-        if size is not None and size[0] * size[1] > max_pixels:
-            return ImageInfo(size[0], size[1], 0, 0)
+    with warnings.catch_warnings():
+        # Pillow warns of corrupt EXIF and of decompression bombs; the facts (or the
+        # one-line refusal) say all there is to say, on no other channel.
+        warnings.simplefilter("ignore")
+        if data.startswith(PNG_SIGNATURE):
+            return _png_info(data)
+        if data.startswith(JPEG_SIGNATURE):
+            return _jpeg_info(data)
+        if max_pixels is not None:
+            size = _header_size(data, max_pixels)
+            if size is not None and size[0] * size[1] > max_pixels:
+                return ImageInfo(size[0], size[1], 0, 0)
     return _decoded_info(data)
 
 
+def _open(reader: Callable[[BinaryIO], ImageFile.ImageFile],
+          stream: BinaryIO) -> ImageFile.ImageFile:
+    """Pillow's lazy open of `stream` by one format's reader (headers only, nothing decoded).
+
+    The format's reader is called directly rather than through `Image.open`, whose
+    decompression-bomb check would refuse, before its size is known, an image that
+    `--max-pixels` allows or refuses with its size in the reason.
+    """
+    try:
+        return reader(stream)
+    except (SyntaxError, OSError, ValueError, EOFError):  # OSError: a short read
+        raise _Refused from None
+
+
 def _png_info(data: bytes) -> ImageInfo:
+    # 33 bytes: the signature, then the IHDR chunk (length, type, 13 bytes of data, CRC).
     if len(data) < 33 or data[12:16] != b"IHDR":
         raise UnreadableImage("truncated PNG (no IHDR header)")
-    width, height, bit_depth, colour_type = struct.unpack(">IIBB", data[16:26])
-    if colour_type not in PNG_COLOUR_TYPES or width == 0 or height == 0:
-        raise UnreadableImage("corrupt PNG header")
     if PNG_IEND not in data[-256:]:
         raise UnreadableImage("truncated PNG (no IEND chunk)")
-    channels, palette = PNG_COLOUR_TYPES[colour_type]
-    return ImageInfo(width, height, channels, bit_depth, palette, png_orientation(data))
+    try:
+        image = _open(PngImagePlugin.PngImageFile, io.BytesIO(data))
+    except _Refused:
+        image = None
+    if image is None or not image.tile or image.tile[0][3] not in PNG_RAWMODES:
+        raise UnreadableImage("corrupt PNG header")  # (or no image data before IEND)
+    channels, bit_depth = PNG_RAWMODES[image.tile[0][3]]
+    return ImageInfo(image.width, image.height, channels, bit_depth, image.mode == "P",
+                     exif_orientation(image.info.get("exif")))
 
 
 def _jpeg_info(data: bytes) -> ImageInfo:
-    offset = 2
-    info: ImageInfo | None = None
-    scan_start = None
-    orientation = UPRIGHT
-    while offset + 4 <= len(data):
-        if data[offset] != 0xFF:
-            raise UnreadableImage("corrupt JPEG (bad marker)")
-        marker = data[offset + 1]
-        if marker == 0xFF:  # fill byte
-            offset += 1
-            continue
-        (length,) = struct.unpack(">H", data[offset + 2 : offset + 4])
-        if marker == 0xE1 and data[offset + 4 : offset + 10] == b"Exif\0\0":  # APP1: EXIF
-            orientation = orientation_from_tiff(data[offset + 4 : offset + 2 + length])
-        if marker in JPEG_SOF_MARKERS and offset + 10 <= len(data):
-            precision, height, width, components = struct.unpack(
-                ">BHHB", data[offset + 4 : offset + 10]
-            )
-            info = ImageInfo(width, height, components, precision)
-        if marker == 0xDA:  # start of scan: entropy-coded data follows
-            scan_start = offset + 2 + length
-            break
-        offset += 2 + length
-    if info is None or scan_start is None:
+    stream = io.BytesIO(data)
+    try:
+        image = _open(JpegImagePlugin.JpegImageFile, stream)
+    except _Refused:
+        image = None
+    if image is None or not image.tile:  # no frame header, or no start of scan
         raise UnreadableImage("truncated or corrupt JPEG (no frame header or scan)")
-    if info.width == 0 or info.height == 0:
-        raise UnreadableImage("corrupt JPEG header (zero size)")
-    # Entropy-coded data cannot contain FF D9 except as the end-of-image marker.
-    if data.rfind(b"\xff\xd9", scan_start) < 0:
+    # Pillow stops reading at the start of scan. Entropy-coded data cannot contain FF D9
+    # except as the end-of-image marker; one before the scan (an EXIF thumbnail's) is not
+    # the image's.
+    if data.rfind(JPEG_EOI, stream.tell()) < 0:
         raise UnreadableImage("truncated JPEG (no end-of-image marker)")
-    return ImageInfo(info.width, info.height, info.channels, info.bit_depth,
-                     orientation=orientation)
+    # Pillow opens 8-bit JPEGs of 1, 3 or 4 components only, and refuses any other.
+    return ImageInfo(image.width, image.height, len(image.getbands()), 8,
+                     orientation=exif_orientation(image.info.get("exif")))
 
 
-def _bmp_or_webp_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a BMP or WebP header, None for other formats or odd headers."""
-    if data[:2] == b"BM" and len(data) >= 26:
-        width, height = struct.unpack("<ii", data[18:26])
-        return abs(width), abs(height)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
-        chunk = data[12:16]
-        if chunk == b"VP8X":
-            width = int.from_bytes(data[24:27], "little") + 1
-            height = int.from_bytes(data[27:30], "little") + 1
-            return width, height
-        if chunk == b"VP8L":
-            bits = int.from_bytes(data[21:25], "little")
-            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-        if chunk == b"VP8 ":
-            width, height = struct.unpack("<HH", data[26:30])
-            return width & 0x3FFF, height & 0x3FFF
+def _header_size(data: bytes, max_pixels: int) -> tuple[int, int] | None:
+    """(width, height) from a BMP, TIFF or WebP header, None for other formats or odd headers."""
+    for reader in SIZE_READERS:
+        try:
+            return _open(reader, io.BytesIO(data)).size
+        except _Refused:
+            continue
+        except Image.DecompressionBombError:
+            # Pillow's WebP reader checks the size itself, above twice its own limit, and
+            # says no more than that the image is larger.
+            limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+            if max_pixels < limit:
+                raise UnreadableImage(f"image is above the limit of {max_pixels:,} pixels "
+                                      "(--max-pixels)") from None
+            raise UnreadableImage(f"image is above {limit:,} pixels, the most its header "
+                                  "reader (Pillow) accepts") from None
     return None
 
 
 def _decoded_info(data: bytes) -> ImageInfo:
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:  # a header OpenCV refuses outright (above its own pixel cap)
+        image = None
     if image is None:
         raise UnreadableImage("not a readable image (unknown or corrupt format)")
     channels = 1 if image.ndim == 2 else image.shape[2]

@@ -1,4 +1,4 @@
-"""EXIF orientation: reading the tag from a JPEG or PNG header, and turning pixels to match it.
+"""EXIF orientation: reading the tag from an EXIF block, and turning pixels to match it.
 
 A camera stores pixels as the sensor saw them and records in EXIF how to turn them for
 display (tag 0x0112, values 1 to 8). A mask drawn on the displayed image does not line up
@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+from PIL import Image
 
 UPRIGHT = 1
 _ORIENTATION_TAG = 0x0112
@@ -19,39 +20,24 @@ _ORIENTATION_TAG = 0x0112
 _QUARTER_TURNS = (5, 6, 7, 8)
 
 
-def orientation_from_tiff(data: bytes) -> int:
-    """The orientation in a TIFF-structured EXIF block (1 when absent or unreadable)."""
-    if data.startswith(b"Exif\0\0"):
-        data = data[6:]
-    if len(data) < 8 or data[:4] not in (b"II*\0", b"MM\0*"):
-        return UPRIGHT
-    order = "<" if data[:2] == b"II" else ">"
-    (offset,) = struct.unpack(order + "I", data[4:8])
-    if offset + 2 > len(data):
-        return UPRIGHT
-    (count,) = struct.unpack(order + "H", data[offset:offset + 2])
-    for index in range(count):
-        start = offset + 2 + 12 * index
-        if start + 12 > len(data):
-            break
-        tag, kind = struct.unpack(order + "HH", data[start:start + 4])
-        if tag == _ORIENTATION_TAG and kind == 3:  # SHORT, held in the value field
-            (value,) = struct.unpack(order + "H", data[start + 8:start + 10])
-            return value if 1 <= value <= 8 else UPRIGHT
-    return UPRIGHT
+def exif_orientation(exif: bytes | None) -> int:
+    """The orientation in a TIFF-structured EXIF block, as Pillow reads it (1 when absent or
+    unreadable).
 
-
-def png_orientation(data: bytes) -> int:
-    """The orientation of a PNG's eXIf chunk (which must precede the image data)."""
-    offset = 8
-    while offset + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
-        if kind == b"eXIf":
-            return orientation_from_tiff(data[offset + 8:offset + 8 + length])
-        if kind in (b"IDAT", b"IEND"):
-            break
-        offset += 12 + length
-    return UPRIGHT
+    The block is what a JPEG's APP1 segment or a PNG's eXIf chunk holds, with or without its
+    "Exif" prefix. Only the EXIF tag counts: `Image.getexif` would also take an XMP
+    orientation and, on a PNG with no eXIf chunk ahead of its pixels, decode the whole image
+    to look for one after them.
+    """
+    if not exif:
+        return UPRIGHT
+    tags = Image.Exif()
+    try:
+        tags.load(exif)
+        value = tags.get(_ORIENTATION_TAG)
+    except (SyntaxError, ValueError, EOFError, OSError, KeyError, TypeError, struct.error):
+        return UPRIGHT
+    return value if isinstance(value, int) and 1 <= value <= 8 else UPRIGHT
 
 
 def displayed_size(width: int, height: int, orientation: int) -> tuple[int, int]:

@@ -188,6 +188,7 @@ def test_the_workflow_passes_actionlint_and_runs_the_gate(tmp_path):
     assert actionlint(workflow) == []
     text = workflow.read_text()
     assert 'DATASET: "eval/people"' in text
+    assert '\n# dataset = "eval/people"\n' in (tmp_path / "fairness-eval.toml").read_text()
     assert 'fairness-eval run --dataset "$DATASET" --out "$RUN_DIR" --gate' in text
     assert "actions/upload-artifact@v4" in text and "model_card.pdf" in text
     # The linter is not blind: a broken copy is flagged.

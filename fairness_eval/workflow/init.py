@@ -65,7 +65,7 @@ def init_project(folder: Path | str = ".", *, dataset: str | None = None,
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"init: {folder} is not a folder")
     files = {
-        folder / CONFIG_FILE_NAME: config_file_text(),
+        folder / CONFIG_FILE_NAME: config_file_text(dataset or DEFAULT_DATASET),
         folder / CARD_FILE: card_file_text(),
         folder / WORKFLOW_FILE: workflow_file_text(dataset or DEFAULT_DATASET),
     }
@@ -97,8 +97,9 @@ def init_project(folder: Path | str = ".", *, dataset: str | None = None,
 # --- fairness-eval.toml ---------------------------------------------------------------
 
 
-def config_file_text() -> str:
-    """The commented `fairness-eval.toml`: every key of every table, with meaning and default."""
+def config_file_text(dataset: str = DEFAULT_DATASET) -> str:
+    """The commented `fairness-eval.toml`: every key of every table, with meaning and default
+    (`dataset`: the example value of its `dataset` key)."""
     from ..config.command_options import CheckOptions, CompareOptions
     from ..config.file_keys import ATTRIBUTE_KEYS, CHECK_KEYS, COMPARE_KEYS, RUN_KEYS
     from ..config.settings import Settings
@@ -119,7 +120,8 @@ def config_file_text() -> str:
                               "replace the card's built-in text.")
         value = CARD_FILE if key == "card" else None
         lines += _key_lines(key, field_name, Settings, helps["run"], set_value=value,
-                            aliases=_aliases(RUN_KEYS, field_name, key))
+                            aliases=_aliases(RUN_KEYS, field_name, key),
+                            example=dataset if key == "dataset" else None)
         if key == "model-spec":
             lines += [*_comment("A [model] table (the keys of a model spec) may stand "
                                 "instead of model-spec; give only one of model, "
@@ -171,7 +173,8 @@ def _aliases(keys: Mapping[str, tuple[str, str]], field_name: str, key: str) -> 
 
 
 def _key_lines(key: str, field_name: str, record: type, helps: Mapping[str, Any], *,
-               set_value: Any = None, aliases: list[str] | None = None) -> list[str]:
+               set_value: Any = None, aliases: list[str] | None = None,
+               example: Any = None) -> list[str]:
     text, metavar = helps.get(key, ("", None))
     text = text or MORE_HELP.get(key, "")
     if not text:
@@ -185,7 +188,7 @@ def _key_lines(key: str, field_name: str, record: type, helps: Mapping[str, Any]
     if default is MISSING:
         if "default" not in text.lower():  # the help text says what unset means
             text += " Default: unset."
-        example = EXAMPLES.get(key)
+        example = EXAMPLES.get(key) if example is None else example
         if example is None:
             raise AssertionError(f"init: no example value for the configuration key {key!r}")
     else:

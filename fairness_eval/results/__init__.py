@@ -4,9 +4,12 @@
   criteria, verdicts and their order).
 - labels.py: the group label of each image under an attribute.
 - vocabularies.py: the standard attributes' values and what each covers.
-- assessment.py, schema.py, settings_record.py: results.json as frozen records
-  (`ResultsDocument.from_json` is the one checked reader, `to_json` the one writer).
-- comparison_record.py: comparison.json as frozen records.
+- assessment.py, schema.py, provenance.py, conditions_record.py, settings_record.py:
+  results.json as frozen records (`ResultsDocument.from_json` is the one checked reader,
+  `to_json` the one writer).
+- comparison_record.py, model_comparison_record.py: comparison.json as frozen records.
+- codec.py: the one reader and writer of every record, driven by the fields' types and
+  metadata; reading.py: the checked `Node` it reads through (messages name file and key).
 - document.py: assembling, writing and reading a run folder (`build_document`,
   `write_run`, `read_results`, `read_per_image`).
 

@@ -2,7 +2,8 @@
 
 `fairness-eval compare` matches two runs over the same images and records, per group, the
 paired change in the statistic with its interval, every change of a fairness verdict, and
-what failed the comparison gate. `Comparison.to_json` is the one writer of comparison.json.
+what failed the comparison gate. `Comparison.to_json` (the contract's codec, codec.py) is the
+one writer of comparison.json: the fields, in order, are its keys.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .codec import JsonRecord, json_field
 from .schema import BootstrapRecord
 
 COMPARISON_SCHEMA_VERSION = "1.0"
@@ -20,7 +22,7 @@ DIRECTIONS = ("worse", "better", "no clear change")
 
 
 @dataclass(frozen=True)
-class GroupChange:
+class GroupChange(JsonRecord):
     """One group's change (candidate - baseline) over the images both runs evaluated."""
 
     attribute: str  # OVERALL for all images
@@ -44,29 +46,17 @@ class GroupChange:
         """'overall' or 'attribute / group', as messages name a group."""
         return "overall" if self.attribute == OVERALL else f"{self.attribute} / {self.group}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "attribute": self.attribute, "group": self.group, "n": self.n,
-            "baseline": self.baseline, "candidate": self.candidate,
-            "change": self.change, "change_ci": list(self.change_ci),
-            "direction": self.direction, "gated": self.gated,
-            "drop_beyond_tolerance": self.drop_beyond_tolerance, "note": self.note,
-        }
-
 
 @dataclass(frozen=True)
-class AttributeChanges:
+class AttributeChanges(JsonRecord):
     """The changes of one attribute's groups, in the baseline's group order."""
 
     kind: str
     groups: Mapping[str, GroupChange]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "groups": {g: c.to_json() for g, c in self.groups.items()}}
-
 
 @dataclass(frozen=True)
-class VerdictChange:
+class VerdictChange(JsonRecord):
     """A fairness verdict that differs between the runs: an attribute's, or a group's."""
 
     attribute: str
@@ -82,33 +72,27 @@ class VerdictChange:
         what = f"criterion ({self.criterion}) {self.kind}" if self.criterion else "verdict"
         return f"{where}: {what} {self.baseline} -> {self.candidate}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"attribute": self.attribute, "group": self.group, "criterion": self.criterion,
-                "kind": self.kind, "baseline": self.baseline, "candidate": self.candidate}
-
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(JsonRecord):
     """Which run a side of the comparison is."""
 
     run_dir: str
-    model_name: str | None
-    model_sha256: str | None
+    model_name: str | None = json_field(key="model.name")
+    model_sha256: str | None = json_field(key="model.sha256")
     dataset: str | None
-    mask_threshold: float | None
+    mask_threshold: float | None = json_field(key="threshold")
     started: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {"run_dir": self.run_dir,
-                "model": {"name": self.model_name, "sha256": self.model_sha256},
-                "dataset": self.dataset, "threshold": self.mask_threshold,
-                "started": self.started}
 
-
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, kw_only=True)
+class Comparison(JsonRecord):
     """Two runs over the same images compared, and the comparison gate's outcome."""
 
+    json_derived = ("exit_code",)  # written after the fields
+
+    schema_version: str = COMPARISON_SCHEMA_VERSION
+    kind: str = "comparison"
     baseline: RunSummary
     candidate: RunSummary
     images: int  # images evaluated in both runs
@@ -133,22 +117,3 @@ class Comparison:
         """The overall change, then every group of every attribute."""
         return [self.overall, *(g for a in self.attributes.values() for g in a.groups.values())]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schema_version": COMPARISON_SCHEMA_VERSION,
-            "kind": "comparison",
-            "baseline": self.baseline.to_json(),
-            "candidate": self.candidate.to_json(),
-            "images": self.images,
-            "bootstrap": self.bootstrap.to_json(),
-            "max_drop": self.max_drop,
-            "gate_on": self.gate_on,
-            "settings_changed": {k: list(v) for k, v in self.settings_changed.items()},
-            "attributes_only_in_baseline": list(self.attributes_only_in_baseline),
-            "attributes_only_in_candidate": list(self.attributes_only_in_candidate),
-            "overall": self.overall.to_json(),
-            "attributes": {name: a.to_json() for name, a in self.attributes.items()},
-            "verdict_changes": [v.to_json() for v in self.verdict_changes],
-            "failures": list(self.failures),
-            "exit_code": self.exit_code,
-        }

@@ -12,15 +12,15 @@ conditions.csv holds one row per image, condition and severity (CONDITION_COLUMN
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..atomicwrite import write_atomically
 from ..errors import UsageError
+from .codec import JsonRecord, json_field
 from .csvtext import read_back_text, spreadsheet_safe
 from .names import CONDITION_COLUMNS, CONDITIONS_FILE, GROUP_VERDICTS
-from .reading import Node
 
 if TYPE_CHECKING:  # pandas is imported where a table is read: parsing a command needs none
     import pandas as pd
@@ -32,15 +32,11 @@ Interval = tuple[float | None, float | None]
 REFERENCE_ROW = "(reference)"
 
 
-def _interval(interval: Interval | None) -> list[float | None] | None:
-    return None if interval is None else list(interval)
-
-
 # --------------------------------------------------------------------------- conditions
 
 
 @dataclass(frozen=True)
-class ConditionDefinition:
+class ConditionDefinition(JsonRecord):
     """A condition evaluated and its severities (conditions/perturb.py defines each)."""
 
     condition: str
@@ -49,7 +45,7 @@ class ConditionDefinition:
 
 
 @dataclass(frozen=True)
-class OverallDegradation:
+class OverallDegradation(JsonRecord):
     """Every evaluated image under one condition and severity."""
 
     condition: str
@@ -62,28 +58,42 @@ class OverallDegradation:
     change_ci: Interval | None  # paired bootstrap over the same images
 
 
-@dataclass(frozen=True)
-class GroupDegradation(OverallDegradation):
-    """One group (or the reference pool, `reference` true) under one condition and severity."""
+@dataclass(frozen=True, kw_only=True)
+class GroupDegradation(JsonRecord):
+    """One group (or the reference pool, `reference` true) under one condition and severity:
+    the figures of `OverallDegradation` for the group, and its verdicts."""
 
-    group: str = ""
+    condition: str
+    severity: float
+    group: str
+    n: int
+    clean: float | None
+    degraded: float | None
+    degraded_ci: Interval | None
+    change: float | None  # degraded - clean (negative: worse)
+    change_ci: Interval | None  # paired bootstrap over the same images
     excess_drop: float | None = None  # group drop - reference drop; None for the reference
     excess_drop_ci: Interval | None = None
-    point: str = "not evaluated"
-    statistical: str = "not evaluated"
+    point: str = json_field(choices=GROUP_VERDICTS)
+    statistical: str = json_field(choices=GROUP_VERDICTS)
     gated: bool = False  # judged: annotated and not smaller than the minimum group size
-    reference: bool = False  # the reference pool's row, whatever its name
+    # the reference pool's row, whatever its name; documents written before the flag knew
+    # the pool's row by its name only
+    reference: bool = json_field(
+        False, read_default=lambda found: found["group"] == REFERENCE_ROW)
 
 
 @dataclass(frozen=True)
-class AttributeDegradation:
+class AttributeDegradation(JsonRecord):
     """One attribute's (or crossing's) groups under every condition and severity."""
 
-    kind: str  # "attribute" or "intersection"
+    kind: str = json_field(choices=("attribute", "intersection"))
     columns: tuple[str, ...] | None
-    reference_groups: tuple[str, ...]
+    reference_groups: tuple[str, ...] = json_field(read_default=())
     min_group_size: int | None
-    verdict: Mapping[str, str]  # form ("statistical", "point") -> worst judged verdict
+    # form ("statistical", "point") -> worst judged verdict
+    verdict: Mapping[str, str] = json_field(choices=GROUP_VERDICTS,
+                                            keys=("statistical", "point"))
     rows: tuple[GroupDegradation, ...]
 
     @property
@@ -102,7 +112,7 @@ class AttributeDegradation:
 
 
 @dataclass(frozen=True)
-class ConditionsRecord:
+class ConditionsRecord(JsonRecord):
     """results.json's `conditions` block."""
 
     definitions: tuple[ConditionDefinition, ...]
@@ -118,105 +128,12 @@ class ConditionsRecord:
     def conditions(self) -> list[str]:
         return [d.condition for d in self.definitions]
 
-    @classmethod
-    def from_json(cls, node: Node) -> ConditionsRecord | None:
-        if node.value is None:
-            return None
-        node.mapping()
-        return cls(
-            definitions=tuple(
-                ConditionDefinition(d.require("condition").text(), d.require("parameter").text(),
-                                    tuple(s.number() for s in d.require("severities").elements()))
-                for d in node.require("definitions").elements()),
-            evaluations_per_image=node.require("evaluations_per_image").count(),
-            images=node.require("images").count(),
-            threshold=node.get("threshold").optional_number(),
-            inter_annotator_iou=node.get("inter_annotator_iou").optional_number(),
-            overall=tuple(OverallDegradation(**_overall_fields(row))
-                          for row in node.require("overall").elements()),
-            attributes={name: _attribute_from_json(block)
-                        for name, block in node.require("attributes").items()},
-            notes=node.get("notes").texts(),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "definitions": [{"condition": d.condition, "parameter": d.parameter,
-                             "severities": list(d.severities)} for d in self.definitions],
-            "evaluations_per_image": self.evaluations_per_image,
-            "images": self.images,
-            "threshold": self.threshold,
-            "inter_annotator_iou": self.inter_annotator_iou,
-            "overall": [_overall_json(row) for row in self.overall],
-            "attributes": {name: _attribute_json(a) for name, a in self.attributes.items()},
-            "notes": list(self.notes),
-        }
-
-
-def _overall_fields(row: Node) -> dict[str, Any]:
-    return {"condition": row.require("condition").text(),
-            "severity": row.require("severity").number(), "n": row.require("n").count(),
-            "clean": row.get("clean").optional_number(),
-            "degraded": row.get("degraded").optional_number(),
-            "degraded_ci": row.get("degraded_ci").interval(),
-            "change": row.get("change").optional_number(),
-            "change_ci": row.get("change_ci").interval()}
-
-
-def _overall_json(row: OverallDegradation) -> dict[str, Any]:
-    return {"condition": row.condition, "severity": row.severity, "n": row.n,
-            "clean": row.clean, "degraded": row.degraded,
-            "degraded_ci": _interval(row.degraded_ci), "change": row.change,
-            "change_ci": _interval(row.change_ci)}
-
-
-def _attribute_from_json(node: Node) -> AttributeDegradation:
-    node.mapping()
-    verdict = node.require("verdict")
-    return AttributeDegradation(
-        kind=node.require("kind").choice(("attribute", "intersection")),
-        columns=node.get("columns").optional_texts(),
-        reference_groups=node.get("reference_groups").texts(),
-        min_group_size=node.get("min_group_size").optional_count(),
-        verdict={form: verdict.require(form).choice(GROUP_VERDICTS)
-                 for form in ("statistical", "point")},
-        rows=tuple(_group_row(row) for row in node.require("rows").elements()),
-    )
-
-
-def _group_row(row: Node) -> GroupDegradation:
-    group = row.require("group").text()
-    return GroupDegradation(
-        **_overall_fields(row), group=group,
-        excess_drop=row.get("excess_drop").optional_number(),
-        excess_drop_ci=row.get("excess_drop_ci").interval(),
-        point=row.require("point").choice(GROUP_VERDICTS),
-        statistical=row.require("statistical").choice(GROUP_VERDICTS),
-        gated=row.get("gated").flag(False),
-        # documents written before the flag: the pool's row was known by its name only
-        reference=row.get("reference").flag(default=group == REFERENCE_ROW))
-
-
-def _attribute_json(block: AttributeDegradation) -> dict[str, Any]:
-    return {
-        "kind": block.kind,
-        "columns": None if block.columns is None else list(block.columns),
-        "reference_groups": list(block.reference_groups),
-        "min_group_size": block.min_group_size,
-        "verdict": dict(block.verdict),
-        "rows": [{"condition": r.condition, "severity": r.severity, "group": r.group,
-                  **_overall_json(r), "excess_drop": r.excess_drop,
-                  "excess_drop_ci": _interval(r.excess_drop_ci), "point": r.point,
-                  "statistical": r.statistical, "gated": r.gated, "reference": r.reference}
-                 for r in block.rows],
-    }
-
 
 # --------------------------------------------------------------------------- adjustment
 
 
 @dataclass(frozen=True)
-class AdjustedGroup:
+class AdjustedGroup(JsonRecord):
     """A group's raw mean IoU beside its mean standardised to the whole set's strata."""
 
     n: int  # images with a stratum
@@ -230,58 +147,22 @@ class AdjustedGroup:
 
 
 @dataclass(frozen=True)
-class AdjustedAttribute:
+class AdjustedAttribute(JsonRecord):
     overall: float | None  # the whole set's mean over the images with a stratum
-    unstratified: int  # images left out: no value for the adjusting attribute
-    groups: Mapping[str, AdjustedGroup] = field(default_factory=dict)
+    # images left out: no value for the adjusting attribute
+    unstratified: int = json_field(read_default=0)
+    groups: Mapping[str, AdjustedGroup] = json_field(default_factory=dict, required=True)
 
 
 @dataclass(frozen=True)
-class AdjustmentRecord:
+class AdjustmentRecord(JsonRecord):
     """results.json's `adjustment` block (`--adjust-for`)."""
 
     attribute: str  # the attribute adjusted for
-    statistic: str  # "mean": standardised means of per-image IoU
+    # "mean": standardised means of per-image IoU
+    statistic: str = json_field(read_default="mean")
     weights: Mapping[str, float]  # stratum -> share of the whole set (the standard)
     attributes: Mapping[str, AdjustedAttribute]
-
-    @classmethod
-    def from_json(cls, node: Node) -> AdjustmentRecord | None:
-        if node.value is None:
-            return None
-        node.mapping()
-        return cls(
-            attribute=node.require("attribute").text(),
-            statistic=node.get("statistic").optional_text() or "mean",
-            weights={k: v.number() for k, v in node.require("weights").items()},
-            attributes={name: AdjustedAttribute(
-                overall=block.get("overall").optional_number(),
-                unstratified=block.get("unstratified").optional_count() or 0,
-                groups={label: AdjustedGroup(
-                    n=g.require("n").count(), raw=g.get("raw").optional_number(),
-                    adjusted=g.get("adjusted").optional_number(), ci=g.get("ci").interval(),
-                    deviation=g.get("deviation").optional_number(),
-                    deviation_ci=g.get("deviation_ci").interval(),
-                    coverage=g.get("coverage").optional_number(),
-                    missing_strata=g.get("missing_strata").texts())
-                    for label, g in block.require("groups").items()})
-                for name, block in node.require("attributes").items()},
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "attribute": self.attribute, "statistic": self.statistic,
-            "weights": dict(self.weights),
-            "attributes": {name: {
-                "overall": a.overall, "unstratified": a.unstratified,
-                "groups": {label: {"n": g.n, "raw": g.raw, "adjusted": g.adjusted,
-                                   "ci": _interval(g.ci), "deviation": g.deviation,
-                                   "deviation_ci": _interval(g.deviation_ci),
-                                   "coverage": g.coverage,
-                                   "missing_strata": list(g.missing_strata)}
-                           for label, g in a.groups.items()}}
-                for name, a in self.attributes.items()},
-        }
 
 
 # --------------------------------------------------------------------------- conditions.csv

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .assessment import AttributeAssessment
+from .codec import JsonRecord, json_field, write_json
 from .comparison_record import Comparison, RunSummary
 from .schema import BootstrapRecord, ModelRecord, Overall
 
@@ -23,7 +24,7 @@ MODEL_COMPARISON_SCHEMA_VERSION = "1.0"
 
 
 @dataclass(frozen=True)
-class ComparedModel:
+class ComparedModel(JsonRecord):
     """One run of the comparison: which model, and the figures its own run recorded."""
 
     label: str  # how the card names it: the model's name, made unique among the runs
@@ -32,26 +33,28 @@ class ComparedModel:
     overall: Overall
     attributes: Mapping[str, AttributeAssessment]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "run": self.run.to_json(),
-            "model": None if self.model is None else self.model.to_json(),
-            "overall": self.overall.to_json(),
-            "attributes": {name: a.to_json() for name, a in self.attributes.items()},
-        }
+
+def _comparisons(pairs: tuple[Comparison, ...], record: ModelComparison) -> list[Any]:
+    """Each pair's comparison, headed by the label of the candidate it compares."""
+    return [{"candidate_label": model.label, **write_json(pair)}
+            for model, pair in zip(record.candidates, pairs, strict=True)]
 
 
-@dataclass(frozen=True)
-class ModelComparison:
+@dataclass(frozen=True, kw_only=True)
+class ModelComparison(JsonRecord):
     """Models over the same images: each model's figures, and each against the baseline."""
 
-    models: tuple[ComparedModel, ...]  # the baseline first, then the runs in the order given
-    pairs: tuple[Comparison, ...]  # the baseline against models[1], models[2], ...
+    json_derived = ("failures", "exit_code")  # written after the fields
+
+    schema_version: str = MODEL_COMPARISON_SCHEMA_VERSION
+    kind: str = MODEL_COMPARISON_KIND
     images: int  # images evaluated in every run
     bootstrap: BootstrapRecord  # the baseline's, applied to every paired interval
     max_drop: float | None
     gate_on: str
+    models: tuple[ComparedModel, ...]  # the baseline first, then the runs in the order given
+    # the baseline against models[1], models[2], ...
+    pairs: tuple[Comparison, ...] = json_field(key="comparisons", write=_comparisons)
 
     @property
     def baseline(self) -> ComparedModel:
@@ -83,23 +86,6 @@ class ModelComparison:
             if model.label == label:
                 return pair
         return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schema_version": MODEL_COMPARISON_SCHEMA_VERSION,
-            "kind": MODEL_COMPARISON_KIND,
-            "images": self.images,
-            "bootstrap": self.bootstrap.to_json(),
-            "max_drop": self.max_drop,
-            "gate_on": self.gate_on,
-            "models": [model.to_json() for model in self.models],
-            "comparisons": [
-                {"candidate_label": model.label, **pair.to_json()}
-                for model, pair in zip(self.candidates, self.pairs, strict=True)
-            ],
-            "failures": list(self.failures),
-            "exit_code": self.exit_code,
-        }
 
 
 def unique_labels(names: list[str | None], run_dirs: list[str]) -> list[str]:

@@ -8,9 +8,10 @@ configuration module, so a run folder is judged by what was recorded with it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from .codec import JsonRecord, json_field
 from .names import CRITERIA
 from .reading import Node
 
@@ -26,11 +27,22 @@ def gated_criteria(per_attribute: Mapping[str, Any] | None, attribute: str) -> t
     return CRITERIA if gate is None else tuple(str(criterion) for criterion in gate)
 
 
+def _check_gates(node: Node) -> None:
+    """Each attribute's `gate` list names criteria only (the rest of the record is free)."""
+    per_attribute = node.get("per_attribute")
+    for _, table in (per_attribute.items() if per_attribute.value is not None else ()):
+        table.mapping()
+        gate = table.get("gate")
+        if gate.value is not None:
+            for criterion in gate.elements():
+                criterion.choice(CRITERIA)
+
+
 @dataclass(frozen=True)
-class RecordedSettings:
+class RecordedSettings(JsonRecord):
     """Every effective setting of the run, as recorded (`values`), with typed readers."""
 
-    values: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = json_field(default_factory=dict, whole=True, check=_check_gates)
 
     def _number(self, key: str) -> float | None:
         value = self.values.get(key)
@@ -73,20 +85,3 @@ class RecordedSettings:
     def gated_criteria(self, attribute: str) -> tuple[str, ...]:
         """The criteria the gate checks for `attribute` (both unless configured otherwise)."""
         return gated_criteria(self.per_attribute, attribute)
-
-    @classmethod
-    def from_json(cls, node: Node) -> RecordedSettings:
-        if node.value is None:
-            return cls()
-        node.mapping()
-        per_attribute = node.get("per_attribute")
-        for _, table in (per_attribute.items() if per_attribute.value is not None else ()):
-            table.mapping()
-            gate = table.get("gate")
-            if gate.value is not None:
-                for criterion in gate.elements():
-                    criterion.choice(CRITERIA)
-        return cls(values=node.plain())
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.values)

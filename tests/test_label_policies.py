@@ -139,3 +139,33 @@ def test_bad_inputs():
         resample_labels([0.5], np.ones((2, 2)), ("a", "b"), ["a"], attribute="t")
     with pytest.raises(ValueError, match="at least one vote"):
         resample_labels([0.5], np.zeros((1, 2)), ("a", "b"), ["a"], attribute="t")
+
+
+def test_the_disputed_group_is_reported_never_gated_nor_in_the_reference():
+    import pandas as pd
+
+    from fairness_eval.config.settings import StatisticsSettings
+    from fairness_eval.fairness.assess import evaluate
+    from fairness_eval.results.names import NOT_GATED, VIOLATION
+
+    rng = np.random.default_rng(0)
+    sizes = {"1": 60, "2": 60, DISPUTED: 60}
+    means = {"1": 0.86, "2": 0.85, DISPUTED: 0.40}  # disputed images far below the rest
+    iou = np.concatenate([np.clip(rng.normal(means[g], 0.05, n), 0, 1)
+                          for g, n in sizes.items()])
+    groups = np.repeat(list(sizes), list(sizes.values()))
+    table = pd.DataFrame({"image": [f"i{i}" for i in range(len(iou))], "status": "ok",
+                          "iou": iou, "intersection": iou, "union": 1.0,
+                          "skin_tone": groups})
+    settings = StatisticsSettings(bootstrap=500, inter_annotator_iou=0.9874,
+                                  min_group_size=20)
+    block = evaluate(table, ["skin_tone"], settings)["attributes"]["skin_tone"]
+    disputed = block["groups"][DISPUTED]
+    assert disputed["n"] == 60 and not disputed["gated"]
+    assert disputed["verdicts"]["b"]["statistical"] == NOT_GATED
+    assert disputed["value"] == pytest.approx(iou[groups == DISPUTED].mean())
+    # The reference pools the gated groups only: the groups' deviations stay small.
+    assert abs(block["groups"]["1"]["deviation"]) < 0.01
+    assert block["groups"]["1"]["gated"] and block["groups"]["2"]["gated"]
+    assert VIOLATION not in (block["groups"]["1"]["verdicts"]["b"]["statistical"],
+                             block["groups"]["2"]["verdicts"]["b"]["statistical"])

@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..results.names import DISPUTED
 from .votes import AttributeVotes
 
-DISPUTED = "(disputed)"
 LABEL_POLICIES = ("majority", "unanimous", "resample")
 
 

@@ -25,7 +25,7 @@ from ..config.settings import StatisticsSettings
 from ..errors import UsageError
 from ..results.jsonvalues import to_jsonable
 from ..results.labels import group_labels_and_missing, group_order
-from ..results.names import INTERSECTION_JOINER, IOU_COLUMN
+from ..results.names import DISPUTED, INTERSECTION_JOINER, IOU_COLUMN
 from ..stats import bootstrap as stats
 from ..stats.coverage import reliable_size, skewness
 from .criteria import GroupFigures, Levels, assess_attribute, is_small
@@ -171,15 +171,17 @@ def _prepare_attribute(
     members = [rows[labels == label] for label in order]
     samples = [sample_of(group, settings.statistic, settings.metric) for group in members]
     not_annotated = [label in missing_labels for label in order]
+    # Disputed images (votes naming no label) are reported, never judged nor pooled.
     counted = [
-        not na and not is_small(len(group), min_group_size)
-        for na, group in zip(not_annotated, members, strict=True)
+        not na and label != DISPUTED and not is_small(len(group), min_group_size)
+        for na, label, group in zip(not_annotated, order, members, strict=True)
     ]
     # The "overall" reference pools the images of the gated groups: a group too small to
     # judge would otherwise move the average the judged groups are measured from (two
     # equal groups of 20 and 32 images failed the gate in 11 % of simulated runs, pulled
     # by 2 images far below them). Without a gated group, every annotated image.
-    pool = counted if any(counted) else [not na for na in not_annotated]
+    pool = counted if any(counted) else [not na and label != DISPUTED
+                                         for na, label in zip(not_annotated, order, strict=True)]
     boot = stats.stratified_bootstrap(
         samples, [(name, label) for label in order], counted=counted,
         annotated=pool, seed=settings.seed,

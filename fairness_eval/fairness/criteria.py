@@ -32,8 +32,9 @@ which small or ungated groups can make large: the bound reported is the one for 
 reference used, and criterion (a) is "not evaluated" (`can_fire` false) only when that
 bound does not exceed the factor.
 
-Gating. Groups smaller than `min_group_size` ("small_group") and the images without a
-value (`not_annotated`, a flag, never a group's name) are reported with their intervals but
+Gating. Groups smaller than `min_group_size` ("small_group"), the images without a
+value (`not_annotated`, a flag, never a group's name) and the `(disputed)` group (images
+whose annotators' votes name no label, `--labels`) are reported with their intervals but
 not gated; k counts the gated groups. An attribute's verdict is the worst statistical
 verdict of its gated groups (violation > inconclusive > pass), or "not evaluated" when
 nothing could be gated.
@@ -54,6 +55,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from ..results.names import (
+    DISPUTED,
     INCONCLUSIVE,
     NOT_EVALUATED,
     NOT_GATED,
@@ -295,7 +297,8 @@ def assess_attribute(
     `levels` gives the confidence at which a gated group's criterion is judged where it is
     not the run's `confidence` (family-wise control).
     """
-    gated = [not g.not_annotated and not is_small(g.n, min_group_size) for g in groups]
+    gated = [not g.not_annotated and g.label != DISPUTED and not is_small(g.n, min_group_size)
+             for g in groups]
     gated_values = np.array([g.value for g, ok in zip(groups, gated, strict=True) if ok])
     k = len(gated_values)
     sd = float(group_sd(gated_values, sd_ddof)) if k else float("nan")

@@ -16,6 +16,9 @@ SCHEMA_VERSION = "2.2"
 
 # The group of images with no value for an attribute (an empty manifest cell).
 NOT_ANNOTATED = "(not annotated)"
+# The group of images whose annotators' votes name no label under the label policy
+# (`--labels`: a tie for the majority, any disagreement for unanimous): reported, never gated.
+DISPUTED = "(disputed)"
 # Joins the values of crossed attributes ("female×dark") into one group label.
 INTERSECTION_JOINER = "×"
 

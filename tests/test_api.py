@@ -111,12 +111,13 @@ def test_a_run_folder_and_its_results_document_give_the_same_tables(assessed, ru
     from_folder = fe.assess(run_folder, min_group_size=20, bootstrap=2000)  # its attributes
     pd.testing.assert_frame_equal(from_folder.by_group(), assessed.by_group(ATTRIBUTE))
     # (the golden file's keys are sorted: a run's own results.json keeps the groups' order)
-    loaded = frames.load(run_folder / "results.json")
+    loaded = fe.ResultsDocument.load(run_folder / "results.json")
+    assert fe.ResultsDocument.load(run_folder) == loaded
     expected = assessed.by_group(ATTRIBUTE)
-    pd.testing.assert_frame_equal(frames.by_group(loaded, ATTRIBUTE).loc[expected.index],
-                                  expected)
+    pd.testing.assert_frame_equal(loaded.by_group(ATTRIBUTE).loc[expected.index], expected)
+    pd.testing.assert_frame_equal(loaded.by_group(), frames.by_group(loaded, ATTRIBUTE))
     expected = assessed.to_frame()
-    found = frames.to_frame(loaded).set_index(["attribute", "group"]).loc[
+    found = loaded.to_frame().set_index(["attribute", "group"]).loc[
         pd.MultiIndex.from_frame(expected[["attribute", "group"]])].reset_index()
     pd.testing.assert_frame_equal(found, expected)
     assert fe.assess(run_folder / "per_image.csv", **GOLDEN_SETTINGS).verdict \

@@ -198,6 +198,27 @@ class ResultsDocument(JsonRecord):
         bases = {a.verdict_basis for a in self.attributes.values()}
         return "point" if "point" in bases else "statistical"
 
+    # -- tables for a notebook (frames.py; pandas is imported only when one is built) ---
+
+    @classmethod
+    def load(cls, path: Any) -> ResultsDocument:
+        """The results document of a run folder or results.json path (checked)."""
+        from .frames import load
+
+        return load(path)
+
+    def by_group(self, attribute: str | None = None) -> Any:
+        """One attribute's groups as a pandas DataFrame, one row each (frames.py)."""
+        from .frames import by_group
+
+        return by_group(self, attribute)
+
+    def to_frame(self) -> Any:
+        """Every attribute's groups as one long pandas DataFrame (frames.py)."""
+        from .frames import to_frame
+
+        return to_frame(self)
+
     # -- the one reader (the codec writes: `to_json`) ----------------------------------
 
     @classmethod

@@ -4,10 +4,14 @@ shares count what they say."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from fairness_eval.data.votes import AttributeVotes, ImageVotes
+from fairness_eval.errors import UsageError
+from fairness_eval.results.label_agreement import LabelAgreement
 from fairness_eval.stats.agreement import (
     alpha_interval,
     krippendorff_alpha,
@@ -136,6 +140,10 @@ def test_label_agreement_record():
     record = agreement.to_json()
     assert record["alpha"] == agreement.alpha and record["seed"] == 7
     assert record["confusion"][0]["matrix"] == [[1, 1, 1], [0, 0, 0], [0, 1, 1]]
+    # results.json's record reads back as written.
+    assert LabelAgreement.from_json(json.loads(json.dumps(record))) == agreement
+    with pytest.raises(UsageError, match=r"f.json: .*level"):
+        LabelAgreement.from_json({**record, "level": "interval"}, "f.json")
     nominal = label_agreement(votes, level="nominal", resamples=0)
     assert nominal.level == "nominal" and nominal.ci is None
     assert nominal.alpha < agreement.alpha

@@ -26,67 +26,24 @@ annotators; a crowd of hundreds makes tens of thousands of pairs nobody reads): 
 first annotator's value, columns the second's, over the images both labelled. A group's
 unanimous share is the share of its images (by majority label, `data/label_policies.py`)
 with at least two votes whose votes all agree; an image with one vote shows no agreement
-either way and is not counted.
+either way and is not counted. The records (`LabelAgreement`, `AnnotatorConfusion`) are
+results.json's (`results/label_agreement.py`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 
 from ..data.label_policies import majority_label
 from ..data.votes import AttributeVotes
+from ..results.label_agreement import AnnotatorConfusion, LabelAgreement
 from .intervals import percentile_interval
 from .streams import stream
 
 MAX_CONFUSION_ANNOTATORS = 20
 _RESAMPLES_PER_CHUNK = 256
-
-
-@dataclass(frozen=True)
-class AnnotatorConfusion:
-    """Two annotators' labels on the images both labelled: matrix[i][j] counts first = values[i],
-    second = values[j]."""
-
-    first: str
-    second: str
-    images: int
-    agreement: float | None  # share of those images with the same label
-    matrix: tuple[tuple[int, ...], ...]
-
-
-@dataclass(frozen=True)
-class LabelAgreement:
-    """How far the annotators of one attribute agree."""
-
-    alpha: float | None  # Krippendorff's alpha; None when undefined
-    ci: tuple[float, float] | None  # percentile bootstrap interval over images
-    level: str  # "nominal" or "ordinal"
-    annotators: int | None  # annotators named by the votes; None for count columns
-    images: int  # images with at least two votes (those alpha is computed from)
-    unanimous_share: dict[str, float | None]  # group -> share of its images that are unanimous
-    values: tuple[str, ...] = ()
-    confusion: tuple[AnnotatorConfusion, ...] = ()
-    note: str | None = None
-    resamples: int = 0
-    confidence: float = 0.95
-    seed: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        """The record as results.json stores it."""
-        return {
-            "alpha": self.alpha, "ci": None if self.ci is None else list(self.ci),
-            "level": self.level, "annotators": self.annotators, "images": self.images,
-            "unanimous_share": dict(self.unanimous_share), "values": list(self.values),
-            "confusion": [{"first": c.first, "second": c.second, "images": c.images,
-                           "agreement": c.agreement, "matrix": [list(r) for r in c.matrix]}
-                          for c in self.confusion],
-            "note": self.note, "bootstrap": self.resamples, "confidence": self.confidence,
-            "seed": self.seed,
-        }
 
 
 def coincidences(counts: np.ndarray) -> np.ndarray:
@@ -212,7 +169,7 @@ def label_agreement(votes: AttributeVotes, *, seed: int = 0, resamples: int = 20
         alpha=alpha, ci=ci, level=level,
         annotators=len(annotators) if votes.named else None, images=pairable,
         unanimous_share=unanimous_shares(votes), values=votes.values, confusion=confusion,
-        note=note, resamples=resamples, confidence=confidence, seed=seed)
+        note=note, bootstrap=resamples, confidence=confidence, seed=seed)
 
 
 __all__ = ["AnnotatorConfusion", "LabelAgreement", "alpha_from_coincidences",

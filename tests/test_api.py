@@ -219,7 +219,8 @@ def test_every_keyword_is_an_option_of_run_with_the_same_default():
     from fairness_eval.config.settings import StatisticsSettings
 
     settable = {f.name for f in fields(StatisticsSettings) if f.name in FIELD_RULES}
-    assert settable <= set(api.keywords())
+    missing = settable - set(api.keywords())
+    assert not missing, f"assess() has no keyword for the statistics setting(s) {missing}"
 
 
 # --- bad input: one line naming the argument ----------------------------------------------

@@ -13,8 +13,9 @@ slow when it
       runs Python in a child process (the CLI or a script): a subprocess call whose command
         names sys.executable, a module constant built from it, or a variable named python;
       runs `fairness-eval run` in this process (a call whose first argument is "run")
-        without --predictions, so the model runs, unless the body checks only for exit code 2
-        (a refusal, made before any model loads);
+        without --predictions, so the model runs, unless the body checks for a refusal
+        (exit code 2, pytest.raises, a helper named for a refusal) and never for exit code 0:
+        a refusal comes before any model loads;
       renders a PDF card: render_reports with "pdf" among its formats.
 What these rules miss and still takes more than half a second carries @pytest.mark.slow.
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,14 +54,17 @@ def is_slow(item: pytest.Function) -> bool:
     facts = module_facts(Path(item.module.__file__))
     if fixtures & facts.heavy:
         return True
-    try:
-        source = textwrap.dedent(inspect.getsource(item.function))
-    except (OSError, TypeError):
+    code = getattr(inspect.unwrap(item.function), "__code__", None)
+    if code is None:
         return False
-    return _heavy_body(ast.parse(source), facts)
+    path = Path(code.co_filename)
+    facts = module_facts(path)
+    node = _DEFINITIONS[path].get(code.co_firstlineno)
+    return node is not None and _heavy_body(node, facts)
 
 
 _FACTS: dict[Path, ModuleFacts] = {}
+_DEFINITIONS: dict[Path, dict[int, ast.AST]] = {}  # every def by its first line, decorators too
 
 
 def module_facts(path: Path) -> ModuleFacts:
@@ -69,6 +72,9 @@ def module_facts(path: Path) -> ModuleFacts:
         return _FACTS[path]
     _FACTS[path] = ModuleFacts(HEAVY_NAMES, frozenset(), frozenset())  # an import cycle
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    _DEFINITIONS[path] = {line: node for node in ast.walk(tree)
+                          if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                          for line in (node.lineno, *(d.lineno for d in node.decorator_list))}
     heavy = set(HEAVY_NAMES)
     python = {"CLI", "EXE"}
     pdf = set()
@@ -152,8 +158,13 @@ def _renders_a_pdf(call: ast.Call, facts: ModuleFacts) -> bool:
 
 
 def _expects_a_refusal(tree: ast.AST) -> bool:
-    """The body checks for exit code 2 and never for 0."""
+    """The body checks for a refusal (exit code 2, pytest.raises, a helper named for a
+    refusal) and never for exit code 0."""
     compared = {c.value for node in ast.walk(tree) if isinstance(node, ast.Compare)
                 and any(isinstance(op, ast.Eq) for op in node.ops)
                 for c in node.comparators if isinstance(c, ast.Constant)}
-    return 2 in compared and 0 not in compared
+    called = {node.func.attr if isinstance(node.func, ast.Attribute)
+              else getattr(node.func, "id", "") for node in ast.walk(tree)
+              if isinstance(node, ast.Call)}
+    refusal = 2 in compared or "raises" in called or any("refus" in name for name in called)
+    return refusal and 0 not in compared

@@ -13,11 +13,12 @@ is written raise UsageError (the CLI's exit 2), as every library function does.
 
 This package is the only orchestrator, one module per command: run.py (and run_video.py,
 a video dataset's run), card.py (`card --from-table`), report.py, check.py, compare.py,
-validate.py; finish.py is the tail they share (summary, reports, gate), outcomes.py the
-records they return. A command's module bears its function's name, and the package
-attribute is the function (`workflow.run`); import the module by its dotted path
-(`from fairness_eval.workflow.run import run_evaluation`). Each module imports the stages
-inside its functions: importing this package loads neither pandas nor the model runtimes.
+validate.py, init.py (`init_project`, a new project's files); finish.py is the tail they
+share (summary, reports, gate), outcomes.py the records they return. A command's module
+bears its function's name, and the package attribute is the function (`workflow.run`);
+import the module by its dotted path (`from fairness_eval.workflow.run import
+run_evaluation`). Each module imports the stages inside its functions: importing this
+package loads neither pandas nor the model runtimes.
 """
 
 from __future__ import annotations

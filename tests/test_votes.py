@@ -259,3 +259,72 @@ def test_bins_group_an_ordinal_scale(tmp_path):
     assert grouped.images["a"].counts == {"1-3": 3}
     assert grouped.images["a"].annotators == {"1": "1-3", "2": "1-3", "3": "1-3"}
     assert policy_labels(grouped, "unanimous") == {"a": "1-3", "b": DISPUTED}
+
+
+def folder_dataset(tmp_path: Path, attributes_csv: str):
+    """A folder dataset of four 4x4 images a-d (masks half person) with an attributes.csv."""
+    import cv2
+    import numpy as np
+
+    from fairness_eval.data.dataset import load_dataset
+
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for image in "abcd":
+        cv2.imwrite(str(root / "images" / f"{image}.png"), np.full((4, 4, 3), 90, np.uint8))
+        mask = np.zeros((4, 4), np.uint8)
+        mask[:2] = 255
+        cv2.imwrite(str(root / "masks" / f"{image}.png"), mask)
+    (root / "attributes.csv").write_text(attributes_csv)
+    return root, load_dataset
+
+
+def test_apply_votes_sets_the_label_column(tmp_path):
+    from fairness_eval.data.vote_labels import apply_votes, counts_from_dataset
+
+    root, load_dataset = folder_dataset(tmp_path, "image,region\na,europe\nb,europe\n"
+                                                  "c,e_asia\nd,\n")
+    dataset = load_dataset(root)
+    table = load_votes(label_studio_export(tmp_path))
+    voted = apply_votes(dataset, table, "unanimous", {})
+    assert set(voted) == {"skin_tone", "gender"}
+    assert dataset.attributes == ["region", "gender", "skin_tone"]  # votes in name order
+    labels = {s.image_id: s.attributes["skin_tone"] for s in dataset.samples}
+    assert labels == {"a": "2", "b": DISPUTED, "c": DISPUTED, "d": DISPUTED}
+    assert dataset.value_counts()["skin_tone"] == {"(disputed)": 3, "2": 1}
+    # Count columns, binned: the columns become one attribute and leave the table.
+    cells = ",".join(f"skin_tone_{v}" for v in range(1, 7))
+    rows = "\n".join(f"{image},{','.join(str(n) for n in tally)}" for image, tally in [
+        ("a", [0, 3, 0, 0, 0, 0]), ("b", [0, 0, 1, 2, 0, 0]), ("c", [0, 0, 0, 0, 2, 1]),
+        ("d", [1, 1, 0, 0, 0, 0])])
+    root, load_dataset = folder_dataset(tmp_path / "counts", f"image,{cells}\n{rows}\n")
+    dataset = load_dataset(root)
+    per_attribute = {"skin_tone": {"votes": "counts", "bins": ("1-3", "4-6")}}
+    table = counts_from_dataset(dataset, ["skin_tone"], per_attribute)
+    voted = apply_votes(dataset, table, "majority", per_attribute)
+    assert dataset.attribute_columns == ["skin_tone"] == dataset.attributes
+    assert {s.image_id: s.attributes for s in dataset.samples} == {
+        "a": {"skin_tone": "1-3"}, "b": {"skin_tone": "4-6"}, "c": {"skin_tone": "4-6"},
+        "d": {"skin_tone": "1-3"}}
+    assert voted["skin_tone"].bins.groups["4-6"] == ("4", "5", "6")
+    assert voted["skin_tone"].votes.images["b"].counts == {"1-3": 1, "4-6": 2}
+    assert voted["skin_tone"].votes.images["d"].counts == {"1-3": 2}  # 1 and 2: one bin
+
+
+def test_apply_votes_refuses_a_second_source_and_notes_unknown_images(tmp_path):
+    from fairness_eval.data.vote_labels import apply_votes
+
+    root, load_dataset = folder_dataset(tmp_path, "image,gender\na,female\n")
+    table = load_votes(label_studio_export(tmp_path))
+    with pytest.raises(UsageError, match="attribute 'gender' is both voted in .*export.json "
+                       "and a column of .*attributes.csv; give each attribute one source"):
+        apply_votes(load_dataset(root), table, "majority", {})
+    dataset = load_dataset(root)
+    path = tmp_path / "votes.csv"
+    path.write_text("image,annotator,attribute,value\na,1,skin_tone,2\nzz,1,skin_tone,3\n")
+    apply_votes(dataset, read_long_votes(path), "majority", {}, requested=("skin_tone",))
+    assert any("1 image(s) voted on skin_tone" in note and "not in the dataset" in note
+               for note in dataset.notes)
+    assert {s.image_id: s.attributes["skin_tone"] for s in dataset.samples} == {
+        "a": "2", "b": None, "c": None, "d": None}

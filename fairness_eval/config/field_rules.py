@@ -13,6 +13,7 @@ from dataclasses import fields
 from typing import Any
 
 from ..errors import UsageError
+from ..results.names import LABEL_POLICIES
 from . import condition_rules, rules
 from .rules import CI_METHODS, METRICS, REFERENCES, STATISTICS, UNITS
 
@@ -66,10 +67,17 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "average": ("--average", rules.average),
     "units": ("--units", rules.one_of(UNITS)),
     "max_drop": ("--max-drop", rules.max_drop),
+    "attribute_votes": ("--attribute-votes", rules.path),
+    "votes_image_key": ("--votes-image-key", rules.key_text),
+    "labels": ("--labels", rules.one_of(LABEL_POLICIES)),
 }
 
 # Per-attribute settings (only from a configuration file's [attributes.NAME] tables).
-PER_ATTRIBUTE_KEYS = ("gate", "min_group_size")
+# votes = "counts": the attribute's votes are count columns <name>_<value> of the dataset's
+# table; vocabulary: the vocabulary its values follow (e.g. "mst" for a column "skin_tone");
+# bins: ranges of an ordinal scale that form its groups (data/label_bins.py).
+PER_ATTRIBUTE_KEYS = ("gate", "min_group_size", "votes", "vocabulary", "bins")
+VOTE_SOURCES = ("counts",)
 
 
 def option_name(field_name: str) -> str:
@@ -102,15 +110,37 @@ def per_attribute_tables(tables: Any) -> dict[str, dict[str, Any]]:
         unknown = [key for key in table if key not in PER_ATTRIBUTE_KEYS]
         if unknown:
             raise UsageError(f"{where}: unknown key {unknown[0]!r} (known: gate, "
-                             "min-group-size)")
+                             "min-group-size, votes, vocabulary, bins)")
         entry: dict[str, Any] = {}
         if "gate" in table:
             entry["gate"] = rules.criteria(table["gate"], f"{where}.gate")
         if table.get("min_group_size") is not None:
             entry["min_group_size"] = min_group_size_rule(
                 table["min_group_size"], f"{where}.min-group-size")
+        entry.update(_label_keys(str(name), table, where))
         checked[str(name)] = entry
     return checked
+
+
+def _label_keys(name: str, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """An attribute table's votes, vocabulary and bins, checked (bins against the scale)."""
+    entry: dict[str, Any] = {}
+    if table.get("votes") is not None:
+        entry["votes"] = rules.choice(table["votes"], f"{where}.votes", VOTE_SOURCES)
+    if table.get("vocabulary") is not None:
+        from ..results.vocabularies import standard_vocabularies
+
+        entry["vocabulary"] = rules.choice(table["vocabulary"], f"{where}.vocabulary",
+                                           standard_vocabularies())
+    if table.get("bins") is not None:
+        from ..data.label_bins import parse_bins
+        from ..results.vocabularies import standard_vocabularies
+
+        vocabulary = standard_vocabularies().get(entry.get("vocabulary", name))
+        spec = table["bins"]
+        parse_bins(spec if isinstance(spec, str) else list(spec), vocabulary, f"{where}.bins")
+        entry["bins"] = tuple(spec)
+    return entry
 
 
 __all__ = [

@@ -39,7 +39,8 @@ UNHASHED_SETTINGS = ("out", "overwrite", "resume", "workers", "save_conditions",
 RECORDED_WHEN_SET = ("conditions", "condition_severities", "save_conditions", "derive",
                      "adjust_for", "gate_on_conditions", "executor", "scheduler",
                      "model_spec", "predictions", "metric", "boundary_ratio", "max_pixels",
-                     "exif", "allow_empty_gate", "mask_person_value")
+                     "exif", "allow_empty_gate", "mask_person_value", "attribute_votes",
+                     "votes_image_key", "labels")
 
 
 def json_ready(value: Any) -> Any:

@@ -296,6 +296,13 @@ def folder(value: Any, option: str) -> Path | None:
     return found
 
 
+def key_text(value: Any, option: str) -> str:
+    """A key of a file's records (a JSON key): non-empty text without surrounding blanks."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise fail(option, value, "is not a key (non-empty text)")
+    return value
+
+
 def names(value: Any, option: str) -> tuple[str, ...]:
     """Column names: a sequence of strings (a single string is one name)."""
     items = (value,) if isinstance(value, str) else value

@@ -23,10 +23,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..results.names import DISPUTED
+from ..results.names import DISPUTED, LABEL_POLICIES
 from .votes import AttributeVotes
-
-LABEL_POLICIES = ("majority", "unanimous", "resample")
 
 
 def majority_label(counts: Mapping[str, int]) -> str | None:

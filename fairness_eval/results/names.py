@@ -19,6 +19,8 @@ NOT_ANNOTATED = "(not annotated)"
 # The group of images whose annotators' votes name no label under the label policy
 # (`--labels`: a tie for the majority, any disagreement for unanimous): reported, never gated.
 DISPUTED = "(disputed)"
+# How a voted attribute's label is chosen (--labels; data/label_policies.py).
+LABEL_POLICIES = ("majority", "unanimous", "resample")
 # Joins the values of crossed attributes ("female×dark") into one group label.
 INTERSECTION_JOINER = "×"
 

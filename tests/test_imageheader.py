@@ -97,6 +97,7 @@ def test_bit_depths_and_channels_pillow_s_mode_does_not_name(tmp_path):
         assert info.palette == (colour_type == 3)
 
 
+@pytest.mark.slow
 def test_every_voc_file_has_the_size_channels_and_depth_its_decoder_gives():
     files = sorted(p for p in (DATASETS / "voc2012_person").rglob("*")
                    if p.suffix in (".jpg", ".png"))

@@ -177,6 +177,7 @@ def charts(tmp_path_factory) -> dict[str, list[str]]:
     return made
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("card", ["stills", "conditions", "video", "comparison"])
 def test_every_chart_text_has_at_least_4_5_to_1_contrast(charts, card):
     found = [item for svg in charts[card] for item in text_contrasts(svg)]

@@ -160,3 +160,19 @@ def test_label_agreement_of_count_columns_names_no_annotator():
     unanimous = votes_from({"a": {"x": "1", "y": "1"}, "b": {"x": "1", "y": "1"}}, ("1", "2"))
     assert label_agreement(unanimous).alpha is None
     assert "one value" in label_agreement(unanimous).note
+
+
+def test_results_document_carries_label_agreement_only_when_given():
+    from pathlib import Path
+
+    from fairness_eval.results.schema import ResultsDocument
+
+    golden = json.loads((Path(__file__).parent / "golden" / "voc_results.json").read_text())
+    document = ResultsDocument.from_json(golden)
+    assert document.label_agreement is None and "label_agreement" not in document.to_json()
+    votes = votes_from({"a": {"x": "1", "y": "1"}, "b": {"x": "1", "y": "2"},
+                        "c": {"x": "2", "y": "2"}}, ("1", "2"))
+    record = {**golden, "label_agreement": {"skin_tone": label_agreement(votes).to_json()}}
+    read = ResultsDocument.from_json(json.loads(json.dumps(record)))
+    assert read.label_agreement["skin_tone"] == label_agreement(votes)
+    assert read.to_json() == record

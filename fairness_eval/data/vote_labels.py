@@ -10,7 +10,8 @@ and are dropped from the dataset's attribute columns.
 
 An attribute is voted by one source: a column of attributes.csv with the same name as a
 voted attribute is refused (which would hold the label is undecidable). Votes for images
-the dataset does not hold are counted in a note (a vote table often covers a larger pool).
+the dataset does not hold are counted in a note (a vote table often covers a larger pool)
+and left out of the labels and their agreement, which describe the images evaluated.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def apply_votes(dataset: Dataset, table: VoteTable, policy: str,
     voted: dict[str, VotedAttribute] = {}
     counted = table.kind == "counts"
     dropped = set(count_columns(dataset, list(table.attributes))) if counted else set()
+    known = {sample.image_id for sample in dataset.samples}
     for name, votes in table.attributes.items():
         if requested and name not in requested:
             continue
@@ -122,13 +124,15 @@ def apply_votes(dataset: Dataset, table: VoteTable, policy: str,
             vocabulary = vocabulary_of(name, vocabularies_of(per_attribute))
             bins = parse_bins(list(spec), vocabulary, f"attributes.{name}.bins")
             votes = binned(votes, bins)
-        labels = policy_labels(votes, policy)
-        voted[name] = VotedAttribute(votes, bins, policy, labels, table.skipped)
-        known = {sample.image_id for sample in dataset.samples}
         elsewhere = len(set(votes.images) - known)
         if elsewhere:
             dataset.notes.append(f"{elsewhere:,} image(s) voted on {name} in {table.source} "
                                  "are not in the dataset")
+            # The labels and their agreement describe the images evaluated.
+            votes = replace(votes, images={image: found for image, found in votes.images.items()
+                                           if image in known})
+        labels = policy_labels(votes, policy)
+        voted[name] = VotedAttribute(votes, bins, policy, labels, table.skipped)
     dataset.samples = [
         replace(sample, attributes={
             **{k: v for k, v in sample.attributes.items() if k not in dropped},

@@ -21,6 +21,7 @@ from ..errors import UsageError
 from .assessment import AttributeAssessment, Interval
 from .codec import JsonRecord, json_field, read_record
 from .conditions_record import AdjustmentRecord, ConditionsRecord
+from .label_agreement import LabelAgreement
 from .names import LOWER_IS_BETTER_METRICS, RESULTS_FILE, SCHEMA_VERSION
 from .provenance import (
     ConfigRecord,
@@ -122,6 +123,8 @@ class ResultsDocument(JsonRecord):
     tables: TableHashes | None = json_field(None, omit=_UNLESS_NONE)
     # None: a document from before family-wise control (each check at its confidence)
     familywise: FamilywiseRecord | None = json_field(None, omit=_UNLESS_NONE)
+    # --attribute-votes or count columns only: each voted attribute's label agreement
+    label_agreement: Mapping[str, LabelAgreement] | None = json_field(None, omit=_UNLESS_NONE)
 
     # -- readings of the record -------------------------------------------------------
 

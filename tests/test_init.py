@@ -113,7 +113,9 @@ def test_the_tables_uncommented_are_read(tmp_path):
         + [line[2:] for line in conditions.splitlines() if COMMENTED_KEY.match(line)])
     config = parse_config(tomllib.loads(uncommented), tmp_path / "fairness-eval.toml")
     assert config.attributes["region"] == {"gate": ("a", "b"), "min_group_size": 30,
-                                           "intersect": ("skin_tone",)}
+                                           "intersect": ("skin_tone",), "votes": "counts",
+                                           "vocabulary": "mst",
+                                           "bins": ("1-3", "4-7", "8-10")}
     assert config.run["condition_severities"]["dark"] == (0.5, 0.25, 0.1)
 
 

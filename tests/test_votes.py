@@ -328,3 +328,32 @@ def test_apply_votes_refuses_a_second_source_and_notes_unknown_images(tmp_path):
                for note in dataset.notes)
     assert {s.image_id: s.attributes["skin_tone"] for s in dataset.samples} == {
         "a": "2", "b": None, "c": None, "d": None}
+
+
+def test_attribute_tables_declare_votes_vocabulary_and_bins(tmp_path):
+    import tomllib
+
+    from fairness_eval.config.files import parse_config
+    from fairness_eval.config.settings import Settings
+
+    settings = Settings(per_attribute={"skin_tone": {"votes": "counts", "vocabulary": "mst",
+                                                     "bins": ["1-3", "4-7", "8-10"]}})
+    assert settings.per_attribute["skin_tone"] == {
+        "votes": "counts", "vocabulary": "mst", "bins": ("1-3", "4-7", "8-10")}
+    assert "attribute_votes" not in settings.as_dict()  # recorded only when set
+    for table, reason in [
+        # Without a vocabulary named, skin_tone is Fitzpatrick's 1-6.
+        ({"bins": ["1-3", "4-7"]}, r"attributes.skin_tone.bins: '4-7' is not a value or range "
+                                   r"of the skin_tone scale \(1, 2, 3, 4, 5, 6\)"),
+        ({"vocabulary": "mst", "bins": ["1-3", "4-7"]},
+         r"attributes.skin_tone.bins: no bin holds 8, 9, 10"),
+        ({"votes": "ballots"}, r"attributes.skin_tone.votes.*is not one of counts"),
+        ({"vocabulary": "monk"}, r"attributes.skin_tone.vocabulary.*is not one of region, "
+                                 r"skin_tone, mst, gender"),
+    ]:
+        with pytest.raises(UsageError, match=reason):
+            Settings(per_attribute={"skin_tone": table})
+    path = tmp_path / "fairness-eval.toml"
+    text = '[attributes.skin_tone]\nvocabulary = "mst"\nbins = ["1-3", "5-10"]\n'
+    with pytest.raises(UsageError, match=r"fairness-eval.toml: .*skin_tone.bins.*leaves out 4"):
+        parse_config(tomllib.loads(text), path)

@@ -29,6 +29,11 @@ The file's layout (keys are the long CLI option names; `min_group_size` and
     min-group-size = 40
     intersect = ["skin_tone"]  # also evaluate region x skin_tone
 
+    [attributes.skin_tone]   # labels from several annotators' votes (data/vote_labels.py)
+    votes = "counts"         # count columns skin_tone_1 ... of attributes.csv (FACET's way)
+    vocabulary = "mst"       # the Monk Skin Tone scale instead of Fitzpatrick
+    bins = ["1-3", "4-7", "8-10"]  # groups of the ordinal scale
+
     [conditions]             # capture conditions evaluated, with their severities
     dark = [0.5, 0.25, 0.1]  # (--conditions chooses among them, defaults for the rest)
     blur = [0.02]
@@ -115,6 +120,9 @@ ATTRIBUTE_KEYS: dict[str, tuple[str, str]] = {
     "gate": ("gate", STR_LIST),
     "min-group-size": ("min_group_size", INT),
     "intersect": ("intersect", STR_LIST),
+    "votes": ("votes", STR),
+    "vocabulary": ("vocabulary", STR),
+    "bins": ("bins", STR_LIST),
 }
 # The tables of a file; every other top-level key is an option of `run`.
 TABLES = ("check", "compare", "attributes", "conditions")

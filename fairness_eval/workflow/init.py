@@ -229,8 +229,17 @@ def _attribute_lines(keys: Mapping[str, tuple[str, str]]) -> list[str]:
                 "reports the attribute without gating it.",
         "min-group-size": "This attribute's own minimum group size (default: min-group-size).",
         "intersect": "Also evaluate this attribute crossed with each of these.",
+        "votes": "\"counts\": the attribute's labels come from count columns NAME_VALUE of "
+                 "attributes.csv, each holding how many annotators chose VALUE (FACET's way); "
+                 "--labels says how the votes become one label.",
+        "vocabulary": "The vocabulary the values follow, when not the attribute's own name's "
+                      "(e.g. mst, the Monk Skin Tone scale, for a column skin_tone).",
+        "bins": "Groups of an ordinal scale's values, each a range LOW-HIGH or one value, "
+                "covering the scale once in order; the groups are judged instead of the "
+                "values.",
     }
-    examples = {"gate": list(CRITERIA), "min-group-size": 30, "intersect": ["skin_tone"]}
+    examples = {"gate": list(CRITERIA), "min-group-size": 30, "intersect": ["skin_tone"],
+                "votes": "counts", "vocabulary": "mst", "bins": ["1-3", "4-7", "8-10"]}
     lines += ["#", "# Uncomment the table's header line with its keys:", "#",
               "# [attributes.region]"]
     for key in keys:

@@ -104,15 +104,14 @@ def count_columns(dataset: Dataset, attributes: Sequence[str]) -> list[str]:
 def apply_votes(dataset: Dataset, table: VoteTable, policy: str,
                 per_attribute: Mapping[str, Mapping[str, Any]],
                 requested: Sequence[str] = ()) -> dict[str, VotedAttribute]:
-    """Label the dataset's samples from `table` under `policy`, in place; the voted
-    attributes it evaluates (all, or those of `requested`), with their votes and labels."""
+    """Label the dataset's samples from `table` under `policy`, in place, and return each
+    voted attribute's votes and labels. Every voted attribute becomes a column; those of
+    `requested` (all when empty) are evaluated."""
     voted: dict[str, VotedAttribute] = {}
     counted = table.kind == "counts"
     dropped = set(count_columns(dataset, list(table.attributes))) if counted else set()
     known = {sample.image_id for sample in dataset.samples}
     for name, votes in table.attributes.items():
-        if requested and name not in requested:
-            continue
         if name in dataset.attribute_columns and not counted:
             columns_file = dataset.attribute_file or dataset.source
             raise UsageError(f"--attribute-votes: attribute {name!r} is both voted in "
@@ -145,7 +144,7 @@ def apply_votes(dataset: Dataset, table: VoteTable, policy: str,
     for name in voted:
         if name not in dataset.attribute_columns:
             dataset.attribute_columns.append(name)
-        if name not in dataset.attributes:
+        if name not in dataset.attributes and (not requested or name in requested):
             dataset.attributes.append(name)
     return voted
 

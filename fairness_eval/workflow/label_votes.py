@@ -51,7 +51,9 @@ def load_with_votes(load: Callable[[tuple[str, ...]], Dataset], settings: Settin
                          "dataset")
     if settings.attributes and not requested:
         dataset.attributes = []  # only voted attributes were asked for
-    return dataset, _label(dataset, table, counted, settings)
+    voted_attributes = _label(dataset, table, counted, settings)
+    return dataset, {name: attribute for name, attribute in voted_attributes.items()
+                     if name in dataset.attributes}
 
 
 def _label(dataset: Dataset, table, counted: Sequence[str],

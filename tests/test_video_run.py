@@ -50,8 +50,8 @@ def davis_run(davis12, tmp_path_factory) -> Path:
 def test_every_frames_numbers_are_recomputed_from_the_saved_masks(davis_run, davis12):
     per_frame = pd.read_csv(davis_run / "per_frame.csv", keep_default_na=False)
     assert list(per_frame.columns) == ["clip", "frame", "status", "reason", "intersection",
-                                       "union", "iou", "boundary_iou", "flicker", "gt_area",
-                                       "pred_area"]
+                                       "union", "iou", "boundary_iou", "dice", "flicker",
+                                       "gt_area", "pred_area"]
     assert per_frame["clip"].tolist() == [c for c in CLIPS for _ in range(FRAMES)]
     assert per_frame["frame"].tolist() == list(range(FRAMES)) * len(CLIPS)
     assert set(per_frame["status"]) == {"ok"}
@@ -65,6 +65,9 @@ def test_every_frames_numbers_are_recomputed_from_the_saved_masks(davis_run, dav
             assert row.iou == pytest.approx(plain_iou(predicted, truth), abs=1e-12)
             assert row.boundary_iou == pytest.approx(plain_boundary_iou(predicted, truth),
                                                      abs=1e-12)
+            both = int(predicted.sum()) + int(truth.sum())
+            assert row.dice == pytest.approx(
+                2 * np.logical_and(predicted, truth).sum() / both if both else 1.0, abs=1e-12)
             if previous is None:
                 assert row.flicker == ""  # a clip's first scored frame has none
             else:
@@ -77,11 +80,12 @@ def test_a_clip_is_the_mean_of_its_frames_and_n_counts_clips(davis_run):
     per_frame = pd.read_csv(davis_run / "per_frame.csv")
     per_clip = pd.read_csv(davis_run / "per_clip.csv")
     assert list(per_clip.columns) == ["clip", "frames", "scored_frames", "iou", "boundary_iou",
-                                      "flicker", "background", "camera", "status", "reason"]
+                                      "dice", "flicker", "background", "camera", "status",
+                                      "reason"]
     for row in per_clip.itertuples():
         frames = per_frame[per_frame["clip"] == row.clip]
         assert row.frames == row.scored_frames == FRAMES
-        for metric in ("iou", "boundary_iou", "flicker"):
+        for metric in ("iou", "boundary_iou", "dice", "flicker"):
             assert getattr(row, metric) == pytest.approx(frames[metric].dropna().mean(),
                                                          abs=1e-12)
     results = json.loads((davis_run / "results.json").read_text())

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .masks import MaskCounts, iou_from_counts
+from .masks import MaskCounts, dice_from_counts, iou_from_counts
 
 # Boundary IoU's band width as a share of the image diagonal (Cheng et al. use 0.02).
 BOUNDARY_RATIO = 0.02
@@ -57,6 +57,10 @@ METRICS = (
     Metric("boundary_iou", "Boundary IoU",
            "Boundary IoU (IoU of the masks' boundary bands; Cheng et al., CVPR 2021)",
            lambda counts: iou_from_counts(counts.band_intersection, counts.band_union)),
+    Metric("dice", "Dice",
+           "Dice coefficient per image or frame (twice the overlap over the two masks' areas "
+           "summed: the F1 score of the person pixels)",
+           lambda counts: dice_from_counts(counts.masks)),
     # Flicker compares a frame with the previous scored one (metrics/temporal.py): it is
     # computed per frame pair by evaluation/clips.py, never for a still image.
     Metric("flicker", "flicker",

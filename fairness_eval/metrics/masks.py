@@ -1,9 +1,13 @@
-"""Per-image mask agreement: intersection, union and IoU of person masks (pure numpy).
+"""Per-image mask agreement: intersection, union, IoU and Dice of person masks (pure numpy).
 
 IoU is computed at the ground-truth resolution over the pixels that are scored, i.e. not
 marked in the `ignore` mask. When both the prediction and the ground truth are empty over
 the scored pixels, the union is 0 and IoU is defined as 1.0 (the model correctly found no
 person); such images are counted in the results (`both_empty`).
+
+Dice is 2 |P & G| / (|P| + |G|) over the same scored pixels (the F1 score of the person
+pixels; Dice = 2 IoU / (1 + IoU), computed from the counts, not from IoU). Its denominator
+is 0 exactly when the union is, and Dice is then 1.0 as IoU is.
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ class MaskCounts:
 def iou_from_counts(intersection: int, union: int) -> float:
     """I / U, with 1.0 when the union is empty (both masks empty)."""
     return 1.0 if union == 0 else intersection / union
+
+
+def dice_from_counts(counts: MaskCounts) -> float:
+    """2 |P & G| / (|P| + |G|), with 1.0 when both masks are empty over the scored pixels."""
+    areas = counts.gt_area + counts.pred_area
+    return 1.0 if areas == 0 else 2 * counts.intersection / areas
 
 
 def to_binary(mask: np.ndarray) -> np.ndarray:

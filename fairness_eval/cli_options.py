@@ -21,6 +21,7 @@ from .config.rules import (
     REFERENCES,
     STATISTICS,
 )
+from .metrics.catalogue import BOUNDARY_RATIO
 
 
 def given_on_command_line(ctx: click.Context, names: Any) -> dict[str, Any]:
@@ -187,6 +188,7 @@ RUN_OPTIONS = [
                  show_default=True,
                  help="What the criteria judge; all are reported (flicker: video only, lower "
                    "is better)."),
-    click.option("--boundary-ratio", type=str, metavar="NUMBER", default=0.02, show_default=True,
+    click.option("--boundary-ratio", type=str, metavar="NUMBER", default=BOUNDARY_RATIO,
+                 show_default=True,
                  help="Boundary IoU's band width as a share of the image diagonal."),
 ]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..metrics.catalogue import BOUNDARY_RATIO
 from ..results.names import CRITERIA
 from . import rules
 from .field_rules import apply_rules, min_group_size_rule, per_attribute_tables
@@ -135,7 +136,7 @@ class Settings:
     save_masks: bool = False
     max_pixels: int = rules.DEFAULT_MAX_PIXELS  # larger images are a validation problem
     exif: str = "ignore"  # EXIF orientation: score stored pixels, or rotate for display
-    boundary_ratio: float = 0.02  # Boundary IoU's band: this share of the image diagonal
+    boundary_ratio: float = BOUNDARY_RATIO  # Boundary IoU's band: a share of the diagonal
     # capture conditions: names, severity lists overriding the defaults (from a
     # configuration file's [conditions] table), and where to save the degraded images
     conditions: tuple[str, ...] = ()
@@ -149,7 +150,7 @@ class Settings:
     ci_method: str = "bca"
     seed: int = 0
     statistic: str = "mean"
-    metric: str = "iou"  # iou | boundary_iou | flicker: what the criteria judge
+    metric: str = "iou"  # what the criteria judge: a name of metrics/catalogue.py
     reference: str = "overall"
     min_group_size: int = 30
     sd_factor: float = 3.0

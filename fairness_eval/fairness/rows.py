@@ -64,9 +64,11 @@ def evaluated_rows(per_image: pd.DataFrame, statistic: str = "mean",
             bad |= numbers > high
         if bad.any() and column in needed:
             first = int(np.flatnonzero(bad)[0])
+            found = rows[column].iloc[first]  # text as typed ('abc'), a number as read (1.2)
+            shown = repr(found) if isinstance(found, str) else str(found)
             raise UsageError(
-                f"per-image table {_row_name(rows, first)}: {column} is "
-                f"{rows[column].iloc[first]!r}, not a valid number"
+                f"per-image table {_row_name(rows, first)}: {column} is {shown}, not a "
+                "valid number"
             )
         rows[column] = values
     return rows

@@ -5,9 +5,11 @@ results -> reporters. Each stage is a plain module usable from a notebook; the C
 `fairness_eval.cli` is a thin shell over them.
 
 The front door for a notebook is `assess` (a per-image table in, each group's figures and
-the gate's verdict out; `fairness_eval/api.py`) and `ResultsDocument.load` (a finished
-run's results.json, with `by_group` and `to_frame`). Both are imported on first use, so
-that `import fairness_eval` (and the CLI's start-up) stays free of pandas and scipy.
+the gate's verdict out; `fairness_eval/api.py`), `evaluate` (a dataset in: `run`'s
+evaluation into a run folder, then the same result with the per-image table) and
+`ResultsDocument.load` (a finished run's results.json, with `by_group` and `to_frame`).
+They are imported on first use, so that `import fairness_eval` (and the CLI's start-up)
+stays free of pandas and scipy.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "assess": "fairness_eval.api",
     "Assessment": "fairness_eval.api",
+    "evaluate": "fairness_eval.api",
     "ResultsDocument": "fairness_eval.results.schema",
 }
 
-__all__ = ["Assessment", "ResultsDocument", "__version__", "assess"]
+__all__ = ["Assessment", "ResultsDocument", "__version__", "assess", "evaluate"]
 
 
 def __getattr__(name: str) -> object:

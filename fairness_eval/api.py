@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,10 @@ class Assessment:
 
     document: ResultsDocument
     gate: GateReport = field(compare=False)
+    # The per-image table assessed (`evaluate`: the run's per_image.csv), and the run
+    # folder it was read from (None for a table given in memory).
+    per_image: pd.DataFrame | None = field(default=None, compare=False)
+    run_dir: Path | None = field(default=None, compare=False)
 
     @property
     def verdict(self) -> str:
@@ -110,12 +114,14 @@ class Assessment:
         return to_frame(self.document)
 
     def to_json(self) -> dict[str, Any]:
-        """The results document as results.json lays it out (no dataset or model block)."""
+        """The results document as results.json lays it out (from `assess`, without the
+        dataset and model blocks; from `evaluate`, the run's results.json)."""
         return self.document.to_json()
 
     def __repr__(self) -> str:
+        folder = "" if self.run_dir is None else f", run_dir={str(self.run_dir)!r}"
         return (f"Assessment(verdict={self.verdict!r}, attributes={self.attributes!r}, "
-                f"counts={self.counts!r})")
+                f"counts={self.counts!r}{folder})")
 
 
 def assess(
@@ -181,18 +187,206 @@ def assess(
         raise UsageError(_keyword_message(str(error))) from None
 
 
-def keywords() -> tuple[str, ...]:
-    """The keywords `assess` takes besides `per_image`: `run` options' names."""
+def evaluate(
+    dataset: Path | str,
+    *,
+    model: str = "selfie",
+    model_spec: Path | str | None = None,
+    predictions: Path | str | None = None,
+    out: Path | str | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    images: Path | str | None = None,
+    image_set: str | None = None,
+    attribute: Sequence[str] | str = (),
+    intersect: Sequence[Sequence[str] | str] | str = (),
+    attribute_votes: Path | str | None = None,
+    votes_image_key: str = "image",
+    labels: str = "majority",
+    skip_invalid: bool = False,
+    threshold: float | str = 0.5,
+    threads: int | str = 1,
+    workers: int | str | None = None,
+    save_masks: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    max_pixels: int | str = 100_000_000,
+    exif: str = "ignore",
+    mask_person_value: int | str | None = None,
+    metric: str = "iou",
+    boundary_ratio: float | str = 0.02,
+    conditions: str = "",
+    save_conditions: Path | str | None = None,
+    derive: str = "",
+    adjust_for: str | None = None,
+    gate_on_conditions: bool = False,
+    statistic: str = "mean",
+    bootstrap: int | str = 10_000,
+    confidence: float | str = 0.95,
+    ci_method: str = "bca",
+    seed: int | str = 0,
+    reference: str = "overall",
+    min_group_size: int | str = 30,
+    sd_factor: float | str = 3.0,
+    sd_ddof: int | str = 0,
+    familywise: str = "holm",
+    inter_annotator_iou: float | str | None = None,
+    format: Sequence[str] | str = "html,pdf",  # run's --format, spelled as run spells it
+    card: Path | str | None = None,
+    examples: int | str = 0,
+    gate: bool = False,
+    strict: bool = False,
+    allow_empty_gate: bool = False,
+    gate_on: str = "statistical",
+    **unknown: Any,
+) -> Assessment:
+    """Run a model over a dataset as `fairness-eval run` does, and assess the run folder.
+
+    The evaluation is `run`'s own (`workflow.run`: the same dataset checks, workers, run
+    folder, reports and, with `gate=True`, gate); its keywords are `run`'s options with
+    underscores, with the same defaults and rules (`fairness-eval run --help`), and no
+    configuration file is read (`run` finds ./fairness-eval.toml; here the keywords are
+    the whole configuration). The run folder (`out`; default a fresh temporary folder,
+    named by the result's `run_dir`) is then read as `assess(run_dir)` reads it: the
+    result's `per_image` is per_image.csv, its document results.json (model and dataset
+    blocks included), its verdict the gate's over it, as `check` decides it.
+
+    A tiny dataset in the folder layout, judged from supplied predictions (no model runs):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> import fairness_eval as fe
+    >>> root = Path(tempfile.mkdtemp())
+    >>> data = root / "data"
+    >>> for folder in (data / "images", data / "masks", root / "predicted"):
+    ...     folder.mkdir(parents=True)
+    >>> rows = ["image,light"]
+    >>> for i in range(6):
+    ...     Image.new("RGB", (8, 8)).save(data / "images" / f"{i}.png")
+    ...     truth = np.zeros((8, 8), np.uint8)
+    ...     truth[:4] = 255
+    ...     Image.fromarray(truth).save(data / "masks" / f"{i}.png")
+    ...     guess = truth.copy()
+    ...     guess[4:4 + i % 2] = 255  # the odd images: one row too many
+    ...     Image.fromarray(guess).save(root / "predicted" / f"{i}.png")
+    ...     rows.append(f"{i},{'dim' if i % 2 else 'bright'}")
+    >>> _ = (data / "attributes.csv").write_text("\\n".join(rows) + "\\n")
+    >>> res = fe.evaluate(data, predictions=root / "predicted", attribute="light",
+    ...                   min_group_size=1, bootstrap=200, format="md",
+    ...                   out=root / "run")  # doctest: +ELLIPSIS
+    data: 6 of 6 rows evaluated, 0 skipped
+    overall: n = 6, mean IoU  90.0% [83.3, 96.7], pooled IoU  88.9%
+    ...
+    >>> res.per_image[["image", "light", "iou"]].round(2).values.tolist()[:2]
+    [['0', 'bright', 1.0], ['1', 'dim', 0.8]]
+    >>> res.by_group()["value"].round(2).tolist()
+    [1.0, 0.8]
+    >>> res.run_dir == root / "run", (res.run_dir / "summary.md").is_file()
+    (True, True)
+    >>> res.document.dataset.evaluated, res.document.model.source, res.verdict
+    (6, 'predictions', 'nothing-checked')
+    """
+    if unknown:
+        raise UsageError(_unknown_keyword(next(iter(unknown)), evaluate))
+    given = _given(evaluate, locals())
+    try:
+        return _evaluate(dataset, given)
+    except UsageError as error:
+        raise UsageError(_flags_as_keywords(str(error))) from None
+
+
+def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
+    import shutil
+    import tempfile
+
+    from .config.files import FileConfig
+    from .config.merge import merge_run_settings
+    from .workflow import run as run_workflow
+
+    where = {name: given.pop(name, None) for name in ("images", "image_set")}
+    command = _call_text(dataset, {**where, **given})
+    temporary = "out" not in given
+    settings = merge_run_settings(FileConfig(), given)
+    if temporary:
+        settings = replace(settings, out=Path(tempfile.mkdtemp(prefix="fairness-eval-")))
+    try:
+        done = run_workflow(dataset, settings, command=command, **where)
+    except UsageError:
+        if temporary:  # nobody knows its name: nothing to resume from
+            shutil.rmtree(settings.out, ignore_errors=True)
+        raise
+    if done.error and done.gate_exit_code is None:  # the run is not accepted
+        raise UsageError(f"{done.run_dir}: {done.error}")
+    table, document, run_dir = _table(done.run_dir)
+    assert document is not None  # the run wrote its results.json
+    options = CheckOptions(strict=settings.strict, gate_on=settings.gate_on,
+                           allow_empty_gate=settings.allow_empty_gate)
+    return Assessment(document, gate_report(document, options), table, run_dir)
+
+
+def _given(function: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The keywords of a call that differ from their defaults: what `run` would be given
+    on its command line (the others keep the settings' own defaults, as there)."""
     import inspect
 
-    return tuple(name for name, parameter in inspect.signature(assess).parameters.items()
+    given = {}
+    for name, parameter in inspect.signature(function).parameters.items():
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue
+        value = values[name]
+        try:
+            same = value is parameter.default or bool(value == parameter.default)
+        except (TypeError, ValueError):  # an array compared element by element
+            same = False
+        if not same:
+            given[name] = value
+    return given
+
+
+def _call_text(dataset: Any, given: dict[str, Any]) -> str:
+    """The call, as results.json records the command that made the run."""
+    arguments = [repr(str(dataset))]
+    arguments += [f"{name}={value!r}" for name, value in given.items() if value is not None]
+    return f"fairness_eval.evaluate({', '.join(arguments)})"
+
+
+def _flags_as_keywords(message: str) -> str:
+    """A rule's message in `evaluate`'s terms: `--min-group-size` names `min_group_size`
+    (`--mask-threshold`, the other name of `--threshold`, names `threshold`), and a flag
+    the message asks for (`pass --overwrite`) is `overwrite=True`."""
+    import inspect
+
+    parameters = inspect.signature(evaluate).parameters
+
+    def keyword(match: re.Match[str]) -> str:
+        name = match.group(1).replace("-", "_")
+        name = "threshold" if name == "mask_threshold" else name
+        if name not in parameters or parameters[name].kind is not inspect.Parameter.KEYWORD_ONLY:
+            return match.group(0)
+        flag = parameters[name].default is False and match.start() > 0
+        return f"{name}=True" if flag else name
+
+    return re.sub(r"(?<![\w-])--([a-z][a-z-]*)", keyword, message)
+
+
+def keywords(function: Any = None) -> tuple[str, ...]:
+    """The keywords `assess` (or `evaluate`) takes besides its first argument: `run`
+    options' names."""
+    import inspect
+
+    function = assess if function is None else function
+    return tuple(name for name, parameter in inspect.signature(function).parameters.items()
                  if parameter.kind is inspect.Parameter.KEYWORD_ONLY)
 
 
-def _unknown_keyword(name: str) -> str:
-    close = get_close_matches(name, keywords(), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(keywords())}"
-    return f"assess: unknown keyword {name!r} ({hint})"
+def _unknown_keyword(name: str, function: Any = None) -> str:
+    function = assess if function is None else function
+    known = keywords(function)
+    close = get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+    return f"{function.__name__}: unknown keyword {name!r} ({hint})"
 
 
 def _keyword_message(message: str) -> str:
@@ -208,7 +402,7 @@ def _assess(per_image: Any, *, attribute: Any, intersect: Any, gate_on: Any, str
             allow_empty_gate: Any, **statistics: Any) -> Assessment:
     from .fairness.assess import evaluate
 
-    table, run = _table(per_image)
+    table, run, folder = _table(per_image)
     settings = StatisticsSettings(intersect=intersect, **statistics)
     options = CheckOptions(strict=strict, gate_on=gate_on, allow_empty_gate=allow_empty_gate)
     names = _rule("attributes", attribute) or _default_attributes(table, run)
@@ -224,7 +418,7 @@ def _assess(per_image: Any, *, attribute: Any, intersect: Any, gate_on: Any, str
     document = ResultsDocument.from_json(
         {"schema_version": SCHEMA_VERSION, "kind": "run", "settings": recorded, **blocks},
         source="assess")
-    return Assessment(document, gate_report(document, options))
+    return Assessment(document, gate_report(document, options), table, folder)
 
 
 def _rule(field_name: str, value: Any) -> Any:
@@ -232,12 +426,13 @@ def _rule(field_name: str, value: Any) -> Any:
     return rule(value, option)
 
 
-def _table(per_image: Any) -> tuple[pd.DataFrame, ResultsDocument | None]:
-    """The per-image table, and the run's results document when read from a run folder."""
+def _table(per_image: Any) -> tuple[pd.DataFrame, ResultsDocument | None, Path | None]:
+    """The per-image table, and the run's results document and folder when read from a run
+    folder."""
     import pandas as pd
 
     if isinstance(per_image, pd.DataFrame):
-        return per_image, None
+        return per_image, None, None
     if not isinstance(per_image, (str, os.PathLike)):
         raise UsageError(f"per_image: expected a pandas DataFrame or a run folder, not "
                          f"{type(per_image).__name__}")
@@ -253,7 +448,7 @@ def _table(per_image: Any) -> tuple[pd.DataFrame, ResultsDocument | None]:
     run = read_results(folder) if (folder / RESULTS_FILE).is_file() else None
     if run is not None:
         verify_tables(folder, run)
-    return read_per_image(folder), run
+    return read_per_image(folder), run, folder
 
 
 def _default_attributes(table: pd.DataFrame, run: ResultsDocument | None) -> tuple[str, ...]:
@@ -291,4 +486,4 @@ def _with_iou(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{IOU_COLUMN: iou})
 
 
-__all__ = ["Assessment", "assess", "keywords"]
+__all__ = ["Assessment", "assess", "evaluate", "keywords"]

@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -284,3 +285,187 @@ def test_docstring_examples_run():
     result = doctest.testmod(api, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
     assert result.attempted >= 10
+
+
+# --- evaluate: run's evaluation, then the run folder read as assess reads it --------------
+
+# run's options that evaluate has no keyword for: the dataset is its first argument, and a
+# library call reads no configuration file (its keywords are the whole configuration).
+NOT_KEYWORDS_OF_EVALUATE = {"--dataset", "--config"}
+
+
+def _run_options() -> dict[str, click.Option]:
+    return {opt: param for param in run_command.params if isinstance(param, click.Option)
+            for opt in param.opts}
+
+
+def test_evaluate_has_a_keyword_for_every_option_of_run_with_the_same_default():
+    options = _run_options()
+    context = run_command.make_context("run", [])
+    parameters = inspect.signature(fe.evaluate).parameters
+    names = api.keywords(fe.evaluate)
+    for name in names:
+        flag = "--" + name.replace("_", "-")
+        assert flag in options and flag not in NOT_KEYWORDS_OF_EVALUATE, name
+        option = options[flag]
+        ours, theirs = parameters[name].default, context.params[option.name]
+        if ours is None or theirs is None:  # None: the settings' own default (--workers)
+            assert ours is theirs, name
+        elif option.name in FIELD_RULES:
+            _, rule = FIELD_RULES[option.name]
+            assert rule(ours, flag) == rule(theirs, flag), name
+        else:
+            assert ours == theirs, name
+    # each option of run, under one of its names (--threshold, alias --mask-threshold)
+    covered = {options["--" + name.replace("_", "-")].name for name in names}
+    missing = {param.opts[0] for param in set(options.values())
+               if param.name not in covered} - NOT_KEYWORDS_OF_EVALUATE
+    assert not missing, f"evaluate() has no keyword for run's {sorted(missing)}"
+    assert len(names) == len(covered)  # no option twice
+    # assess's keywords are evaluate's, with the same defaults
+    for name in api.keywords():
+        assert parameters[name].default == inspect.signature(fe.assess).parameters[
+            name].default, name
+
+
+def _extra_rows(i: int) -> int:
+    return (i % 2) * (1 + i % 3)
+
+
+def _tiny_dataset(root: Path, n: int = 6) -> tuple[Path, Path]:
+    """A folder-layout dataset of n 8x8 images (a person in the top 4 rows) and supplied
+    predictions: the even images ("bright") exact, the odd ones ("dim") 1 to 3 rows too
+    many (IoU 4 / (4 + rows))."""
+    from PIL import Image
+
+    data, predicted = root / "data", root / "predicted"
+    for folder in (data / "images", data / "masks", predicted):
+        folder.mkdir(parents=True)
+    rows = ["image,light"]
+    for i in range(n):
+        Image.new("RGB", (8, 8)).save(data / "images" / f"{i}.png")
+        truth = np.zeros((8, 8), np.uint8)
+        truth[:4] = 255
+        Image.fromarray(truth).save(data / "masks" / f"{i}.png")
+        truth[4:4 + _extra_rows(i)] = 255
+        Image.fromarray(truth).save(predicted / f"{i}.png")
+        rows.append(f"{i},{'dim' if i % 2 else 'bright'}")
+    (data / "attributes.csv").write_text("\n".join(rows) + "\n")
+    return data, predicted
+
+
+def test_evaluate_writes_a_fresh_temporary_run_folder_by_default(tmp_path, capsys):
+    data, predicted = _tiny_dataset(tmp_path, n=8)
+    res = fe.evaluate(data, predictions=predicted, attribute="light", min_group_size=1,
+                      bootstrap=200, format="", workers=1)
+    try:
+        assert res.run_dir is not None and res.run_dir.name.startswith("fairness-eval-")
+        assert not res.run_dir.is_relative_to(tmp_path)
+        assert sorted(p.name for p in res.run_dir.glob("*.*") if p.name[0] != ".") == [
+            "per_image.csv", "progress.sqlite", "results.json"]
+        expected = [4 / (4 + _extra_rows(i)) for i in range(8)]
+        np.testing.assert_allclose(res.per_image["iou"], expected, rtol=1e-12)
+        table = res.by_group()
+        assert table.index.tolist() == ["bright", "dim"]
+        np.testing.assert_allclose(table["value"], [1.0, np.mean(expected[1::2])],
+                                   rtol=1e-12)
+        assert table["n"].tolist() == [4, 4]
+        assert res.document == fe.ResultsDocument.load(res.run_dir)
+        assert res.document.model.source == "predictions"
+        # recorded as the call that made it
+        assert res.document.command.startswith(
+            f"fairness_eval.evaluate({str(data)!r}, predictions=")
+        assert f"run_dir={str(res.run_dir)!r}" in repr(res)
+        assert "8 of 8 rows evaluated" in capsys.readouterr().out
+    finally:
+        shutil.rmtree(res.run_dir)
+
+
+def test_evaluate_gates_as_run_and_check_do(tmp_path, capsys, monkeypatch):
+    from fairness_eval import cli
+
+    data, predicted = _tiny_dataset(tmp_path, n=24)
+    # (b) at an agreement of 0.95 allows 10 points: the groups lie 16 apart from the mean
+    res = fe.evaluate(data, predictions=predicted, attribute="light", min_group_size=10,
+                      bootstrap=500, format="", workers=1, inter_annotator_iou=0.95,
+                      gate=True, out=tmp_path / "run")
+    assert res.verdict == "failed" and res.exit_code == 1
+    assert res.by_group()["verdict_b"].tolist() == ["violation", "violation"]
+    assert "fairness gate: FAILED" in capsys.readouterr().out  # run's own gate
+    monkeypatch.setattr(sys, "argv", ["fairness-eval", "check", str(res.run_dir)])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == res.exit_code
+    # a second call into the same folder is refused as run refuses it
+    with pytest.raises(UsageError, match=r"^out: .*overwrite"):
+        fe.evaluate(data, predictions=predicted, out=tmp_path / "run", format="", workers=1)
+
+
+@pytest.mark.parametrize(("keywords", "starts"), [
+    ({"bootstrap": -5}, "bootstrap: "),
+    ({"threshold": 2}, "threshold: "),
+    ({"model": "other.tflite"}, "model and predictions: give only one"),
+    ({"atribute": "light"}, "evaluate: unknown keyword 'atribute' (did you mean 'attribute'?)"),
+    ({"attribute": "colour"}, ""),
+])
+def test_evaluate_bad_input_is_one_line_naming_the_keyword(tmp_path, keywords, starts):
+    data, predicted = _tiny_dataset(tmp_path)
+    before = set(Path(tempfile.gettempdir()).glob("fairness-eval-*"))
+    with pytest.raises(UsageError) as raised:
+        fe.evaluate(data, predictions=predicted, format="", workers=1, **keywords)
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(starts), message
+    assert "--" not in message, message
+    # the temporary run folder of a refused call is not left behind
+    assert set(Path(tempfile.gettempdir()).glob("fairness-eval-*")) == before
+
+
+@pytest.mark.slow
+def test_evaluate_runs_the_real_model_as_the_golden_run_did(tmp_path, voc_dataset, model_file,
+                                                            capsys, monkeypatch):
+    """16 annotated VOC images through the selfie model: each row's numbers are the golden
+    300-image run's (a row depends only on its image, masks, model and settings), and the
+    result is the run folder read as assess reads it."""
+    from fairness_eval import cli
+
+    golden = pd.read_csv(GOLDEN / "voc_per_image.csv", dtype={"image": str})
+    chosen = golden[golden[ATTRIBUTE].notna()].head(16)
+    rows = []
+    for stem, group in zip(chosen["image"], chosen[ATTRIBUTE], strict=True):
+        second = voc_dataset / "masks_annotator2" / f"{stem}.png"
+        rows.append({"image": str(voc_dataset / "images" / f"{stem}.jpg"),
+                     "mask": str(voc_dataset / "masks" / f"{stem}.png"),
+                     "ignore": str(voc_dataset / "ignore" / f"{stem}.png"),
+                     "mask_annotator2": str(second) if second.exists() else "",
+                     ATTRIBUTE: group})
+    manifest = tmp_path / "voc16.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+
+    settings = {"attribute": ATTRIBUTE, "min_group_size": 3, "bootstrap": 500}
+    res = fe.evaluate(manifest, model="selfie", out=tmp_path / "run", format="md",
+                      workers=1, gate=True, **settings)
+    assert res.run_dir == tmp_path / "run"
+    assert "16 of 16 rows evaluated" in capsys.readouterr().out
+
+    table = res.per_image
+    assert table["image"].tolist() == chosen["image"].tolist()
+    for column in ("intersection", "union", "iou", "boundary_iou", "iou_annotator2"):
+        assert table[column].tolist() == chosen[column].tolist(), column  # bit for bit
+    assert (table["status"] == "ok").all()
+    # the same reading as assess(run folder), and the same figures when recomputed there
+    again = fe.assess(res.run_dir, **settings)
+    pd.testing.assert_frame_equal(again.per_image, table)
+    pd.testing.assert_frame_equal(again.by_group(), res.by_group())
+    assert res.document == fe.ResultsDocument.load(res.run_dir)
+    groups = res.by_group()
+    assert groups["n"].sum() == 16
+    expected = chosen.groupby(ATTRIBUTE)["iou"].mean()
+    np.testing.assert_allclose(groups.loc[expected.index, "value"], expected, rtol=1e-12)
+    assert res.document.model.name == "selfie"
+    assert res.document.inter_annotator_iou.source == "dataset"
+    # the verdict is check's over the same folder
+    monkeypatch.setattr(sys, "argv", ["fairness-eval", "check", str(res.run_dir)])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == res.exit_code
+    assert (res.run_dir / "summary.md").is_file()

@@ -22,6 +22,7 @@ from .config.rules import (
     STATISTICS,
 )
 from .metrics.catalogue import BOUNDARY_RATIO
+from .results.names import LABEL_POLICIES
 
 
 def given_on_command_line(ctx: click.Context, names: Any) -> dict[str, Any]:
@@ -172,6 +173,17 @@ RUN_OPTIONS = [
                       "column)."),
     click.option("--intersect", multiple=True,
                  help="Cross attributes, e.g. region,skin_tone (repeatable)."),
+    click.option("--attribute-votes", type=click.Path(path_type=Path), default=None,
+                 metavar="FILE",
+                 help="Several annotators' votes that make attribute columns: a table "
+                      "image,annotator,attribute,value (.csv) or a Label Studio JSON export."),
+    click.option("--votes-image-key", type=str, metavar="KEY", default="image",
+                 show_default=True,
+                 help="The key of a Label Studio task's data that names its image file."),
+    click.option("--labels", type=str, metavar=choices_metavar(LABEL_POLICIES),
+                 default="majority", show_default=True,
+                 help="How votes become one label: the value most chosen (a tie is "
+                      "(disputed)), or only a unanimous one; (disputed) is never gated."),
     click.option("--skip-invalid", is_flag=True,
                  help="Evaluate the valid rows and record the invalid ones as skipped."),
     click.option("--threshold", "--mask-threshold", "mask_threshold", type=str, metavar="NUMBER",

@@ -144,6 +144,11 @@ class Settings:
                                                                  hash=False)
     save_conditions: Path | None = None
     derive: tuple[str, ...] = ()  # attributes derived from the ground truth (data/derived.py)
+    # attributes labelled from annotators' votes (data/vote_labels.py): the votes' file, the
+    # Label Studio task key naming the image, and how votes become one label
+    attribute_votes: Path | None = None
+    votes_image_key: str = "image"
+    labels: str = "majority"
     # statistics
     bootstrap: int = 10_000
     confidence: float = 0.95

@@ -30,6 +30,7 @@ EXAMPLES: dict[str, Any] = {
     "scheduler": "tcp://127.0.0.1:8786",
     "save-conditions": "degraded/",
     "adjust-for": "person_share",
+    "attribute-votes": "votes.csv",
     "inter-annotator-iou": 0.9874,
     "card": "card.toml",
     "gate-on": "statistical",

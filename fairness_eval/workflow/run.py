@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +53,8 @@ def _stderr(line: str) -> None:
 def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | None = None,
         command: str = "", echo: Echo = print, log: Echo = _stderr,
         progress: ProgressCallback | None = None, images: Path | str | None = None,
-        image_set: str | None = None) -> RunResult:
+        image_set: str | None = None, image_column: str | None = None,
+        mask_column: str | None = None) -> RunResult:
     """Evaluate a model on a dataset, write the run folder, render reports, apply the gate.
 
     `settings` are validated here; `file_config`, when the settings came from a file, is
@@ -60,6 +62,7 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
     `settings.skip_invalid` (their reasons are logged and recorded). `images` (COCO: the
     folder of the annotation file's images) and `image_set` (VOC devkit: a list of
     ImageSets/Segmentation/) locate a dataset format's rows; both are recorded.
+    `image_column`, `mask_column`: a table dataset's columns (default "image", "mask").
     """
     from ..config.recording import config_entry
 
@@ -68,7 +71,8 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
     config = config_entry(file_config, settings) if file_config is not None else None
     outcome = run_evaluation(dataset, settings, command=command, log=log, progress=progress,
                              config=config, warm_imports=_report_modules(settings.formats),
-                             images=images, image_set=image_set)
+                             images=images, image_set=image_set,
+                             image_column=image_column, mask_column=mask_column)
     try:  # the run folder stays locked until its last output (reports, junit.xml)
         return _report_run(outcome, settings, echo, log)
     finally:
@@ -110,7 +114,8 @@ def _report_modules(formats: Sequence[str]) -> tuple[str, ...]:
 def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str = "",
                    log: Log = lambda _: None, progress: ProgressCallback | None = None,
                    config: dict[str, Any] | None = None, warm_imports: Sequence[str] = (),
-                   images: Path | str | None = None, image_set: str | None = None
+                   images: Path | str | None = None, image_set: str | None = None,
+                   image_column: str | None = None, mask_column: str | None = None
                    ) -> RunOutcome:
     """Validate, predict, score and summarise a dataset; write the run folder.
 
@@ -129,11 +134,16 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     from ..evaluation.predictor import prepare_predictor
     from ..evaluation.run_dir import default_run_dir, record_hashes
     from ..evaluation.under_conditions import check_plan, split_condition_rows
+    from .label_votes import agreement_records, load_with_votes
 
     started = datetime.now(timezone.utc)
-    dataset = load_dataset(dataset_path, settings.attributes, max_pixels=settings.max_pixels,
-                           exif=settings.exif, images=images, image_set=image_set,
-                           mask_person_value=settings.mask_person_value)
+    # Voted attributes (--attribute-votes, count columns) are labelled as the dataset loads.
+    dataset, voted = load_with_votes(
+        lambda attributes: load_dataset(
+            dataset_path, attributes, max_pixels=settings.max_pixels, exif=settings.exif,
+            images=images, image_set=image_set, mask_person_value=settings.mask_person_value,
+            image_column=image_column, mask_column=mask_column),
+        settings)
     for note in dataset.notes:
         log(f"note: {note}")
     if dataset.problems and not settings.skip_invalid:
@@ -185,6 +195,8 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
         settings=settings, command=command, started=started,
         finished=datetime.now(timezone.utc), config=config,
     )
+    if voted:
+        document = replace(document, label_agreement=agreement_records(voted, settings))
     if conditions is not None:
         write_conditions_table(run_dir, conditions)  # before results.json, written last
     results_module.write_run(run_dir, document, per_image)

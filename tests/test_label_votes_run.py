@@ -1,0 +1,118 @@
+"""`run` with annotators' votes: the label policy makes the attribute column before anything
+is evaluated, the (disputed) group is reported and never gated, results.json records the
+label agreement and the options; bad votes are one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fairness_eval.config.settings import Settings
+from fairness_eval.data.label_policies import DISPUTED
+from fairness_eval.data.votes import read_long_votes
+from fairness_eval.errors import UsageError
+from fairness_eval.stats.agreement import label_agreement
+
+# Per image: its three annotators' skin tones (Fitzpatrick) and how many predicted rows
+# of its 8x8 mask are right (the truth is the top 4 rows).
+IMAGES = {
+    "a": (("2", "2", "2"), 4), "b": (("2", "2", "2"), 4), "c": (("2", "2", "2"), 3),
+    "d": (("5", "5", "5"), 2), "e": (("5", "5", "5"), 1), "f": (("5", "5", "5"), 2),
+    "g": (("2", "3", "3"), 0), "h": (("4", "5", "5"), 0),
+}
+
+
+def dataset_with_votes(tmp_path: Path) -> tuple[Path, Path, Path]:
+    root, predictions = tmp_path / "data", tmp_path / "predictions"
+    for folder in (root / "images", root / "masks", predictions):
+        folder.mkdir(parents=True)
+    lines = ["image,annotator,attribute,value"]
+    for image, (tones, right) in IMAGES.items():
+        cv2.imwrite(str(root / "images" / f"{image}.png"), np.full((8, 8, 3), 80, np.uint8))
+        truth = np.zeros((8, 8), np.uint8)
+        truth[:4] = 255
+        cv2.imwrite(str(root / "masks" / f"{image}.png"), truth)
+        predicted = np.zeros((8, 8), np.uint8)
+        predicted[:right] = 255
+        predicted[4:8 - right] = 255  # wrong rows keep the union large
+        cv2.imwrite(str(predictions / f"{image}.png"), predicted)
+        lines += [f"{image},r{n},skin_tone,{tone}" for n, tone in enumerate(tones)]
+    votes = tmp_path / "votes.csv"
+    votes.write_text("\n".join(lines) + "\n")
+    return root, predictions, votes
+
+
+def run_with(tmp_path: Path, **options):
+    from fairness_eval.workflow.run import run_evaluation
+
+    root, predictions, votes = dataset_with_votes(tmp_path)
+    settings = Settings(predictions=predictions, out=tmp_path / "run", formats=("md",),
+                        bootstrap=300, min_group_size=1, workers=1,
+                        attribute_votes=votes, **options)
+    return run_evaluation(root, settings), votes
+
+
+@pytest.mark.parametrize("policy", ["majority", "unanimous"])
+def test_run_labels_images_from_votes(tmp_path, policy):
+    outcome, votes = run_with(tmp_path, labels=policy)
+    table = outcome.per_image.set_index("image")["skin_tone"].to_dict()
+    expected = {"a": "2", "b": "2", "c": "2", "d": "5", "e": "5", "f": "5",
+                "g": "3" if policy == "majority" else DISPUTED,
+                "h": "5" if policy == "majority" else DISPUTED}
+    assert table == expected
+    results = json.loads((outcome.run_dir / "results.json").read_text())
+    groups = results["attributes"]["skin_tone"]["groups"]
+    assert set(groups) == set(expected.values())
+    if policy == "unanimous":
+        assert groups[DISPUTED]["n"] == 2 and not groups[DISPUTED]["gated"]
+        assert groups[DISPUTED]["verdicts"]["b"]["statistical"] == "not gated"
+        assert groups["2"]["gated"] and groups["5"]["gated"]
+    record = results["label_agreement"]["skin_tone"]
+    direct = label_agreement(read_long_votes(votes).attributes["skin_tone"], seed=0,
+                             resamples=300)
+    assert record["alpha"] == pytest.approx(direct.alpha, abs=1e-12)
+    assert record["ci"] == pytest.approx(list(direct.ci))
+    assert record["level"] == "ordinal" and record["annotators"] == 3
+    assert record["policy"] == policy
+    assert record["disputed"] == (2 if policy == "unanimous" else 0)
+    # Shares by majority label whatever the policy: g (2, 3, 3) is in 3, h (4, 5, 5) in 5.
+    assert record["unanimous_share"] == {"2": 1.0, "3": 0.0, "5": 0.75}
+    settings = results["settings"]
+    assert settings["attribute_votes"] == str(votes)
+    assert settings.get("labels", "majority") == policy
+
+
+def test_run_without_votes_records_none_of_it(tmp_path):
+    from fairness_eval.workflow.run import run_evaluation
+
+    root, predictions, _ = dataset_with_votes(tmp_path)
+    (root / "attributes.csv").write_text("image,region\n" + "".join(
+        f"{image},europe\n" for image in IMAGES))
+    settings = Settings(predictions=predictions, out=tmp_path / "run", formats=("md",),
+                        bootstrap=100, workers=1)
+    outcome = run_evaluation(root, settings)
+    results = json.loads((outcome.run_dir / "results.json").read_text())
+    assert "label_agreement" not in results
+    assert not {"attribute_votes", "votes_image_key", "labels"} & set(results["settings"])
+
+
+def test_resample_and_bad_votes_are_refused_in_one_line(tmp_path):
+    with pytest.raises(UsageError, match="--labels resample: `run` does not draw labels"):
+        run_with(tmp_path / "one", labels="resample")
+    from fairness_eval.workflow.run import run_evaluation
+
+    root, predictions, votes = dataset_with_votes(tmp_path / "two")
+    votes.write_text(votes.read_text() + "a,r9,skin_tone,11\n")
+    settings = Settings(predictions=predictions, out=tmp_path / "run", formats=("md",),
+                        bootstrap=100, workers=1, attribute_votes=votes)
+    with pytest.raises(UsageError, match=r"votes.csv, row 25 \(a\): skin_tone '11' is not in "
+                       r"the vocabulary skin_tone") as caught:
+        run_evaluation(root, settings)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(UsageError, match=r"--labels.*is not one of majority, unanimous, "
+                                         "resample"):
+        Settings(labels="plurality")

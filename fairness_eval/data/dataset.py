@@ -16,6 +16,7 @@ from . import file_checks
 from .attributes import select_attributes
 from .folder import load_folder
 from .formats import PNG, detect_layout, load_layout
+from .formats.tabular import TableDataset, detect_table, load_table
 from .manifest import find_manifest, load_manifest
 from .samples import Dataset
 from .video import VideoDataset, check_video_files, detect_video_layout, load_video_dataset
@@ -31,6 +32,8 @@ def load_dataset(
     images: Path | str | None = None,
     image_set: str | None = None,
     mask_person_value: int | None = None,
+    image_column: str | None = None,
+    mask_column: str | None = None,
 ) -> Dataset:
     """Load a dataset folder, manifest or format (COCO, VOC devkit, Penn-Fudan); validate
     every row.
@@ -43,6 +46,8 @@ def load_dataset(
     `mask_person_value` (--mask-person-value N): masks are label indices, person where the
     value is N (data/maskfile.py); for a VOC devkit, the person class. None: 8-bit masks,
     >= 128 is person (and a mask of 0 and values below 128 alone is a row problem).
+    `image_column`, `mask_column`: a table's (Hugging Face `datasets` folder, Parquet)
+    columns of images and masks (default "image", "mask"; formats/tabular.py).
 
     Raises UsageError for problems that stop the whole dataset (missing path, unreadable
     or malformed manifest, empty dataset, an --attribute that names no column). Row-level
@@ -53,6 +58,11 @@ def load_dataset(
         raise UsageError(f"--dataset: {path} does not exist")
     layout = detect_layout(path)
     video_layout = detect_video_layout(path)
+    table = detect_table(path) if layout is None and video_layout is None else None
+    if table is None and (image_column is not None or mask_column is not None):
+        option = "--image-column" if image_column is not None else "--mask-column"
+        raise UsageError(f"{option}: only for a Hugging Face dataset folder or Parquet; "
+                         f"{path} is neither")
     if (images is not None or image_set is not None) and (layout is None or video_layout):
         option = "--images" if images is not None else "--image-set"
         kind = "COCO annotation files" if images is not None else "VOC devkit folders"
@@ -66,6 +76,8 @@ def load_dataset(
     elif layout is not None:
         dataset = load_layout(path, layout, images=None if images is None else Path(images),
                               image_set=image_set, person_class=mask_person_value)
+    elif table is not None:
+        dataset = load_table(path, table, image_column, mask_column)
     elif path.is_dir():
         manifest = find_manifest(path)
         dataset = load_manifest(manifest) if manifest else load_folder(path)
@@ -83,5 +95,7 @@ def load_dataset(
         check_video_files(dataset)
     elif check_files:
         file_checks.check_files(dataset, max_pixels=max_pixels, exif=exif)
+    if isinstance(dataset, TableDataset):
+        dataset.name_table_files()
     return dataset
 

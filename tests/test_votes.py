@@ -357,3 +357,16 @@ def test_attribute_tables_declare_votes_vocabulary_and_bins(tmp_path):
     text = '[attributes.skin_tone]\nvocabulary = "mst"\nbins = ["1-3", "5-10"]\n'
     with pytest.raises(UsageError, match=r"fairness-eval.toml: .*skin_tone.bins.*leaves out 4"):
         parse_config(tomllib.loads(text), path)
+
+
+def test_count_columns_of_a_dataset_name_its_file_and_row(tmp_path):
+    from fairness_eval.data.vote_labels import counts_from_dataset
+
+    root, load_dataset = folder_dataset(tmp_path, "image,skin_tone_1,skin_tone_2\n"
+                                                  "a,2,1\nb,two,\nc,,3\nd,1,1\n")
+    dataset = load_dataset(root)
+    with pytest.raises(InvalidVotes, match=r"attributes.csv, row 2 \(b\): 'skin_tone_1' is "
+                       r"'two', not a count of annotators \(a whole number >= 0\)$"):
+        counts_from_dataset(dataset, ["skin_tone"], {})
+    with pytest.raises(UsageError, match=r"attributes.csv: no count columns gender_<value>"):
+        counts_from_dataset(dataset, ["gender"], {})

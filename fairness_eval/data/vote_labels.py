@@ -26,11 +26,12 @@ from .label_bins import Bins, binned, parse_bins
 from .label_policies import policy_labels
 from .samples import Dataset, Problem
 from .votes import (
-    ABSTAIN_SUFFIX,
     AttributeVotes,
     Vote,
     VoteTable,
     build_table,
+    count_columns_of,
+    count_votes,
     load_votes,
     vocabulary_of,
 )
@@ -70,28 +71,13 @@ def counts_from_dataset(dataset: Dataset, attributes: Sequence[str],
                         per_attribute: Mapping[str, Mapping[str, Any]]) -> VoteTable:
     """Votes from count columns `<attribute>_<value>` of a loaded dataset's table."""
     source = dataset.attribute_file or dataset.source
-    votes, problems = [], []
-    for attribute in attributes:
-        prefix = f"{attribute}_"
-        columns = [c for c in dataset.attribute_columns if c.startswith(prefix)
-                   and c[len(prefix):].lower() != ABSTAIN_SUFFIX]
-        if not columns:
-            raise UsageError(f"attributes.{attribute}.votes: no count columns {prefix}<value> "
-                             f"in {source}")
-        for sample in dataset.samples:
-            line = dataset.attribute_rows.get(sample.image_id, sample.row)
-            for column in columns:
-                text = sample.attributes.get(column)
-                if text is None:
-                    continue
-                count = int(text) if text.isdigit() else -1
-                if count < 0:
-                    problems.append(Problem(str(source), f"'{column}' is {text!r}, not a count "
-                                            "of annotators (a whole number >= 0)", sample.row,
-                                            sample.image_id, line))
-                else:
-                    votes.append(Vote(sample.image_id, attribute, column[len(prefix):], None,
-                                      line, count))
+    columns = count_columns_of(dataset.attribute_columns, attributes, str(source))
+    votes: list[Vote] = []
+    problems: list[Problem] = []
+    for sample in dataset.samples:
+        line = dataset.attribute_rows.get(sample.image_id, sample.row)
+        count_votes(str(source), sample.image_id, line, sample.row, sample.attributes, columns,
+                    votes, problems)
     return build_table(Path(source), "counts", votes, problems, vocabularies_of(per_attribute))
 
 

@@ -185,36 +185,48 @@ def votes_from_counts(path: Path, attributes: Sequence[str],
     header = list(records[0]) if records else []
     if records and "image" not in header:
         raise UsageError(f"{path}: no 'image' column (columns: {', '.join(header)})")
-    columns: dict[str, tuple[str, str]] = {}  # column -> (attribute, raw value)
-    for attribute in attributes:
-        prefix = f"{attribute}_"
-        found = {c: (attribute, c[len(prefix):]) for c in header
-                 if c.startswith(prefix) and c[len(prefix):].lower() != ABSTAIN_SUFFIX}
-        if not found:
-            raise UsageError(f"{path}: no count columns {prefix}<value> for attribute "
-                             f"{attribute!r} (declared votes = \"counts\")")
-        columns.update(found)
-    votes, problems = [], []
+    columns = count_columns_of(header, attributes, str(path))
+    votes: list[Vote] = []
+    problems: list[Problem] = []
     for number, record in enumerate(records, start=1):
         cell = cell_text(record.get("image"))
         if cell is None:
             problems.append(Problem(str(path), "empty 'image' cell", None, None, number))
             continue
-        image = image_stem(cell)
-        for column, (attribute, value) in columns.items():
-            text = cell_text(record.get(column))
-            if text is None:
-                continue  # no annotator chose it
-            try:
-                count = int(text)
-            except ValueError:
-                count = -1
-            if count < 0:
-                problems.append(Problem(str(path), f"'{column}' is {text!r}, not a count of "
-                                        "annotators (a whole number >= 0)", None, image, number))
-                continue
-            votes.append(Vote(image, attribute, value, None, number, count))
+        cells = {column: cell_text(record.get(column)) for column in columns}
+        count_votes(str(path), image_stem(cell), number, None, cells, columns, votes, problems)
     return build_table(path, "counts", votes, problems, vocabularies)
+
+
+def count_columns_of(header: Sequence[str], attributes: Sequence[str],
+                     source: str) -> dict[str, tuple[str, str]]:
+    """column -> (attribute, raw value) of the count columns `<attribute>_<value>`."""
+    columns: dict[str, tuple[str, str]] = {}
+    for attribute in attributes:
+        prefix = f"{attribute}_"
+        found = {c: (attribute, c[len(prefix):]) for c in header
+                 if c.startswith(prefix) and c[len(prefix):].lower() != ABSTAIN_SUFFIX}
+        if not found:
+            raise UsageError(f"{source}: no count columns {prefix}<value> for attribute "
+                             f"{attribute!r} (declared votes = \"counts\")")
+        columns.update(found)
+    return columns
+
+
+def count_votes(source: str, image: str, line: int, row: int | None,
+                cells: Mapping[str, str | None], columns: Mapping[str, tuple[str, str]],
+                votes: list[Vote], problems: list[Problem]) -> None:
+    """Add one row's count cells as votes (or a problem per cell that is not a count)."""
+    for column, (attribute, value) in columns.items():
+        text = cells.get(column)
+        if text is None:
+            continue  # no annotator chose it
+        count = int(text) if text.isdigit() else -1
+        if count < 0:
+            problems.append(Problem(source, f"'{column}' is {text!r}, not a count of "
+                                    "annotators (a whole number >= 0)", row, image, line))
+        else:
+            votes.append(Vote(image, attribute, value, None, line, count))
 
 
 def load_votes(path: Path, image_key: str = "image",
@@ -231,4 +243,5 @@ def load_votes(path: Path, image_key: str = "image",
 
 
 __all__ = ["AttributeVotes", "ImageVotes", "InvalidVotes", "Vote", "VoteTable", "build_table",
-           "load_votes", "read_long_votes", "votes_from_counts", "vocabulary_of"]
+           "count_columns_of", "count_votes", "load_votes", "read_long_votes",
+           "votes_from_counts", "vocabulary_of"]

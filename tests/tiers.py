@@ -46,6 +46,14 @@ class ModuleFacts:
     pdf: frozenset[str]  # names bound to a value that holds "pdf"
 
 
+@dataclass(frozen=True)
+class Body:
+    """One definition, read once: the names it uses and whether it is heavy by itself."""
+
+    names: frozenset[str]
+    heavy: bool
+
+
 def is_slow(item: pytest.Function) -> bool:
     """Whether the rules above put this test in the slow tier."""
     fixtures = set(item.fixturenames)
@@ -59,12 +67,12 @@ def is_slow(item: pytest.Function) -> bool:
         return False
     path = Path(code.co_filename)
     facts = module_facts(path)
-    node = _DEFINITIONS[path].get(code.co_firstlineno)
-    return node is not None and _heavy_body(node, facts)
+    body = _BODIES[path].get(code.co_firstlineno)
+    return body is not None and (body.heavy or bool(body.names & facts.heavy))
 
 
 _FACTS: dict[Path, ModuleFacts] = {}
-_DEFINITIONS: dict[Path, dict[int, ast.AST]] = {}  # every def by its first line, decorators too
+_BODIES: dict[Path, dict[int, Body]] = {}  # every function by its first line, decorators too
 
 
 def module_facts(path: Path) -> ModuleFacts:
@@ -72,13 +80,9 @@ def module_facts(path: Path) -> ModuleFacts:
         return _FACTS[path]
     _FACTS[path] = ModuleFacts(HEAVY_NAMES, frozenset(), frozenset())  # an import cycle
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    _DEFINITIONS[path] = {line: node for node in ast.walk(tree)
-                          if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                          for line in (node.lineno, *(d.lineno for d in node.decorator_list))}
     heavy = set(HEAVY_NAMES)
     python = {"CLI", "EXE"}
     pdf = set()
-    definitions: dict[str, ast.AST] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             helper = path.parent / f"{node.module}.py"
@@ -91,33 +95,46 @@ def module_facts(path: Path) -> ModuleFacts:
                 python |= names
             if any(isinstance(n, ast.Constant) and n.value == "pdf" for n in ast.walk(node)):
                 pdf |= names
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            definitions[node.name] = node
     facts = ModuleFacts(frozenset(heavy), frozenset(python), frozenset(pdf))
-    grown = True
-    while grown:  # a function that calls a heavy function is heavy
-        grown = False
-        for name, node in definitions.items():
-            if name not in heavy and _heavy_body(node, facts):
-                heavy.add(name)
-                facts = ModuleFacts(frozenset(heavy), facts.python, facts.pdf)
-                grown = True
-    _FACTS[path] = facts
-    return facts
-
-
-def _heavy_body(tree: ast.AST, facts: ModuleFacts) -> bool:
-    refused = _expects_a_refusal(tree)
+    _BODIES[path] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in facts.heavy:
-            return True
-        if isinstance(node, ast.Attribute) and node.attr in HEAVY_NAMES:
-            return True
-        if isinstance(node, ast.Call) and (
-                _spawns_python(node, facts) or _renders_a_pdf(node, facts)
-                or (not refused and _runs_the_model(node))):
-            return True
-    return False
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = read_body(node, facts)
+            for line in (node.lineno, *(d.lineno for d in node.decorator_list)):
+                _BODIES[path][line] = body
+    top = {node.name: read_body(node, facts) for node in tree.body
+           if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    grown = True
+    while grown:  # a function or class that uses a heavy one is heavy
+        reached = {name for name, body in top.items() if body.heavy or body.names & heavy}
+        grown = not reached <= heavy
+        heavy |= reached
+    _FACTS[path] = ModuleFacts(frozenset(heavy), facts.python, facts.pdf)
+    return _FACTS[path]
+
+
+def read_body(tree: ast.AST, facts: ModuleFacts) -> Body:
+    names: set[str] = set()
+    called: set[str] = set()
+    compared: set[object] = set()
+    heavy = runs = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr in HEAVY_NAMES:
+            heavy = True
+        elif isinstance(node, ast.Compare) and any(isinstance(op, ast.Eq) for op in node.ops):
+            compared |= {c.value for c in node.comparators if isinstance(c, ast.Constant)}
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+            heavy = heavy or _spawns_python(node, facts) or _renders_a_pdf(node, facts)
+            runs = runs or _runs_the_model(node)
+    # A run that the body expects refused (exit code 2, pytest.raises, a helper named for a
+    # refusal) and never expects to succeed (exit code 0) stops before any model loads.
+    refused = (2 in compared or "raises" in called or any("refus" in c for c in called)) \
+        and 0 not in compared
+    return Body(frozenset(names), heavy or (runs and not refused) or bool(names & HEAVY_NAMES))
 
 
 def _spawns_python(call: ast.Call, facts: ModuleFacts) -> bool:
@@ -155,16 +172,3 @@ def _renders_a_pdf(call: ast.Call, facts: ModuleFacts) -> bool:
         return False
     return any((isinstance(n, ast.Constant) and n.value == "pdf")
                or (isinstance(n, ast.Name) and n.id in facts.pdf) for n in ast.walk(call))
-
-
-def _expects_a_refusal(tree: ast.AST) -> bool:
-    """The body checks for a refusal (exit code 2, pytest.raises, a helper named for a
-    refusal) and never for exit code 0."""
-    compared = {c.value for node in ast.walk(tree) if isinstance(node, ast.Compare)
-                and any(isinstance(op, ast.Eq) for op in node.ops)
-                for c in node.comparators if isinstance(c, ast.Constant)}
-    called = {node.func.attr if isinstance(node.func, ast.Attribute)
-              else getattr(node.func, "id", "") for node in ast.walk(tree)
-              if isinstance(node, ast.Call)}
-    refusal = 2 in compared or "raises" in called or any("refus" in name for name in called)
-    return refusal and 0 not in compared

@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 from report_helpers import FIXTURE_RUN, mediapipe_table_results
 
 from fairness_eval.errors import UsageError
-from fairness_eval.results.codec import FieldSpec, JsonRecord, json_field, read_record, write_json
+from fairness_eval.results.codec import (
+    FieldSpec,
+    JsonRecord,
+    field_spec,
+    json_field,
+    read_record,
+    write_json,
+)
 from fairness_eval.results.document import read_results, write_run
 from fairness_eval.results.names import SCHEMA_VERSION
 from fairness_eval.results.reading import MAX_COUNT, Node
@@ -60,10 +67,6 @@ def test_a_fresh_document_is_written_read_and_written_again_byte_for_byte(tmp_pa
 
 
 # --------------------------------------------------------------------------- random documents
-
-
-def _spec(field: dataclasses.Field) -> FieldSpec:
-    return field.metadata.get("fairness_eval.json", FieldSpec())
 
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
@@ -111,7 +114,7 @@ def _strategy(hint: Any, spec: FieldSpec) -> st.SearchStrategy:
 
 def _record(cls: type) -> st.SearchStrategy:
     hints = get_type_hints(cls)
-    fields = {f.name: _strategy(hints[f.name], _spec(f)) for f in dataclasses.fields(cls)}
+    fields = {f.name: _strategy(hints[f.name], field_spec(f)) for f in dataclasses.fields(cls)}
     return st.fixed_dictionaries(fields).map(lambda found: cls(**found))
 
 

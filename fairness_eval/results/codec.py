@@ -8,8 +8,8 @@ with `json_field(...)`:
 
 - `key`: the JSON key when it is not the field's name; a dotted key ("criteria.a") nests.
 - `choices`: the allowed texts (a verdict, a kind).
-- `default`: what a null or absent value reads as, when not the dataclass default (a
-  callable gets the fields read so far: a default that depends on an earlier field).
+- `read_default`: what a null or absent value reads as, when not the dataclass default
+  (a callable gets the fields read so far: a default that depends on an earlier field).
 - `if_absent`: what an absent key (not a null one) reads as, from the fields read so far.
 - `required`: the key must be present although the dataclass has a default.
 - `omit`: the values (or a test of the record) for which the key is not written, so that
@@ -59,7 +59,7 @@ class FieldSpec:
 
     key: tuple[str, ...] | None = None
     choices: tuple[str, ...] | None = None
-    default: Any = _ABSENT
+    read_default: Any = _ABSENT
     if_absent: Callable[[dict[str, Any]], Any] | None = None
     required: bool = False
     omit: tuple[Any, ...] | Callable[[Any], bool] | None = None
@@ -83,12 +83,17 @@ def json_field(default: Any = dataclasses.MISSING, *,
                check: Callable[[Node], object] | None = None,
                write: Callable[[Any, Any], Any] | None = None) -> Any:
     """A dataclass field (`default`, `default_factory`, `kw_only` as `dataclasses.field`)
-    with how it is read and written; `read_default` is the module doc's `default`."""
+    with how it is read and written (the module doc says each)."""
     spec = FieldSpec(key=None if key is None else tuple(key.split(".")), choices=choices,
-                     default=read_default, if_absent=if_absent, required=required, omit=omit,
+                     read_default=read_default, if_absent=if_absent, required=required, omit=omit,
                      from_key=from_key, whole=whole, keys=keys, check=check, write=write)
     return dataclasses.field(default=default, default_factory=default_factory, kw_only=kw_only,
                              metadata={_METADATA: spec})
+
+
+def field_spec(field: dataclasses.Field) -> FieldSpec:
+    """How `field` is read and written (the plain rules of its type where it says nothing)."""
+    return field.metadata.get(_METADATA, _PLAIN)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +107,7 @@ class _Field:
 @cache
 def _fields(cls: type) -> tuple[_Field, ...]:
     hints = get_type_hints(cls)
-    return tuple(_Field(f.name, hints[f.name], f.metadata.get(_METADATA, _PLAIN), f)
+    return tuple(_Field(f.name, hints[f.name], field_spec(f), f)
                  for f in dataclasses.fields(cls))
 
 
@@ -160,8 +165,9 @@ def _default(field: _Field, found: dict[str, Any]) -> Any:
     spec = field.spec
     if spec.required:
         return _ABSENT
-    if spec.default is not _ABSENT:
-        return spec.default(found) if callable(spec.default) else spec.default
+    if spec.read_default is not _ABSENT:
+        found_default = spec.read_default
+        return found_default(found) if callable(found_default) else found_default
     if field.field.default is not dataclasses.MISSING:
         return field.field.default
     if field.field.default_factory is not dataclasses.MISSING:
@@ -285,4 +291,4 @@ class JsonRecord:
         return write_json(self)
 
 
-__all__ = ["FieldSpec", "JsonRecord", "json_field", "read_record", "write_json"]
+__all__ = ["FieldSpec", "JsonRecord", "field_spec", "json_field", "read_record", "write_json"]

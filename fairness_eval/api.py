@@ -244,9 +244,10 @@ def evaluate(
 
     The evaluation is `run`'s own (`workflow.run`: the same dataset checks, workers, run
     folder, reports and, with `gate=True`, gate); its keywords are `run`'s options with
-    underscores, with the same defaults and rules (`fairness-eval run --help`), and no
-    configuration file is read (`run` finds ./fairness-eval.toml; here the keywords are
-    the whole configuration). The run folder (`out`; default a fresh temporary folder,
+    underscores, with the same defaults and rules (`fairness-eval run --help`); an option
+    of `run` without a keyword below is taken by its name as well (`run_options()` lists
+    them). No configuration file is read (`run` finds ./fairness-eval.toml; here the
+    keywords are the whole configuration). The run folder (`out`; default a fresh temporary folder,
     named by the result's `run_dir`) is then read as `assess(run_dir)` reads it: the
     result's `per_image` is per_image.csv, its document results.json (model and dataset
     blocks included), its verdict the gate's over it, as `check` decides it.
@@ -274,7 +275,7 @@ def evaluate(
     ...     rows.append(f"{i},{'dim' if i % 2 else 'bright'}")
     >>> _ = (data / "attributes.csv").write_text("\\n".join(rows) + "\\n")
     >>> res = fe.evaluate(data, predictions=root / "predicted", attribute="light",
-    ...                   min_group_size=1, bootstrap=200, format="md",
+    ...                   min_group_size=1, bootstrap=200, format="md", workers=1,
     ...                   out=root / "run")  # doctest: +ELLIPSIS
     data: 6 of 6 rows evaluated, 0 skipped
     overall: n = 6, mean IoU  90.0% [83.3, 96.7], pooled IoU  88.9%
@@ -287,10 +288,16 @@ def evaluate(
     (True, True)
     >>> res.document.dataset.evaluated, res.document.model.source, res.verdict
     (6, 'predictions', 'nothing-checked')
+    >>> doc = fe.ResultsDocument.load(res.run_dir)  # the run's results.json, as written
+    >>> doc == res.document, doc.by_group("light")["n"].tolist()
+    (True, [3, 3])
+    >>> import shutil; shutil.rmtree(root)
     """
-    if unknown:
-        raise UsageError(_unknown_keyword(next(iter(unknown)), evaluate))
-    given = _given(evaluate, locals())
+    others = run_options()
+    for name in unknown:
+        if name not in others:
+            raise UsageError(_unknown_keyword(name, evaluate, (*keywords(evaluate), *others)))
+    given = {**_given(evaluate, locals()), **unknown}
     try:
         return _evaluate(dataset, given)
     except UsageError as error:
@@ -305,8 +312,9 @@ def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
     from .config.merge import merge_run_settings
     from .workflow import run as run_workflow
 
-    where = {name: given.pop(name, None) for name in ("images", "image_set")}
-    command = _call_text(dataset, {**where, **given})
+    _one_name_each(given)
+    command = _call_text(dataset, given)
+    where = {name: given.pop(name) for name in [*given] if name in _dataset_keywords()}
     temporary = "out" not in given
     settings = merge_run_settings(FileConfig(), given)
     if temporary:
@@ -324,6 +332,46 @@ def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
     options = CheckOptions(strict=settings.strict, gate_on=settings.gate_on,
                            allow_empty_gate=settings.allow_empty_gate)
     return Assessment(document, gate_report(document, options), table, run_dir)
+
+
+def _one_name_each(given: dict[str, Any]) -> None:
+    """Two names of one setting (`threshold` and `mask_threshold`) would silently let one
+    win."""
+    from .config.file_keys import RUN_KEYS
+
+    fields = {alias: field_name for key, (field_name, _) in RUN_KEYS.items()
+              for alias in (key.replace("-", "_"), field_name)}
+    seen: dict[str, str] = {}
+    for name in given:
+        other = seen.setdefault(fields.get(name, name), name)
+        if other != name:
+            raise UsageError(f"{other} and {name}: give only one (two names of one option)")
+
+
+def run_options() -> tuple[str, ...]:
+    """The names `evaluate` takes besides its own keywords: every other option of `run`, as
+    the settings' key table (`config/file_keys.py`, also the configuration file's) and the
+    run function's dataset keywords name them (`mask_threshold`, the other name of
+    `threshold`; an option of `run` added since `evaluate`'s signature was written)."""
+    from .config.file_keys import RUN_KEYS
+
+    fields = {key.replace("-", "_"): field_name for key, (field_name, _) in RUN_KEYS.items()}
+    own = set(keywords(evaluate))
+    covered = {fields[name] for name in own if name in fields} | {"dataset"}
+    names = {name for name, field_name in fields.items() if field_name not in covered}
+    return tuple(sorted((names | set(_dataset_keywords())) - own))
+
+
+def _dataset_keywords() -> tuple[str, ...]:
+    """The keywords of `workflow.run` that locate a dataset's rows (images, image_set, ...)
+    rather than set the run's Settings: handed to it as they are."""
+    import inspect
+
+    from .workflow import run as run_workflow
+
+    internal = {"file_config", "command", "echo", "log", "progress"}
+    return tuple(name for name, parameter in inspect.signature(run_workflow).parameters.items()
+                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in internal)
 
 
 def _given(function: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -359,13 +407,15 @@ def _flags_as_keywords(message: str) -> str:
     import inspect
 
     parameters = inspect.signature(evaluate).parameters
+    names = {*keywords(evaluate), *run_options()}
 
     def keyword(match: re.Match[str]) -> str:
         name = match.group(1).replace("-", "_")
         name = "threshold" if name == "mask_threshold" else name
-        if name not in parameters or parameters[name].kind is not inspect.Parameter.KEYWORD_ONLY:
+        if name not in names:
             return match.group(0)
-        flag = parameters[name].default is False and match.start() > 0
+        flag = (name in parameters and parameters[name].default is False
+                and match.start() > 0)
         return f"{name}=True" if flag else name
 
     return re.sub(r"(?<![\w-])--([a-z][a-z-]*)", keyword, message)
@@ -381,9 +431,9 @@ def keywords(function: Any = None) -> tuple[str, ...]:
                  if parameter.kind is inspect.Parameter.KEYWORD_ONLY)
 
 
-def _unknown_keyword(name: str, function: Any = None) -> str:
+def _unknown_keyword(name: str, function: Any = None, known: Sequence[str] = ()) -> str:
     function = assess if function is None else function
-    known = keywords(function)
+    known = known or keywords(function)
     close = get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
     return f"{function.__name__}: unknown keyword {name!r} ({hint})"
@@ -486,4 +536,4 @@ def _with_iou(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{IOU_COLUMN: iou})
 
 
-__all__ = ["Assessment", "assess", "evaluate", "keywords"]
+__all__ = ["Assessment", "assess", "evaluate", "keywords", "run_options"]

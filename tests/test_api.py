@@ -284,7 +284,7 @@ def test_unknown_names_of_the_package_are_attribute_errors():
 def test_docstring_examples_run():
     result = doctest.testmod(api, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
-    assert result.attempted >= 10
+    assert result.attempted >= 30  # the module's, assess's and evaluate's examples
 
 
 # --- evaluate: run's evaluation, then the run folder read as assess reads it --------------
@@ -316,12 +316,14 @@ def test_evaluate_has_a_keyword_for_every_option_of_run_with_the_same_default():
             assert rule(ours, flag) == rule(theirs, flag), name
         else:
             assert ours == theirs, name
-    # each option of run, under one of its names (--threshold, alias --mask-threshold)
+    # each other option of run is taken by its name (run_options), none twice
     covered = {options["--" + name.replace("_", "-")].name for name in names}
-    missing = {param.opts[0] for param in set(options.values())
-               if param.name not in covered} - NOT_KEYWORDS_OF_EVALUATE
-    assert not missing, f"evaluate() has no keyword for run's {sorted(missing)}"
-    assert len(names) == len(covered)  # no option twice
+    assert len(names) == len(covered)
+    others = api.run_options()
+    assert not set(others) & set(names)
+    rest = {param.opts[0] for param in set(options.values()) if param.name not in covered
+            and param.opts[0] not in NOT_KEYWORDS_OF_EVALUATE}
+    assert {flag[2:].replace("-", "_") for flag in rest} == set(others)
     # assess's keywords are evaluate's, with the same defaults
     for name in api.keywords():
         assert parameters[name].default == inspect.signature(fe.assess).parameters[
@@ -399,6 +401,31 @@ def test_evaluate_gates_as_run_and_check_do(tmp_path, capsys, monkeypatch):
     # a second call into the same folder is refused as run refuses it
     with pytest.raises(UsageError, match=r"^out: .*overwrite"):
         fe.evaluate(data, predictions=predicted, out=tmp_path / "run", format="", workers=1)
+
+
+def test_an_option_of_run_without_a_keyword_is_taken_by_its_name(tmp_path, monkeypatch,
+                                                                capsys):
+    """A dataset keyword `workflow.run` gains (as images and image_set locate COCO's and
+    VOC's rows) reaches it from evaluate without a change here."""
+    from fairness_eval import workflow
+
+    real, seen = workflow.run, {}
+
+    def run(dataset, settings, *, shelf: str | None = None, **rest):
+        seen["shelf"] = shelf
+        return real(dataset, settings, **rest)
+
+    monkeypatch.setattr(workflow, "run", run)
+    assert "shelf" in api.run_options()
+    data, predicted = _tiny_dataset(tmp_path)
+    res = fe.evaluate(data, predictions=predicted, format="", workers=1, shelf="top",
+                      bootstrap=200, out=tmp_path / "run")
+    assert seen == {"shelf": "top"}
+    assert res.document.command.endswith(", shelf='top')")
+    with pytest.raises(UsageError, match=r"^evaluate: unknown keyword 'shelves' \(did you "
+                                         r"mean 'shelf'\?\)$"):
+        fe.evaluate(data, predictions=predicted, shelves="top")
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize(("keywords", "starts"), [

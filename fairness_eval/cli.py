@@ -73,8 +73,13 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.option("--dataset", type=click.Path(path_type=Path), default=None,
               help="Dataset folder (images/, masks/, ...) or manifest (.csv / .jsonl); or "
-                   "COCO annotations (.json), a VOC devkit or a Penn-Fudan folder.")
+                   "COCO annotations (.json), a VOC devkit or a Penn-Fudan folder; or a "
+                   "Hugging Face datasets folder or Parquet (the [hf] extra).")
 @with_options(DATASET_FORMAT_OPTIONS)
+@click.option("--mlflow", is_flag=True,
+              help="Log the finished run to MLflow's tracking URI (MLFLOW_TRACKING_URI): "
+                   "settings, figures with intervals, the gate's decision, the outputs "
+                   "(the [mlflow] extra).")
 @CONFIG_OPTION
 @with_options(RUN_OPTIONS)
 @with_options(CONDITION_OPTIONS)
@@ -86,7 +91,8 @@ def cli(debug: bool) -> None:
               show_default=True)
 @click.pass_context
 def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
-        images: Path | None, image_set: str | None, **options: Any) -> int:
+        images: Path | None, image_set: str | None, image_column: str | None,
+        mask_column: str | None, mlflow: bool, **options: Any) -> int:
     """Evaluate a model on an annotated dataset and write the run folder and the card."""
     from .config.files import load_config
     from .config.merge import merge_run_settings, resolve_dataset
@@ -99,7 +105,9 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
     return _finish(run_workflow(resolve_dataset(file_config, dataset), settings,
                                 file_config=file_config, command=_command_line(),
                                 echo=click.echo, log=_err, progress=Progress(),
-                                images=images, image_set=image_set))
+                                images=images, image_set=image_set,
+                                image_column=image_column, mask_column=mask_column,
+                                mlflow=mlflow))
 
 
 @cli.command()
@@ -109,14 +117,15 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
 @with_options(DATASET_FORMAT_OPTIONS)
 @with_options(IMAGE_OPTIONS)
 def validate(dataset: Path, attributes: tuple[str, ...], images: Path | None,
-             image_set: str | None, max_pixels: str, exif: str,
-             mask_person_value: str | None) -> int:
+             image_set: str | None, image_column: str | None, mask_column: str | None,
+             max_pixels: str, exif: str, mask_person_value: str | None) -> int:
     """Validate a dataset without running the model; print the counts of each attribute value."""
     from .workflow import validate as validate_workflow
 
     return _finish(validate_workflow(dataset, attributes, echo=click.echo, log=_err,
                                      max_pixels=max_pixels, exif=exif, images=images,
-                                     image_set=image_set,
+                                     image_set=image_set, image_column=image_column,
+                                     mask_column=mask_column,
                                      mask_person_value=mask_person_value))
 
 

@@ -135,6 +135,12 @@ DATASET_FORMAT_OPTIONS = [
     click.option("--image-set", type=str, metavar="NAME", default=None,
                  help="VOC devkit: evaluate the ids of ImageSets/Segmentation/NAME.txt (e.g. "
                       "val) instead of every SegmentationClass label."),
+    click.option("--image-column", type=str, metavar="NAME", default=None,
+                 help="Hugging Face dataset folder or Parquet: the column of images "
+                      "(default: image)."),
+    click.option("--mask-column", type=str, metavar="NAME", default=None,
+                 help="Hugging Face dataset folder or Parquet: the column of ground-truth "
+                      "masks (default: mask)."),
 ]
 # What a dataset may hold and how its images are read: `run` and `validate` alike.
 IMAGE_OPTIONS = [

@@ -54,7 +54,7 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
         command: str = "", echo: Echo = print, log: Echo = _stderr,
         progress: ProgressCallback | None = None, images: Path | str | None = None,
         image_set: str | None = None, image_column: str | None = None,
-        mask_column: str | None = None) -> RunResult:
+        mask_column: str | None = None, mlflow: bool = False) -> RunResult:
     """Evaluate a model on a dataset, write the run folder, render reports, apply the gate.
 
     `settings` are validated here; `file_config`, when the settings came from a file, is
@@ -63,18 +63,30 @@ def run(dataset: Path | str, settings: Settings, *, file_config: FileConfig | No
     folder of the annotation file's images) and `image_set` (VOC devkit: a list of
     ImageSets/Segmentation/) locate a dataset format's rows; both are recorded.
     `image_column`, `mask_column`: a table dataset's columns (default "image", "mask").
+    `mlflow`: log the finished run to MLflow's tracking URI (ci/tracking.py), checked
+    before the model loads; not logged when rows failed without --skip-invalid.
     """
     from ..config.recording import config_entry
 
     echo, log = safe_writer(echo), safe_writer(log)
     check_report_options(settings)
+    if mlflow:
+        from ..ci.tracking import check_tracking
+
+        tracking_uri = check_tracking()
     config = config_entry(file_config, settings) if file_config is not None else None
     outcome = run_evaluation(dataset, settings, command=command, log=log, progress=progress,
                              config=config, warm_imports=_report_modules(settings.formats),
                              images=images, image_set=image_set,
                              image_column=image_column, mask_column=mask_column)
     try:  # the run folder stays locked until its last output (reports, junit.xml)
-        return _report_run(outcome, settings, echo, log)
+        result = _report_run(outcome, settings, echo, log)
+        if mlflow and not (result.failed_rows and not settings.skip_invalid):
+            from ..ci.tracking import log_run
+
+            run_id = log_run(result.run_dir, result.document, gated=settings.gate)
+            echo(f"mlflow: logged run {run_id} to {tracking_uri}")
+        return result
     finally:
         if outcome.lock is not None:
             outcome.lock.release()

@@ -23,12 +23,13 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
              log: Echo = _stderr, max_pixels: int | str | None = None,
              exif: str = "ignore", images: Path | str | None = None,
              image_set: str | None = None,
-             mask_person_value: int | str | None = None) -> ValidateResult:
+             mask_person_value: int | str | None = None, image_column: str | None = None,
+             mask_column: str | None = None) -> ValidateResult:
     """Check a dataset without running the model; print the counts of each attribute value.
 
     Each problem is logged; a dataset with problems exits 2. `max_pixels` (default: the
-    run's default), `exif`, `images`, `image_set` and `mask_person_value` check the rows
-    `run` would evaluate with the same options.
+    run's default), `exif`, `images`, `image_set`, `mask_person_value`, `image_column` and
+    `mask_column` check the rows `run` would evaluate with the same options.
     """
     from ..config.rules import DEFAULT_MAX_PIXELS
     from ..data.dataset import load_dataset
@@ -39,7 +40,8 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
                          else max_pixels)
     loaded = load_dataset(dataset, tuple(attributes), max_pixels=max_pixels,
                           exif=checked("exif", exif), images=images, image_set=image_set,
-                          mask_person_value=checked("mask_person_value", mask_person_value))
+                          mask_person_value=checked("mask_person_value", mask_person_value),
+                          image_column=image_column, mask_column=mask_column)
     clips = isinstance(loaded, VideoDataset)  # its rows are clips; frames are counted too
     if clips:
         echo(f"{loaded.source}: {loaded.rows} clips, {len(loaded.samples)} valid "

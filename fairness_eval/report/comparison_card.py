@@ -24,11 +24,12 @@ from ..atomicwrite import write_atomically
 from ..errors import UsageError
 from ..results.assessment import AttributeAssessment, GroupResult
 from ..results.comparison_record import GroupChange
-from ..results.model_comparison_record import ComparedModel, ModelComparison
+from ..results.model_comparison_record import FAIREST_RULE, ComparedModel, ModelComparison
 from .comparison_charts import model_style, models_forest_svg
 from .formatting import DASH, STATISTIC_LABELS, interval, pct, points, verdict, worst_verdict
 from .html import STYLESHEET, card_environment
 from .judged import JudgedFigure
+from .model_comparison_markdown import fairest_line, rule_figure
 
 TEMPLATE = "comparison.html.j2"
 COMPARISON_HTML = "comparison.html"
@@ -75,6 +76,17 @@ def comparison_context(comparison: ModelComparison) -> dict[str, Any]:
             "seed": comparison.bootstrap.seed,
         },
         "models": [_model_row(i, model) for i, model in enumerate(comparison.models)],
+        "fairest": {
+            "line": fairest_line(comparison),
+            "rule": FAIREST_RULE,
+            "ranking": [{"rank": s.rank, "label": s.label,
+                         "violations": s.gated_violations,
+                         "bound": rule_figure(s, "worst-group bound"),
+                         "gap": rule_figure(s, "gap"),
+                         "decided_by": s.decided_by or ("tie" if s.rank == next(
+                             (o.rank for o in comparison.ranking[i + 1:]), None) else DASH)}
+                        for i, s in enumerate(comparison.ranking)],
+        },
         "attributes": [_attribute(i, name, comparison)
                        for i, name in enumerate(comparison.attribute_names(), start=1)],
         "verdict_changes": [

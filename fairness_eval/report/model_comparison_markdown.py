@@ -7,16 +7,67 @@ pairwise texts of report/comparison_markdown.py are used unchanged.
 
 from __future__ import annotations
 
-from ..results.model_comparison_record import ModelComparison
+from ..results.model_comparison_record import FAIREST_RULE, FairnessStanding, ModelComparison
 from .comparison_markdown import closing_lines, comparison_markdown
 from .formatting import interval, pct, points
 from .text import markdown_text
 
 
+def fairest_line(comparison: ModelComparison) -> str | None:
+    """'Fairest: A, by gap: 1.20 pt against 3.40 pt for B.', or 'Fairest: A and B tie on
+    every rule.'; None for a record without a ranking (one written before it existed)."""
+    ranking = comparison.ranking
+    if not ranking:
+        return None
+    top = [standing.label for standing in ranking if standing.rank == 1]
+    if len(top) > 1:
+        return f"Fairest: {_joined(top)} tie on every rule."
+    if len(ranking) == 1 or ranking[0].decided_by is None:
+        return f"Fairest: {top[0]}."
+    first, second = ranking[0], ranking[1]
+    rule = first.decided_by or ""
+    return (f"Fairest: {first.label}, by {rule}: {rule_figure(first, rule)} against "
+            f"{rule_figure(second, rule)} for {second.label}.")
+
+
+def rule_figure(standing: FairnessStanding, rule: str) -> str:
+    """The figure a standing has on one rule of the ranking, as the card prints it."""
+    if rule == "gated violations":
+        return str(standing.gated_violations)
+    if rule == "worst-group bound":
+        if standing.worst_bound is None:
+            return "none"
+        return f"{pct(standing.worst_bound)} % ({standing.worst_group})"
+    return points(standing.largest_gap) if standing.largest_gap is not None else "none"
+
+
+def _joined(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def ranking_markdown(comparison: ModelComparison) -> list[str]:
+    """comparison.md's ranking section: the rule, the line, and each model's figures."""
+    if not comparison.ranking:
+        return []
+    lines = ["## Fairest", "", markdown_text(FAIREST_RULE), "",
+             f"**{markdown_text(fairest_line(comparison) or '')}**", "",
+             "| rank | model | gated violations | worst-group bound | largest gap |",
+             "|---|---|---|---|---|"]
+    for standing in comparison.ranking:
+        lines.append(f"| {standing.rank} | {markdown_text(standing.label)} | "
+                     f"{standing.gated_violations} | "
+                     f"{markdown_text(rule_figure(standing, 'worst-group bound'))} | "
+                     f"{rule_figure(standing, 'gap')} |")
+    return [*lines, ""]
+
+
 def models_closing_lines(comparison: ModelComparison) -> list[str]:
-    """Two runs: the pairwise lines. More: each candidate's lines, then the overall outcome."""
+    """Two runs: the pairwise lines. More: each candidate's lines, then the overall outcome.
+    Both say the fairest model by the rule (`fairest_line`) just before the gate's line."""
+    fairest = [line for line in [fairest_line(comparison)] if line]
     if len(comparison.pairs) == 1:
-        return closing_lines(comparison.pairs[0])
+        lines = closing_lines(comparison.pairs[0])
+        return lines[:-1] + fairest + lines[-1:]
     lines = []
     for model, pair in zip(comparison.candidates, comparison.pairs, strict=True):
         prefix = f"{model.label} vs {comparison.baseline.label}: "
@@ -28,8 +79,7 @@ def models_closing_lines(comparison: ModelComparison) -> list[str]:
               f"{comparison.baseline.label}")
     if failed:
         detail += "; failing: " + ", ".join(failed)
-    lines.append(f"comparison gate: {status} ({detail})")
-    return lines
+    return [*lines, *fairest, f"comparison gate: {status} ({detail})"]
 
 
 def model_comparison_markdown(comparison: ModelComparison) -> str:
@@ -56,6 +106,7 @@ def model_comparison_markdown(comparison: ModelComparison) -> str:
         lines.append(f"| {markdown_text(model.label)} | `{markdown_text(model.run.run_dir)}` | "
                      f"{pct(model.overall.value)} | {interval(model.overall.ci)} |")
     lines.append("")
+    lines += ranking_markdown(comparison)
     for name in comparison.attribute_names():
         lines += [f"## {markdown_text(name)}", "",
                   "| model | verdict | range | lowest group | highest group |",
@@ -79,4 +130,5 @@ def model_comparison_markdown(comparison: ModelComparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["model_comparison_markdown", "models_closing_lines"]
+__all__ = ["fairest_line", "model_comparison_markdown", "models_closing_lines",
+           "ranking_markdown", "rule_figure"]

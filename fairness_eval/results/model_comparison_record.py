@@ -6,6 +6,11 @@ pairwise comparison against the baseline (results/comparison_record.py: the pair
 change of every group, verdict changes and that pair's gate failures). With two runs,
 comparison.json stays the pairwise document it has always been; with more, it is this
 record (`kind` "model_comparison"). The comparison card reads this record only.
+
+The record also ranks the models by the comparison card's rule for the fairest model
+(`FAIREST_RULE`; fairness/fairest.py applies it): `ranking`, one standing per model with the
+figures the rule read, best first, and `fairest`, the label of each model ranked first
+(several where they tie on every rule).
 """
 
 from __future__ import annotations
@@ -21,6 +26,34 @@ from .schema import BootstrapRecord, ModelRecord, Overall
 
 MODEL_COMPARISON_KIND = "model_comparison"
 MODEL_COMPARISON_SCHEMA_VERSION = "1.0"
+
+# The rule, said once: `compare --help`, the comparison card and comparison.md print it.
+FAIREST_RULE = (
+    "The fairest model has the fewest gated criterion violations in its own run; then the "
+    "highest worst-group lower bound (the lowest interval lower end of any gated group, over "
+    "the attributes every run assessed; for a metric where lower is better, such as flicker, "
+    "the lowest worst-group upper end); then the smallest gap (its largest range, highest "
+    "minus lowest gated group, over those attributes). Models equal on all three tie."
+)
+# The rules in order, as `FairnessStanding.decided_by` names them.
+FAIREST_RULES = ("gated violations", "worst-group bound", "gap")
+
+
+@dataclass(frozen=True)
+class FairnessStanding(JsonRecord):
+    """One model's place by the fairest-model rule, with the three figures the rule read."""
+
+    label: str
+    rank: int  # 1 = fairest; models tied on every rule share a rank
+    gated_violations: int  # gated criterion violations in the model's own run
+    # the worst gated group's interval end: its lower end, or, where lower is better, the
+    # highest upper end (None: no gated group with an interval)
+    worst_bound: float | None
+    worst_group: str | None  # "attribute: group" of that end
+    largest_gap: float | None  # the largest range over the attributes (None: none had one)
+    # the rule that places this model ahead of the next one in the ranking; None where it
+    # ties with the next one on every rule, and for the last
+    decided_by: str | None = json_field(None, choices=FAIREST_RULES)
 
 
 @dataclass(frozen=True)
@@ -55,6 +88,9 @@ class ModelComparison(JsonRecord):
     models: tuple[ComparedModel, ...]  # the baseline first, then the runs in the order given
     # the baseline against models[1], models[2], ...
     pairs: tuple[Comparison, ...] = json_field(key="comparisons", write=_comparisons)
+    # every model by the fairest-model rule (FAIREST_RULE), best first
+    ranking: tuple[FairnessStanding, ...] = ()
+    fairest: tuple[str, ...] = ()  # the labels ranked first: one, or several that tie
 
     @property
     def baseline(self) -> ComparedModel:
@@ -101,4 +137,5 @@ def unique_labels(names: list[str | None], run_dirs: list[str]) -> list[str]:
             for index, label in enumerate(labels)]
 
 
-__all__ = ["MODEL_COMPARISON_KIND", "ComparedModel", "ModelComparison", "unique_labels"]
+__all__ = ["FAIREST_RULE", "FAIREST_RULES", "MODEL_COMPARISON_KIND", "ComparedModel",
+           "FairnessStanding", "ModelComparison", "unique_labels"]

@@ -222,9 +222,29 @@ def compare_model_runs(run_dirs: Sequence[Path | str], options: CompareOptions |
         ComparedModel(label=label, run=run.summary(), model=run.results.model,
                       overall=run.results.overall, attributes=dict(run.results.attributes))
         for label, run in zip(labels, runs, strict=True))
-    return ModelComparison(models=models, pairs=pairs, images=pairs[0].images,
-                           bootstrap=pairs[0].bootstrap, max_drop=options.max_drop,
-                           gate_on=options.gate_on)
+    comparison = ModelComparison(models=models, pairs=pairs, images=pairs[0].images,
+                                 bootstrap=pairs[0].bootstrap, max_drop=options.max_drop,
+                                 gate_on=options.gate_on)
+    return _ranked(comparison, runs, options)
+
+
+def _ranked(comparison: ModelComparison, runs: Sequence[Run], options: CompareOptions
+            ) -> ModelComparison:
+    """`comparison` with every model ranked by the fairest-model rule (fairness/fairest.py);
+    a run's gated violations are its own gate's failures under `--gate-on`."""
+    import dataclasses
+
+    from ..ci.gate import evaluate_gate
+    from ..fairness.fairest import fairest_labels, rank_models
+    from ..results.names import LOWER_IS_BETTER_METRICS
+
+    names = comparison.attribute_names()
+    ranking = rank_models(
+        [model.label for model in comparison.models],
+        [len(evaluate_gate(run.results, gate_on=options.gate_on).failures) for run in runs],
+        [[model.attributes[name] for name in names] for model in comparison.models],
+        lower_is_better=(comparison.bootstrap.metric or "iou") in LOWER_IS_BETTER_METRICS)
+    return dataclasses.replace(comparison, ranking=ranking, fairest=fairest_labels(ranking))
 
 
 def write_model_comparison(comparison: ModelComparison, out_dir: Path | str,

@@ -8,6 +8,7 @@ import contextlib
 import doctest
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def parts() -> tuple[str, str]:
     return before, after
 
 
-def run_cells(text: str) -> None:
+def run_cells(text: str) -> dict:
     checker = doctest.OutputChecker()
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     namespace: dict = {"__name__": "__tutorial__"}
@@ -54,6 +55,7 @@ def run_cells(text: str) -> None:
             got = printed.getvalue()
             assert checker.check_output(expected, got, flags), (
                 f"cell {number}:\n{code}\nexpected:\n{expected}\ngot:\n{got}")
+    return namespace
 
 
 def test_the_cells_are_found():
@@ -64,13 +66,17 @@ def test_the_cells_are_found():
 
 def test_the_part_from_a_per_image_table_runs_as_written(monkeypatch):
     monkeypatch.chdir(REPO)
-    run_cells(parts()[0])
+    namespace = run_cells(parts()[0])
+    shutil.rmtree(namespace["folder"])  # the stand-in run folder the tutorial made
 
 
 @pytest.mark.slow
 def test_the_part_from_a_dataset_runs_as_written(monkeypatch, voc_dataset, model_file):
     monkeypatch.chdir(REPO)
-    run_cells(parts()[1])
+    namespace = run_cells(parts()[1])
+    # the temporary folders the tutorial made: the manifest's and the run's
+    for folder in (namespace["manifest"].parent, namespace["res"].run_dir):
+        shutil.rmtree(folder)
 
 
 # --- README's "Python API" example ---------------------------------------------------------
@@ -139,6 +145,4 @@ def test_the_readme_example_runs(tmp_path, monkeypatch, voc_dataset, model_file)
         pd.testing.assert_frame_equal(again.by_group(), res.by_group())
         assert doc == res.document
     finally:
-        import shutil
-
         shutil.rmtree(res.run_dir)

@@ -194,3 +194,25 @@ def test_a_second_load_reuses_the_cached_files(voc_tables, tmp_path):
     assert [s.image for s in again.samples] == [s.image for s in first.samples]
     assert again.samples[0].image.stat().st_mtime_ns == stamp
     assert first.source_sha256 == again.source_sha256
+
+
+def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    from fairness_eval.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["fairness-eval", *args])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    out = capsys.readouterr()
+    return stopped.value.code, out.out, out.err
+
+
+def test_validate_takes_the_column_options(voc_tables, monkeypatch, capsys):
+    parquet = voc_tables[2]
+    code, out, _ = _cli(monkeypatch, capsys, "validate", "--dataset", str(parquet),
+                        "--image-column", "picture", "--mask-column", "truth")
+    assert code == 0
+    assert out.splitlines()[0] == f"{parquet}: {SUBSET} rows, {SUBSET} valid, 0 with problems"
+    code, _, err = _cli(monkeypatch, capsys, "validate", "--dataset", str(parquet))
+    assert code == 2
+    assert err.strip() == (f"fairness-eval: error: --image-column image: no such column in "
+                           f"{parquet} (columns: image_id, picture, truth, ignore, {ATTRIBUTE})")

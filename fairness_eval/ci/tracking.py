@@ -72,7 +72,9 @@ def check_tracking() -> str:
         MlflowClient(uri)  # opens the store: a refused or unusable backend fails here
     except Exception as error:  # MLflow's store errors share no base class worth naming
         raise UsageError(f"{OPTION}: MLflow cannot use the tracking URI {uri}: "
-                         f"{_first_line(error)}") from None
+                         f"{_first_line(error)} (set MLFLOW_TRACKING_URI to a tracking "
+                         "server's http(s):// address, or install the full mlflow package "
+                         "for its local sqlite store)") from None
     return uri
 
 

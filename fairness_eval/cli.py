@@ -31,6 +31,7 @@ from .cli_options import (
     REPORT_OPTIONS,
     RUN_OPTIONS,
     STATISTICS_OPTIONS,
+    SUBSET_OPTIONS,
     choices_metavar,
     given_on_command_line,
     with_options,
@@ -111,22 +112,31 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
 
 
 @cli.command()
-@click.option("--dataset", type=click.Path(path_type=Path), required=True,
-              help="Dataset folder or manifest.")
+@click.option("--dataset", type=click.Path(path_type=Path), default=None,
+              help="Dataset folder or manifest (default: the config file's `dataset`).")
 @click.option("--attribute", "attributes", multiple=True, help="Attribute column to check.")
 @with_options(DATASET_FORMAT_OPTIONS)
 @with_options(IMAGE_OPTIONS)
-def validate(dataset: Path, attributes: tuple[str, ...], images: Path | None,
+@with_options(SUBSET_OPTIONS)
+@click.option("--seed", type=str, metavar="INTEGER", default=0, show_default=True,
+              help="Seed of --sample's draw (as run's).")
+@CONFIG_OPTION
+@click.pass_context
+def validate(ctx: click.Context, dataset: Path | None, images: Path | None,
              image_set: str | None, image_column: str | None, mask_column: str | None,
-             max_pixels: str, exif: str, mask_person_value: str | None) -> int:
+             config_path: Path | None, **options: Any) -> int:
     """Validate a dataset without running the model; print the counts of each attribute value."""
+    from .config.files import load_config
+    from .config.merge import merge_validate_options, resolve_dataset
     from .workflow import validate as validate_workflow
 
-    return _finish(validate_workflow(dataset, attributes, echo=click.echo, log=_err,
-                                     max_pixels=max_pixels, exif=exif, images=images,
-                                     image_set=image_set, image_column=image_column,
-                                     mask_column=mask_column,
-                                     mask_person_value=mask_person_value))
+    # The same file as `run`: its dataset, attributes and image options, under what was typed.
+    file_config = load_config(config_path)
+    values = merge_validate_options(file_config, given_on_command_line(ctx, options))
+    return _finish(validate_workflow(resolve_dataset(file_config, dataset), echo=click.echo,
+                                     log=_err, images=images, image_set=image_set,
+                                     image_column=image_column, mask_column=mask_column,
+                                     **values))
 
 
 @cli.command()

@@ -142,6 +142,15 @@ DATASET_FORMAT_OPTIONS = [
                  help="Hugging Face dataset folder or Parquet: the column of ground-truth "
                       "masks (default: mask)."),
 ]
+# The part of a dataset evaluated: `run` and `validate` alike (run: --seed is a statistics
+# option, so only `validate` adds it here).
+SUBSET_OPTIONS = [
+    click.option("--limit", type=str, metavar="N", default=None,
+                 help="Only the first N rows (clips for video) in dataset order (recorded; "
+                      "a quick first look, not a fair sample)."),
+    click.option("--sample", type=str, metavar="N", default=None,
+                 help="Only N rows (clips) drawn without replacement with --seed (recorded)."),
+]
 # What a dataset may hold and how its images are read: `run` and `validate` alike.
 IMAGE_OPTIONS = [
     click.option("--max-pixels", type=str, metavar="INTEGER", default=DEFAULT_MAX_PIXELS,
@@ -203,6 +212,7 @@ RUN_OPTIONS = [
     click.option("--save-masks", is_flag=True, help="Write predicted masks to <out>/masks/."),
     *EXECUTOR_OPTIONS,
     *IMAGE_OPTIONS,
+    *SUBSET_OPTIONS,
     click.option("--metric", type=str, metavar=choices_metavar(METRICS), default="iou",
                  show_default=True,
                  help="What the criteria judge; all are reported (flicker: video only, lower "

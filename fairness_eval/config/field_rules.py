@@ -29,6 +29,8 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "attributes": ("--attribute", rules.names),
     "intersect": ("--intersect", rules.crossings),
     "skip_invalid": ("--skip-invalid", rules.flag),
+    "limit": ("--limit", rules.row_count),
+    "sample": ("--sample", rules.row_count),
     "mask_threshold": ("--threshold", rules.mask_threshold),
     "mask_person_value": ("--mask-person-value", rules.mask_person_value),
     "threads": ("--threads", rules.threads),

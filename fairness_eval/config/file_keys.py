@@ -73,6 +73,8 @@ RUN_KEYS: dict[str, tuple[str, str]] = {
     "votes-image-key": ("votes_image_key", STR),
     "labels": ("labels", STR),
     "skip-invalid": ("skip_invalid", BOOL),
+    "limit": ("limit", INT),
+    "sample": ("sample", INT),
     "threshold": ("mask_threshold", FLOAT),
     "mask-threshold": ("mask_threshold", FLOAT),
     "mask-person-value": ("mask_person_value", INT),

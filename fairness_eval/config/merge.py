@@ -78,6 +78,19 @@ def merge_run_settings(config: FileConfig, cli_values: Mapping[str, Any]) -> Set
     return Settings(**values, per_attribute=per_attribute_settings(config))
 
 
+# What `validate` reads from a configuration file: the dataset's rows as `run` loads them.
+VALIDATE_FIELDS = ("attributes", "max_pixels", "exif", "mask_person_value", "limit", "sample",
+                   "seed")
+
+
+def merge_validate_options(config: FileConfig, cli_values: Mapping[str, Any]) -> dict[str, Any]:
+    """`validate`'s keyword arguments: CLI values over the file's over `validate`'s defaults
+    (checked by their rules there)."""
+    values = {k: v for k, v in config.run.items() if k in VALIDATE_FIELDS}
+    values.update(_from_cli(cli_values, RUN_KEYS, "validate"))
+    return values
+
+
 def resolve_dataset(config: FileConfig, cli_dataset: str | Path | None) -> Path:
     """The dataset path: `--dataset`, else the file's `dataset` key; UsageError if neither."""
     if cli_dataset is not None:
@@ -118,5 +131,5 @@ def merge_compare_options(config: FileConfig, cli_values: Mapping[str, Any]) -> 
 
 __all__ = [
     "merge_check_options", "merge_compare_options", "merge_run_settings",
-    "resolve_dataset",
+    "merge_validate_options", "resolve_dataset",
 ]

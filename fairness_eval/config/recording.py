@@ -40,7 +40,7 @@ RECORDED_WHEN_SET = ("conditions", "condition_severities", "save_conditions", "d
                      "adjust_for", "gate_on_conditions", "executor", "scheduler",
                      "model_spec", "predictions", "metric", "boundary_ratio", "max_pixels",
                      "exif", "allow_empty_gate", "mask_person_value", "attribute_votes",
-                     "votes_image_key", "labels")
+                     "votes_image_key", "labels", "limit", "sample")
 
 
 def json_ready(value: Any) -> Any:

@@ -197,6 +197,12 @@ def at_least(least: int) -> Rule:
     return rule
 
 
+def row_count(value: Any, option: str) -> int | None:
+    """How many of a dataset's rows to take (--limit, --sample): a positive integer; None:
+    every row."""
+    return None if value is None else integer(value, option, least=1)
+
+
 def gate_on(value: Any, option: str = "--gate-on") -> str | None:
     """Which verdicts the gate reads; None: the ones the results document itself names."""
     return None if value is None else choice(value, option, GATE_ON)

@@ -125,6 +125,10 @@ class Settings:
     attributes: tuple[str, ...] = ()  # empty: every attribute column
     intersect: tuple[tuple[str, ...], ...] = ()
     skip_invalid: bool = False
+    # evaluate a part of the dataset: its first N rows, or N rows drawn with --seed
+    # (data/subset.py); None: every row
+    limit: int | None = None
+    sample: int | None = None
     mask_threshold: float = 0.5  # person probability above which a pixel is person
     # masks (and supplied predictions) are label indices, person where value == N; None:
     # 8-bit masks, >= 128 is person (data/maskfile.py)
@@ -186,6 +190,9 @@ class Settings:
                              "(it writes the images degraded under them)")
         object.__setattr__(self, "per_attribute", per_attribute_tables(self.per_attribute))
         self.statistics  # noqa: B018 - refuse a bad combination now, not after inference
+        if self.limit is not None and self.sample is not None:
+            raise UsageError(f"--limit {self.limit} and --sample {self.sample}: give only one "
+                             "(the first N rows, or N rows drawn with --seed)")
         if self.scheduler is not None and self.executor != "dask":
             raise UsageError(f"--scheduler {self.scheduler}: needs --executor dask")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from ..results.names import NOT_ANNOTATED
@@ -107,6 +108,8 @@ class Dataset:
     # --image-set name; None when not given.
     images_dir: Path | None = None
     image_set: str | None = None
+    # the part evaluated (--limit, --sample: data/subset.py's Subset); None: every row
+    subset: Any = None
 
     def value_counts(self) -> dict[str, dict[str, int]]:
         """Per selected attribute, the number of valid samples with each value."""

@@ -21,7 +21,7 @@ import pandas as pd
 from ..ci.gate import GateReport, gate_report
 from ..results.assessment import AttributeAssessment, CriterionVerdicts
 from ..results.names import CRITERIA
-from ..results.provenance import DatasetRecord
+from ..results.provenance import DatasetRecord, SubsetRecord
 from ..results.schema import ResultsDocument, as_document
 from ..results.vocabularies import standard_vocabularies
 from . import sections
@@ -232,7 +232,18 @@ def _dataset(results: ResultsDocument) -> dict[str, Any]:
         "skipped_more": max(0, len(skipped) - shown),
         "sha256": dataset.sha256 or DASH,
         "notes": [str(n) for n in dataset.notes or ()],
+        "subset": subset_line(dataset.subset, judged_figure(results).units),
     }
+
+
+def subset_line(subset: SubsetRecord | None, units: str) -> str:
+    """What part of the dataset --limit or --sample took, in words ("" for all of it)."""
+    if subset is None:
+        return ""
+    taken, available = count(subset.taken), count(subset.available)
+    if subset.sample is not None:
+        return f"a sample of {taken} of {available} {units} (seed {subset.seed})"
+    return f"the first {taken} of {available} {units}"
 
 
 def _factor(attr: AttributeAssessment) -> dict[str, Any]:

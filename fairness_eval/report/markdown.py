@@ -56,6 +56,8 @@ def render_markdown(results: ResultsDocument | Mapping[str, Any],
         figures[-1] += f" ({level} interval {headline['overall_ci']})"
     if headline["images"] != DASH:
         figures.append(f"{headline['images']} {judged['units']}")
+    if context["dataset"]["subset"]:
+        figures.append(_text(context["dataset"]["subset"]))
     if headline["iaa"] != DASH:
         figures.append(f"inter-annotator IoU {headline['iaa']} %")
     if headline["threshold_b"] != DASH:

@@ -41,7 +41,14 @@ from .names import (
     STATUS_COLUMN,
     STATUS_OK,
 )
-from .provenance import ConfigRecord, DatasetRecord, ModelRecord, SkippedRow, TableHashes
+from .provenance import (
+    ConfigRecord,
+    DatasetRecord,
+    ModelRecord,
+    SkippedRow,
+    SubsetRecord,
+    TableHashes,
+)
 from .schema import ResultsDocument, as_document
 from .settings_record import RecordedSettings
 from .versions import versions  # defined there without pandas; re-exported
@@ -133,6 +140,7 @@ def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], da
             notes=tuple(dataset.notes),
             images_dir=_optional_text(getattr(dataset, "images_dir", None)),
             image_set=_optional_text(getattr(dataset, "image_set", None)),
+            subset=_subset_record(getattr(dataset, "subset", None)),
         ),
         settings=RecordedSettings(to_jsonable(recorded)),
         config=_config_record(config),
@@ -143,6 +151,16 @@ def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], da
         overall=overall,
         inter_annotator_iou=iaa,
     )
+
+
+def _subset_record(subset: Any) -> SubsetRecord | None:
+    """The dataset block's `subset` from data/subset.py's Subset (None: every row)."""
+    if subset is None:
+        return None
+    return SubsetRecord(
+        limit=subset.requested if subset.method == "limit" else None,
+        sample=subset.requested if subset.method == "sample" else None,
+        seed=subset.seed, available=int(subset.available), taken=int(subset.taken))
 
 
 def model_record(model: Any, tensors: Any = None) -> ModelRecord:

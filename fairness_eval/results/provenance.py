@@ -59,6 +59,18 @@ class SkippedRow(JsonRecord):
 
 
 @dataclass(frozen=True)
+class SubsetRecord(JsonRecord):
+    """The part of the dataset a run evaluated (--limit or --sample): the N asked for (one
+    of `limit`, `sample`), a sample's seed, the rows the dataset had and the rows taken."""
+
+    limit: int | None = json_field(None, omit=_UNLESS_NONE)  # the first N rows
+    sample: int | None = json_field(None, omit=_UNLESS_NONE)  # N rows drawn with `seed`
+    seed: int | None = json_field(None, omit=_UNLESS_NONE)
+    available: int | None = None
+    taken: int | None = None
+
+
+@dataclass(frozen=True)
 class DatasetRecord(JsonRecord):
     """The images evaluated (for a published table: the table file, by name and hash)."""
 
@@ -74,6 +86,8 @@ class DatasetRecord(JsonRecord):
     images_dir: str | None = json_field(None, omit=_UNLESS_NONE)
     # VOC devkit: the --image-set name, when given
     image_set: str | None = json_field(None, omit=_UNLESS_NONE)
+    # --limit or --sample: the part evaluated (`rows` then counts the rows taken)
+    subset: SubsetRecord | None = json_field(None, omit=_UNLESS_NONE)
 
 
 @dataclass(frozen=True)
@@ -105,5 +119,5 @@ class TableHashes(JsonRecord):
     sha256: Mapping[str, str] = json_field(whole=True)  # file name -> hex digest
 
 
-__all__ = ["ConfigRecord", "DatasetRecord", "ModelRecord", "SkippedRow", "TableHashes",
-           "TableSource"]
+__all__ = ["ConfigRecord", "DatasetRecord", "ModelRecord", "SkippedRow", "SubsetRecord",
+           "TableHashes", "TableSource"]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..data.problem_lines import problem_lines
+from ..errors import UsageError
 from ..terminal import safe_writer
 from .outcomes import EXIT_OK, EXIT_USAGE, ValidateResult
 from .preflight import checked
@@ -24,15 +25,18 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
              exif: str = "ignore", images: Path | str | None = None,
              image_set: str | None = None,
              mask_person_value: int | str | None = None, image_column: str | None = None,
-             mask_column: str | None = None) -> ValidateResult:
+             mask_column: str | None = None, limit: int | str | None = None,
+             sample: int | str | None = None, seed: int | str = 0) -> ValidateResult:
     """Check a dataset without running the model; print the counts of each attribute value.
 
     Each problem is logged; a dataset with problems exits 2. `max_pixels` (default: the
     run's default), `exif`, `images`, `image_set`, `mask_person_value`, `image_column` and
-    `mask_column` check the rows `run` would evaluate with the same options.
+    `mask_column` check the rows `run` would evaluate with the same options; `limit` or
+    `sample` (with `seed`) check only the rows a run with them would take.
     """
     from ..config.rules import DEFAULT_MAX_PIXELS
     from ..data.dataset import load_dataset
+    from ..data.subset import take_subset
     from ..data.video import VideoDataset
 
     echo, log = safe_writer(echo), safe_writer(log)
@@ -42,13 +46,24 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
                           exif=checked("exif", exif), images=images, image_set=image_set,
                           mask_person_value=checked("mask_person_value", mask_person_value),
                           image_column=image_column, mask_column=mask_column)
+    if limit is not None and sample is not None:
+        raise UsageError(f"--limit {limit} and --sample {sample}: give only one (the first N "
+                         "rows, or N rows drawn with --seed)")
     clips = isinstance(loaded, VideoDataset)  # its rows are clips; frames are counted too
+    loaded = take_subset(loaded, limit=checked("limit", limit), sample=checked("sample", sample),
+                         seed=checked("seed", seed), unit="clips" if clips else "rows")
     if clips:
         echo(f"{loaded.source}: {loaded.rows} clips, {len(loaded.samples)} valid "
              f"({loaded.frame_count} frames), {loaded.rows - len(loaded.samples)} with problems")
     else:
         echo(f"{loaded.source}: {loaded.rows} rows, {len(loaded.samples)} valid, "
              f"{len(loaded.problems)} with problems")
+    if loaded.subset is not None:
+        subset = loaded.subset
+        which = (f"the first {subset.taken}" if subset.method == "limit"
+                 else f"a sample of {subset.taken} (seed {subset.seed})")
+        echo(f"note: --{subset.method} {subset.requested}: checked {which} of "
+             f"{subset.available} {'clips' if clips else 'rows'}")
     for note in loaded.notes:
         echo(f"note: {note}")
     counts = loaded.value_counts()

@@ -32,6 +32,23 @@ def check_report_options(settings: Settings) -> None:
         load_card_text(None, settings.card)
 
 
+def check_out_folder(out: Path, settings: Settings, dataset: Any) -> None:
+    """Refuse a run folder that the run would refuse only after loading the model: a file
+    in its place, a non-empty one without --overwrite or --resume, one inside the dataset,
+    or one under a folder this user cannot write. Nothing is written; the run checks it
+    again, under its lock, when it prepares the folder."""
+    import os
+
+    from ..evaluation.run_dir import check_output_folder
+
+    check_output_folder(out, settings.overwrite, settings.resume, dataset=dataset)
+    parent = out
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out: cannot write to {out} ({parent} is not writable)")
+
+
 def check_card_file(card: Path | None) -> None:
     """A --card that is a device or far too large is refused before it is read whole."""
     if card is not None:

@@ -30,7 +30,7 @@ from ..terminal import safe_writer
 from .examples import example_images
 from .finish import gate_run_folder, summarise_and_render
 from .outcomes import EXIT_OK, EXIT_USAGE, RunOutcome, RunResult
-from .preflight import check_report_options
+from .preflight import check_out_folder, check_report_options
 
 if TYPE_CHECKING:
     from ..config.files import FileConfig
@@ -140,6 +140,7 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     """
     from ..data.dataset import load_dataset
     from ..data.samples import InvalidDataset
+    from ..data.subset import take_subset
     from ..data.video import VideoDataset
     from ..evaluation.image_rows import evaluate_images, skipped_row
     from ..evaluation.predictions import check_predictions
@@ -156,6 +157,10 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
             images=images, image_set=image_set, mask_person_value=settings.mask_person_value,
             image_column=image_column, mask_column=mask_column),
         settings)
+    # --limit / --sample: the rows evaluated, chosen before anything is checked against them
+    dataset = take_subset(dataset, limit=settings.limit, sample=settings.sample,
+                          seed=settings.seed,
+                          unit="clips" if isinstance(dataset, VideoDataset) else "rows")
     for note in dataset.notes:
         log(f"note: {note}")
     if dataset.problems and not settings.skip_invalid:
@@ -166,6 +171,8 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     _check_attribute_tables(settings, dataset)
     _check_intersections(settings, dataset)
     check_plan(settings, dataset)
+    if settings.out is not None:  # refused now, not after the model has loaded
+        check_out_folder(Path(settings.out), settings, dataset)
     if isinstance(dataset, VideoDataset):
         from .run_video import run_video_evaluation
 

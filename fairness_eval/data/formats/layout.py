@@ -13,6 +13,7 @@ named in a note; hidden files (.DS_Store) aside.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,13 +94,16 @@ def assemble(
     listing: bytes,
     where: str,
     notes: list[str] | None = None,
+    outside: Collection[str] = (),
 ) -> Dataset:
     """The Dataset of a format: `rows` become samples with their attributes.csv values.
 
     total: rows given (images listed, valid or not). listing: the bytes that identify the
     set (the annotation file, or the file names), hashed with attributes.csv into
     `source_sha256`. where: how a problem in attributes.csv names the image listing
-    ("in PNGImages/"). notes: what the loader noticed that is no row's problem.
+    ("in PNGImages/"). notes: what the loader noticed that is no row's problem. outside:
+    images of the dataset that are not rows of this set (a VOC image set): their
+    attributes.csv rows are left aside, counted in a note, not refused as unknown images.
     """
     attributes_path = root / ATTRIBUTES_FILE
     table, table_problems, table_bytes = read_attributes_csv(attributes_path)
@@ -111,10 +115,14 @@ def assemble(
                               {c: values.get(c) for c in columns}, mask_format=mask_format))
     if table:
         listed = {entry.image_id for entry in rows} | {p.image for p in problems if p.image}
+        aside = [stem for stem in table.lines if stem not in listed and stem in outside]
         table_problems += [
             Problem(str(attributes_path), f"no such image {where}", None, stem, line)
-            for stem, line in table.lines.items() if stem not in listed
+            for stem, line in table.lines.items() if stem not in listed and stem not in outside
         ]
+        if aside:
+            notes = [*(notes or ()), f"{attributes_path.name}: {len(aside)} row(s) of images "
+                     f"not {where} left aside (only the set's images are evaluated)"]
     if table_problems:
         # Evaluating around a bad attributes row would attach the wrong attributes to images.
         raise InvalidDataset(table_problems, f"{len(table_problems)} problem(s) in "

@@ -81,8 +81,11 @@ def load_voc(root: Path, image_set: str | None = None,
     mask_format = MASK_FORMAT if person_class == PERSON_CLASS else f"{MASK_FORMAT}:{person_class}"
     unused = sorted(path for stem, path in unreadable.items() if stem not in seen)
     notes = [_unreadable_note(unused)] if unused else []
+    # With an image set, attributes.csv may cover the whole devkit: the rows of its other
+    # images are left aside (a note counts them), not refused as unknown images.
+    outside = {*labels, *other_labels, *images} if image_set is not None else set()
     return assemble(root, root.resolve().name, root, rows, problems, len(ids), mask_format,
-                    listing.encode(), listed_in, notes)
+                    listing.encode(), listed_in, notes, outside)
 
 
 def _unreadable_note(paths: list[Path]) -> str:

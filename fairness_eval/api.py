@@ -36,7 +36,6 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +43,15 @@ from .ci.decision import gate_counts, gate_decision
 from .ci.gate import GateReport, gate_report
 from .config.command_options import CheckOptions
 from .config.field_rules import FIELD_RULES
+from .config.python_keywords import (
+    call_text,
+    flags_as_keywords,
+    given_keywords,
+    keyword_only,
+    one_name_each,
+    options_without_keyword,
+    unknown_keyword,
+)
 from .config.recording import json_ready
 from .config.settings import StatisticsSettings
 from .errors import UsageError
@@ -297,11 +305,11 @@ def evaluate(
     for name in unknown:
         if name not in others:
             raise UsageError(_unknown_keyword(name, evaluate, (*keywords(evaluate), *others)))
-    given = {**_given(evaluate, locals()), **unknown}
+    given = {**given_keywords(evaluate, locals()), **unknown}
     try:
         return _evaluate(dataset, given)
     except UsageError as error:
-        raise UsageError(_flags_as_keywords(str(error))) from None
+        raise UsageError(_evaluate_message(str(error))) from None
 
 
 def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
@@ -312,8 +320,8 @@ def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
     from .config.merge import merge_run_settings
     from .workflow import run as run_workflow
 
-    _one_name_each(given)
-    command = _call_text(dataset, given)
+    one_name_each(given)
+    command = call_text("fairness_eval.evaluate", dataset, given)
     where = {name: given.pop(name) for name in [*given] if name in _dataset_keywords()}
     temporary = "out" not in given
     settings = merge_run_settings(FileConfig(), given)
@@ -334,109 +342,41 @@ def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
     return Assessment(document, gate_report(document, options), table, run_dir)
 
 
-def _one_name_each(given: dict[str, Any]) -> None:
-    """Two names of one setting (`threshold` and `mask_threshold`) would silently let one
-    win."""
-    from .config.file_keys import RUN_KEYS
-
-    fields = {alias: field_name for key, (field_name, _) in RUN_KEYS.items()
-              for alias in (key.replace("-", "_"), field_name)}
-    seen: dict[str, str] = {}
-    for name in given:
-        other = seen.setdefault(fields.get(name, name), name)
-        if other != name:
-            raise UsageError(f"{other} and {name}: give only one (two names of one option)")
-
-
 def run_options() -> tuple[str, ...]:
     """The names `evaluate` takes besides its own keywords: every other option of `run`, as
     the settings' key table (`config/file_keys.py`, also the configuration file's) and the
-    run function's dataset keywords name them (`mask_threshold`, the other name of
-    `threshold`; an option of `run` added since `evaluate`'s signature was written)."""
-    from .config.file_keys import RUN_KEYS
-
-    fields = {key.replace("-", "_"): field_name for key, (field_name, _) in RUN_KEYS.items()}
-    own = set(keywords(evaluate))
-    covered = {fields[name] for name in own if name in fields} | {"dataset"}
-    names = {name for name, field_name in fields.items() if field_name not in covered}
-    return tuple(sorted((names | set(_dataset_keywords())) - own))
+    run function's dataset keywords name them (an option of `run` added since `evaluate`'s
+    signature was written)."""
+    own = keywords(evaluate)
+    return tuple(sorted((options_without_keyword(own) | set(_dataset_keywords())) - set(own)))
 
 
 def _dataset_keywords() -> tuple[str, ...]:
     """The keywords of `workflow.run` that locate a dataset's rows (images, image_set, ...)
     rather than set the run's Settings: handed to it as they are."""
-    import inspect
-
     from .workflow import run as run_workflow
 
     internal = {"file_config", "command", "echo", "log", "progress"}
-    return tuple(name for name, parameter in inspect.signature(run_workflow).parameters.items()
-                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in internal)
+    return tuple(name for name in keyword_only(run_workflow) if name not in internal)
 
 
-def _given(function: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """The keywords of a call that differ from their defaults: what `run` would be given
-    on its command line (the others keep the settings' own defaults, as there)."""
-    import inspect
-
-    given = {}
-    for name, parameter in inspect.signature(function).parameters.items():
-        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
-            continue
-        value = values[name]
-        try:
-            same = value is parameter.default or bool(value == parameter.default)
-        except (TypeError, ValueError):  # an array compared element by element
-            same = False
-        if not same:
-            given[name] = value
-    return given
-
-
-def _call_text(dataset: Any, given: dict[str, Any]) -> str:
-    """The call, as results.json records the command that made the run."""
-    arguments = [repr(str(dataset))]
-    arguments += [f"{name}={value!r}" for name, value in given.items() if value is not None]
-    return f"fairness_eval.evaluate({', '.join(arguments)})"
-
-
-def _flags_as_keywords(message: str) -> str:
-    """A rule's message in `evaluate`'s terms: `--min-group-size` names `min_group_size`
-    (`--mask-threshold`, the other name of `--threshold`, names `threshold`), and a flag
-    the message asks for (`pass --overwrite`) is `overwrite=True`."""
+def _evaluate_message(message: str) -> str:
     import inspect
 
     parameters = inspect.signature(evaluate).parameters
-    names = {*keywords(evaluate), *run_options()}
-
-    def keyword(match: re.Match[str]) -> str:
-        name = match.group(1).replace("-", "_")
-        name = "threshold" if name == "mask_threshold" else name
-        if name not in names:
-            return match.group(0)
-        flag = (name in parameters and parameters[name].default is False
-                and match.start() > 0)
-        return f"{name}=True" if flag else name
-
-    return re.sub(r"(?<![\w-])--([a-z][a-z-]*)", keyword, message)
+    flags = {name for name in keywords(evaluate) if parameters[name].default is False}
+    return flags_as_keywords(message, {*keywords(evaluate), *run_options()}, flags)
 
 
 def keywords(function: Any = None) -> tuple[str, ...]:
     """The keywords `assess` (or `evaluate`) takes besides its first argument: `run`
     options' names."""
-    import inspect
-
-    function = assess if function is None else function
-    return tuple(name for name, parameter in inspect.signature(function).parameters.items()
-                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY)
+    return keyword_only(assess if function is None else function)
 
 
 def _unknown_keyword(name: str, function: Any = None, known: Sequence[str] = ()) -> str:
     function = assess if function is None else function
-    known = known or keywords(function)
-    close = get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-    return f"{function.__name__}: unknown keyword {name!r} ({hint})"
+    return unknown_keyword(name, function.__name__, known or keywords(function))
 
 
 def _keyword_message(message: str) -> str:

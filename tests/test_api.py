@@ -496,3 +496,21 @@ def test_evaluate_runs_the_real_model_as_the_golden_run_did(tmp_path, voc_datase
         cli.main()
     assert exited.value.code == res.exit_code
     assert (res.run_dir / "summary.md").is_file()
+
+
+def test_a_message_for_the_command_line_names_the_calls_keywords():
+    from fairness_eval.config.python_keywords import flags_as_keywords, one_name_each
+
+    message = ("--mask-threshold: 2 must lie in (0, 1); pass --overwrite, not --skip-invalid "
+               "or --no-such-option (see run--help)")
+    assert flags_as_keywords(message, {"threshold", "overwrite", "bootstrap"},
+                             {"overwrite"}) == (
+        "threshold: 2 must lie in (0, 1); pass overwrite=True, not --skip-invalid or "
+        "--no-such-option (see run--help)")
+    # a flag is named as itself where it is the subject of the message
+    assert flags_as_keywords("--overwrite: no", {"overwrite"}, {"overwrite"}) == "overwrite: no"
+    with pytest.raises(UsageError, match=r"^threshold and mask_threshold: give only one"):
+        one_name_each({"threshold": 0.4, "mask_threshold": 0.6})
+    with pytest.raises(UsageError, match=r"^evaluate: unknown keyword 'mask_threshold' "
+                                         r"\(did you mean 'threshold'\?\)$"):
+        fe.evaluate("anywhere", mask_threshold=0.6)  # one name per option, as assess

@@ -170,6 +170,15 @@ def test_run_card_validates_and_writes_figures_as_the_card_does(schema, run_card
     assert run_card["model_parameters"]["input_format"] == "1x256x256x3 float32"
 
 
+def test_each_model_parameter_is_filled_once(run_card):
+    # The toolkit heads input_format and input_format_map both "Input Format" (and the
+    # output pair "Output Format"): one form each, or the heading shows twice.
+    parameters = run_card["model_parameters"]
+    for name in ("input_format", "output_format"):
+        assert name in parameters and f"{name}_map" not in parameters
+    assert parameters["output_format"].startswith("1x256x256x")
+
+
 def test_graphics_are_the_cards_forest_plots_as_png(run_card):
     results = fixture_results()
     graphics = run_card["quantitative_analysis"]["graphics"]
@@ -248,3 +257,5 @@ def test_model_card_toolkit_reads_and_renders_the_export(run_card):
     assert [alt for _, alt in images] == [g["name"] for g in
                                           run_card["quantitative_analysis"]["graphics"]["collection"]]
     assert all(base64.b64decode(data).startswith(PNG_SIGNATURE) for data, _ in images)
+    for heading in ("Input Format", "Output Format"):
+        assert html.count(f"<h3>{heading}</h3>") == 1, heading

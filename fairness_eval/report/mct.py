@@ -99,11 +99,10 @@ def _model_parameters(results: ResultsDocument, model: ModelRecord,
     return {
         "model_architecture": card.architecture,
         "data": [data] if dataset is not None else [],
+        # One form each: the toolkit's template heads input_format and input_format_map
+        # alike ("Input Format"), so filling both showed each heading twice.
         "input_format": _tensor(model.input_shape, model.input_dtype),
         "output_format": _tensor(model.output_shape, model.output_dtype, model.output_layout),
-        "input_format_map": _pairs({"shape": model.input_shape, "dtype": model.input_dtype}),
-        "output_format_map": _pairs({"shape": model.output_shape, "dtype": model.output_dtype,
-                                     "layout": model.output_layout}),
     }
 
 
@@ -246,17 +245,6 @@ def _tensor(shape: Any, dtype: Any, layout: Any = None) -> str | None:
         return None
     text = "x".join(str(s) for s in shape) + (f" {dtype}" if dtype else "")
     return text + (f" ({layout})" if layout else "")
-
-
-def _pairs(values: Mapping[str, Any]) -> list[dict[str, str]]:
-    return [{"key": key, "value": _string(value)} for key, value in values.items()
-            if value is not None]
-
-
-def _string(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "x".join(str(v) for v in value)
-    return str(value)
 
 
 def _prune(value: Any) -> Any:

@@ -255,10 +255,10 @@ def evaluate(
     underscores, with the same defaults and rules (`fairness-eval run --help`); an option
     of `run` without a keyword below is taken by its name as well (`run_options()` lists
     them). No configuration file is read (`run` finds ./fairness-eval.toml; here the
-    keywords are the whole configuration). The run folder (`out`; default a fresh temporary folder,
-    named by the result's `run_dir`) is then read as `assess(run_dir)` reads it: the
-    result's `per_image` is per_image.csv, its document results.json (model and dataset
-    blocks included), its verdict the gate's over it, as `check` decides it.
+    keywords are the whole configuration). The run folder (`out`; default a fresh
+    temporary folder, named by the result's `run_dir`) is then read as `assess(run_dir)`
+    reads it: the result's `per_image` is per_image.csv, its document results.json (model
+    and dataset blocks included), its verdict the gate's over it, as `check` decides it.
 
     A tiny dataset in the folder layout, judged from supplied predictions (no model runs):
 

@@ -216,3 +216,35 @@ def test_validate_takes_the_column_options(voc_tables, monkeypatch, capsys):
     assert code == 2
     assert err.strip() == (f"fairness-eval: error: --image-column image: no such column in "
                            f"{parquet} (columns: image_id, picture, truth, ignore, {ATTRIBUTE})")
+
+
+def test_each_kind_of_cell_gives_the_file_it_holds(voc_tables, tmp_path):
+    import cv2
+
+    from fairness_eval.data.formats.table_cells import CellProblem, cell_file
+
+    image = sorted((voc_tables[0] / "images").iterdir())[0]
+    content = image.read_bytes()
+    shutil.copy(image, tmp_path / "photo.jpg")
+    assert cell_file(content, "image", tmp_path, mask=False) == (content, ".jpg")
+    # an Image feature that kept only the path (relative to the table), and a plain path
+    assert cell_file({"bytes": None, "path": "photo.jpg"}, "image", tmp_path,
+                     mask=False) == (content, ".jpg")
+    assert cell_file(str(tmp_path / "photo.jpg"), "image", tmp_path, mask=False)[0] == content
+    with pytest.raises(CellProblem, match=r"^column 'image': .*gone\.jpg: No such file"):
+        cell_file("gone.jpg", "image", tmp_path, mask=False)
+    # arrays: a boolean mask is person where True; an RGB image keeps its channels' order
+    encoded, suffix = cell_file(np.array([[True, False]]), "mask", tmp_path, mask=True)
+    assert suffix == ".png"
+    assert cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_UNCHANGED).tolist() == \
+        [[255, 0]]
+    rgb = np.zeros((2, 3, 3), np.uint8)
+    rgb[..., 0] = 200  # red
+    encoded, _ = cell_file(rgb, "image", tmp_path, mask=False)
+    bgr = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_COLOR)
+    assert bgr[0, 0].tolist() == [0, 0, 200]
+    with pytest.raises(CellProblem, match=r"shape \(2, 3, 3\); expected a 2-D mask array"):
+        cell_file(rgb, "mask", tmp_path, mask=True)
+    with pytest.raises(CellProblem, match=r"^column 'mask' holds float64 values; expected "
+                                          r"integers 0\.\.255 or booleans$"):
+        cell_file(np.full((2, 2), 0.5), "mask", tmp_path, mask=True)

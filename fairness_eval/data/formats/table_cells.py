@@ -86,7 +86,10 @@ def _array_file(value: object, column: str, *, mask: bool) -> bytes:
                           f"expected {expected}")
     if array.dtype == bool:
         array = np.where(array, 255, 0).astype(np.uint8)
-    elif not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or array.max() > 255:
+    elif not np.issubdtype(array.dtype, np.integer):
+        raise CellProblem(f"column '{column}' holds {array.dtype} values; expected integers "
+                          "0..255 or booleans")
+    elif array.min() < 0 or array.max() > 255:
         raise CellProblem(f"column '{column}' holds {array.dtype} values outside 0..255; "
                           "expected 8-bit values")
     array = np.ascontiguousarray(array, dtype=np.uint8)

@@ -140,3 +140,33 @@ def test_a_bad_dataset_never_opens_the_model(tmp_path, monkeypatch):
     (root / "masks").mkdir()
     with pytest.raises(UsageError):
         run_evaluation(root, Settings(formats=(), workers=1, out=tmp_path / "run"))
+
+
+# --------------------------------------------------------------------------- models pull
+
+
+def test_pull_keeps_a_verified_cached_model_and_replaces_a_corrupt_one(monkeypatch, tmp_path,
+                                                                        model_file):
+    import zipfile
+
+    from fairness_eval.models import registry
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    selfie = registry.REGISTRY["selfie"]
+    path = registry.cached_path(selfie)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(model_file.path.read_bytes())
+    before = path.stat().st_mtime_ns
+    lines: list[str] = []
+    # the wheel is never opened (nor downloaded): the cached file verifies
+    pulled = registry.pull_models(["selfie"], wheel=tmp_path / "absent.whl", log=lines.append)
+    assert pulled[0].sha256 == selfie.sha256 and path.stat().st_mtime_ns == before
+    assert lines == [f"selfie: already cached, SHA-256 verified ({path})"]
+    path.write_bytes(b"tampered")
+    wheel = tmp_path / "good.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(registry.WHEEL_FOLDER + selfie.filename, model_file.path.read_bytes())
+    lines.clear()
+    registry.pull_models(["selfie"], wheel=wheel, log=lines.append)
+    assert registry.sha256_of(path) == selfie.sha256
+    assert lines[0].startswith("pulled selfie: ")

@@ -42,6 +42,7 @@ def test_pull_from_a_wheel_verifies_and_refuses_a_wrong_file(monkeypatch, tmp_pa
     bad = tmp_path / "bad.whl"
     with zipfile.ZipFile(bad, "w") as archive:
         archive.writestr(models.WHEEL_FOLDER + "selfie_segmentation.tflite", b"other bytes")
+    pulled[0].path.unlink()  # a verified cached file is kept without reading the wheel
     with pytest.raises(UsageError, match="refusing it"):
         models.pull_models(["selfie"], wheel=bad)
 

@@ -137,8 +137,18 @@ def pull_models(names: list[str] | None = None, wheel: Path | None = None,
     """Fetch the named models (default: all) into the cache, verifying their hashes.
 
     `wheel` points at an already downloaded mediapipe 0.10.21 wheel (offline machines).
+    A model already cached whose SHA-256 verifies is kept (and said so): nothing is
+    downloaded when every model asked for is.
     """
-    wanted = [REGISTRY[n] for n in (names or list(REGISTRY))]
+    asked = [REGISTRY[n] for n in (names or list(REGISTRY))]
+    wanted = []
+    for model in asked:
+        if cache_state(model) == "cached":
+            log(f"{model.name}: already cached, SHA-256 verified ({cached_path(model)})")
+        else:
+            wanted.append(model)
+    if not wanted:
+        return [_verified(m, cached_path(m)) for m in asked]
     target = cache_dir()
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fairness-eval-pull-") as tmp:
@@ -163,7 +173,7 @@ def pull_models(names: list[str] | None = None, wheel: Path | None = None,
                 os.replace(partial, cached_path(model))
                 log(f"pulled {model.name}: {cached_path(model)} ({len(data):,} bytes, "
                     f"sha256 {digest[:12]}...)")
-    return [_verified(m, cached_path(m)) for m in wanted]
+    return [_verified(m, cached_path(m)) for m in asked]
 
 
 def _download_wheel(folder: Path, log: Callable[[str], None]) -> Path:

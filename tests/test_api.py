@@ -418,10 +418,13 @@ def test_an_option_of_run_without_a_keyword_is_taken_by_its_name(tmp_path, monke
     monkeypatch.setattr(workflow, "run", run)
     assert "shelf" in api.run_options()
     data, predicted = _tiny_dataset(tmp_path)
+    # limit: a setting of run's key table with no keyword of evaluate's own
+    assert "limit" in api.run_options()
     res = fe.evaluate(data, predictions=predicted, format="", workers=1, shelf="top",
-                      bootstrap=200, out=tmp_path / "run")
+                      limit=4, bootstrap=200, out=tmp_path / "run")
     assert seen == {"shelf": "top"}
-    assert res.document.command.endswith(", shelf='top')")
+    assert res.per_image["image"].tolist() == ["0", "1", "2", "3"]
+    assert res.document.command.endswith(", shelf='top', limit=4)")
     with pytest.raises(UsageError, match=r"^evaluate: unknown keyword 'shelves' \(did you "
                                          r"mean 'shelf'\?\)$"):
         fe.evaluate(data, predictions=predicted, shelves="top")

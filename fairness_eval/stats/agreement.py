@@ -17,7 +17,8 @@ Only vote counts enter alpha, so count columns, which name no annotator, give it
 
 The interval is a percentile bootstrap over images, seeded: each resample draws the
 images with replacement (from `stream(seed, ["label-agreement", attribute])`) and alpha is
-recomputed, vectorised as resampled image weights times each image's coincidences.
+recomputed; images with the same votes add the same coincidences, so a resample is drawn
+as how many images of each vote pattern it holds (a multinomial draw, exact in law).
 Krippendorff's own bootstrap resamples pairable values instead; resampling images keeps
 an image's votes together, which is what is sampled when a dataset is drawn.
 
@@ -43,7 +44,8 @@ from .intervals import percentile_interval
 from .streams import stream
 
 MAX_CONFUSION_ANNOTATORS = 20
-_RESAMPLES_PER_CHUNK = 256
+# Pattern counts held at once: memory stays bounded whatever the number of vote patterns.
+_DRAWS_PER_CHUNK = 1_000_000
 
 
 def coincidences(counts: np.ndarray) -> np.ndarray:
@@ -84,21 +86,27 @@ def krippendorff_alpha(counts: np.ndarray, level: str = "nominal") -> float | No
 
 def alpha_interval(counts: np.ndarray, level: str, rng: np.random.Generator,
                    resamples: int, confidence: float) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of alpha over the images (rows) of `counts`."""
-    per_image = coincidences(counts)
-    pairable = per_image[np.asarray(counts).sum(axis=1) >= 2]
+    """Percentile bootstrap interval of alpha over the images (rows) of `counts`.
+
+    Images with the same votes add the same coincidences, so a resample is summarised by
+    how many images of each vote pattern it draws: n draws with replacement give pattern
+    counts Multinomial(n, pattern shares), drawn directly (the same bootstrap distribution,
+    at a cost that does not grow with the number of images).
+    """
+    counts = np.asarray(counts)
+    pairable = counts[counts.sum(axis=1) >= 2]
     n = pairable.shape[0]
     if n < 2 or resamples < 1:
         return None
-    flat = pairable.reshape(n, -1)
+    patterns, images = np.unique(pairable, axis=0, return_counts=True)
+    flat = coincidences(patterns).reshape(patterns.shape[0], -1)
+    shares = images / n
     alphas = np.empty(resamples)
-    for start in range(0, resamples, _RESAMPLES_PER_CHUNK):
-        stop = min(resamples, start + _RESAMPLES_PER_CHUNK)
-        index = rng.integers(0, n, size=(stop - start, n))
-        offsets = (np.arange(stop - start) * n)[:, None]
-        weights = np.bincount((index + offsets).ravel(),
-                              minlength=(stop - start) * n).reshape(stop - start, n)
-        o_b = (weights @ flat).reshape(stop - start, *pairable.shape[1:])
+    rows = max(1, _DRAWS_PER_CHUNK // patterns.shape[0])
+    for start in range(0, resamples, rows):
+        stop = min(resamples, start + rows)
+        weights = rng.multinomial(n, shares, size=stop - start)
+        o_b = (weights @ flat).reshape(stop - start, counts.shape[1], counts.shape[1])
         alphas[start:stop] = alpha_from_coincidences(o_b, level)
     # A resample of one repeated value has no alpha: the interval is over those that do.
     defined = alphas[~np.isnan(alphas)]
@@ -111,13 +119,20 @@ def alpha_interval(counts: np.ndarray, level: str, rng: np.random.Generator,
 def confusion_matrices(votes: AttributeVotes) -> tuple[AnnotatorConfusion, ...]:
     """The confusion of every pair of annotators over the images both labelled."""
     column = {value: j for j, value in enumerate(votes.values)}
+    size = len(votes.values)
+    annotators = votes.annotators()
+    # Each annotator's value index per image, -1 where they gave none.
+    labels = np.full((len(annotators), len(votes.images)), -1, dtype=np.int64)
+    row = {annotator: i for i, annotator in enumerate(annotators)}
+    for j, image_votes in enumerate(votes.images.values()):
+        for annotator, value in image_votes.annotators.items():
+            labels[row[annotator], j] = column[value]
     confusions = []
-    for first, second in combinations(votes.annotators(), 2):
-        matrix = np.zeros((len(votes.values), len(votes.values)), dtype=int)
-        for image_votes in votes.images.values():
-            a, b = image_votes.annotators.get(first), image_votes.annotators.get(second)
-            if a is not None and b is not None:
-                matrix[column[a], column[b]] += 1
+    for first, second in combinations(annotators, 2):
+        a, b = labels[row[first]], labels[row[second]]
+        both_voted = (a >= 0) & (b >= 0)
+        matrix = np.bincount(a[both_voted] * size + b[both_voted],
+                             minlength=size * size).reshape(size, size)
         both = int(matrix.sum())
         confusions.append(AnnotatorConfusion(
             first, second, both, float(np.trace(matrix)) / both if both else None,

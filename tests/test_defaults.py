@@ -170,3 +170,32 @@ def test_pull_keeps_a_verified_cached_model_and_replaces_a_corrupt_one(monkeypat
     registry.pull_models(["selfie"], wheel=wheel, log=lines.append)
     assert registry.sha256_of(path) == selfie.sha256
     assert lines[0].startswith("pulled selfie: ")
+
+
+# --------------------------------------------------------------------------- --examples
+
+
+def test_examples_on_a_dataset_without_groups_says_why_it_adds_nothing(tmp_path):
+    from fairness_eval.config.settings import Settings
+    from fairness_eval.workflow.run import run_evaluation
+
+    root = tmp_path / "plain"
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    for stem in sorted(p.stem for p in (VOC / "masks").glob("*.png"))[:4]:
+        shutil.copy(VOC / "images" / f"{stem}.jpg", root / "images")
+        shutil.copy(VOC / "masks" / f"{stem}.png", root / "masks")
+    lines: list[str] = []
+    settings = Settings(predictions=root / "masks", examples=2, save_masks=True, formats=(),
+                        bootstrap=100, workers=1, out=tmp_path / "run")
+    outcome = run_evaluation(root, settings, log=lines.append)
+    outcome.lock.release()
+    notes = [line for line in lines if line.startswith("note: --examples 2 adds nothing")]
+    assert len(notes) == 1 and "has no attribute to group by" in notes[0]
+    lines.clear()
+    (root / "attributes.csv").write_text(
+        "image,age\n" + "".join(f"{p.stem},adult\n" for p in (root / "images").iterdir()))
+    outcome = run_evaluation(root, Settings(**{**settings.__dict__, "overwrite": True}),
+                             log=lines.append)
+    outcome.lock.release()
+    assert not any("--examples" in line for line in lines)

@@ -163,6 +163,10 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
                           unit="clips" if isinstance(dataset, VideoDataset) else "rows")
     for note in dataset.notes:
         log(f"note: {note}")
+    if settings.examples and not dataset.attributes and not settings.derive:
+        log(f"note: --examples {settings.examples} adds nothing here: the examples are each "
+            f"group's lowest-scoring images, and {dataset.source} has no attribute to group "
+            "by (add attributes.csv, or name a column with --attribute)")
     if dataset.problems and not settings.skip_invalid:
         raise InvalidDataset(dataset.problems)
     if not dataset.samples:

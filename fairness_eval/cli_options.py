@@ -180,7 +180,7 @@ RUN_OPTIONS = [
                  help="Folder of supplied predictions, <image id>.png (8-bit masks or "
                    "probability maps, person where value/255 > --threshold): no model runs."),
     click.option("--out", type=click.Path(path_type=Path), default=None,
-                 help="Run folder (default reports/<dataset>-<UTC timestamp>/)."),
+                 help="Run folder (default reports/<dataset>-<model>-<UTC timestamp>/)."),
     click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out."),
     click.option("--resume", is_flag=True, help="Continue an interrupted run in --out."),
     click.option("--attribute", "attributes", multiple=True,

@@ -199,3 +199,38 @@ def test_examples_on_a_dataset_without_groups_says_why_it_adds_nothing(tmp_path)
                              log=lines.append)
     outcome.lock.release()
     assert not any("--examples" in line for line in lines)
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def test_the_default_run_folder_names_dataset_and_model(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from fairness_eval.config.settings import Settings
+    from fairness_eval.evaluation.run_dir import default_run_dir
+    from fairness_eval.workflow.run import run_evaluation
+
+    now = datetime(2026, 12, 6, 11, 0, 5, tzinfo=timezone.utc)
+    assert default_run_dir("voc", now, "selfie") == Path("reports/voc-selfie-20261206T110005Z")
+    assert default_run_dir("voc", now, "my model/v2") == Path(
+        "reports/voc-my_model_v2-20261206T110005Z")
+    assert default_run_dir("voc", now) == Path("reports/voc-20261206T110005Z")
+    root = tmp_path / "plain"
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    for stem in sorted(p.stem for p in (VOC / "masks").glob("*.png"))[:3]:
+        shutil.copy(VOC / "images" / f"{stem}.jpg", root / "images")
+        shutil.copy(VOC / "masks" / f"{stem}.png", root / "masks")
+    monkeypatch.chdir(tmp_path)
+    outcome = run_evaluation(root, Settings(predictions=root / "masks", formats=(),
+                                            bootstrap=100, workers=1))
+    outcome.lock.release()
+    assert outcome.run_dir.parent == Path("reports")
+    assert outcome.run_dir.name.startswith("plain-predictions-2")
+    assert (tmp_path / outcome.run_dir / "results.json").is_file()
+    # an explicit --out is used exactly as given
+    outcome = run_evaluation(root, Settings(predictions=root / "masks", formats=(),
+                                            bootstrap=100, workers=1, out=Path("mine")))
+    outcome.lock.release()
+    assert outcome.run_dir == Path("mine") and (tmp_path / "mine" / "results.json").is_file()

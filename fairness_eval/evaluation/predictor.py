@@ -46,6 +46,11 @@ class ModelFacts:
     runtime: str | None = None  # litert-xnnpack | litert-builtin | onnxruntime X.Y.Z
     files: int | None = None  # prediction files in the folder
 
+    @property
+    def folder_name(self) -> str:
+        """What names the default run folder: the model's name, or "predictions"."""
+        return self.source if self.source == SOURCE_PREDICTIONS else self.name
+
     def key(self) -> dict[str, Any]:
         """What a resumed run must share with the interrupted one (resume.py)."""
         return {"source": self.source, "sha256": self.sha256, "spec": self.spec,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -58,9 +59,16 @@ _BOOKKEEPING = (LOCK_FILE,)
 _held: dict[Path, RunFolderLock] = {}
 
 
-def default_run_dir(dataset_name: str, now: datetime) -> Path:
-    """reports/<dataset>-<UTC timestamp>/, relative to the working directory."""
-    return Path("reports") / f"{dataset_name}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+def default_run_dir(dataset_name: str, now: datetime, model: str | None = None) -> Path:
+    """reports/<dataset>-<model>-<UTC timestamp>/, relative to the working directory: two
+    models evaluated on one dataset get folders of their own. `model`: what predicted
+    (a registered name, a spec's name, a file's stem, "predictions"), kept to letters,
+    digits, '.', '_' and '-'; None: reports/<dataset>-<UTC timestamp>/."""
+    stamp = now.strftime('%Y%m%dT%H%M%SZ')
+    if not model:
+        return Path("reports") / f"{dataset_name}-{stamp}"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("._") or "model"
+    return Path("reports") / f"{dataset_name}-{safe}-{stamp}"
 
 
 # --------------------------------------------------------------------------- the lock

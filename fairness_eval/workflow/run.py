@@ -198,7 +198,8 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     # The model is opened once here: refused now if it cannot run, not in every worker.
     predictor = prepare_predictor(settings, log)
 
-    run_dir = Path(settings.out) if settings.out else default_run_dir(dataset.name, started)
+    run_dir = (Path(settings.out) if settings.out
+               else default_run_dir(dataset.name, started, predictor.facts.folder_name))
     rows, lock = evaluate_images(dataset, settings, predictor, run_dir, log=log,
                                  progress=progress,
                                  warm_imports=(*STATISTICS_STACK, *warm_imports))

@@ -61,7 +61,8 @@ def run_video_evaluation(dataset: VideoDataset, settings: Settings, *, started: 
                          "frames and their masks are read as stored")
     # The model is opened once here: refused now if it cannot run, not in every worker.
     predictor = prepare_predictor(settings, log)
-    run_dir = Path(settings.out) if settings.out else default_run_dir(dataset.name, started)
+    run_dir = (Path(settings.out) if settings.out
+               else default_run_dir(dataset.name, started, predictor.facts.folder_name))
     results, lock = evaluate_video(dataset, settings, predictor, run_dir, log=log,
                                    progress=progress)
     try:

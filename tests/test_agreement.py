@@ -100,6 +100,7 @@ def test_alpha_interval_is_the_image_bootstrap():
     assert high == pytest.approx(np.quantile(direct, 0.975), abs=0.004)
 
 
+@pytest.mark.slow
 def test_alpha_interval_covers_the_population_alpha():
     """Coverage: 40 vote tables of 300 images from one population; the 95 % interval holds
     the alpha of a 200,000-image table of it in 33 to 40 of them (39 with these seeds)."""

@@ -122,6 +122,7 @@ _DOCUMENTS = _record(ResultsDocument).map(
     lambda d: dataclasses.replace(d, schema_version=SCHEMA_VERSION))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 @given(_DOCUMENTS)

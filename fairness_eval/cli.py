@@ -28,6 +28,7 @@ from .cli_options import (
     EXAMPLES_OPTION,
     GATE_OPTIONS,
     IMAGE_OPTIONS,
+    REDACT_OPTION,
     REPORT_OPTIONS,
     RUN_OPTIONS,
     STATISTICS_OPTIONS,
@@ -87,6 +88,7 @@ def cli(debug: bool) -> None:
 @with_options(STATISTICS_OPTIONS)
 @with_options(REPORT_OPTIONS)
 @EXAMPLES_OPTION
+@REDACT_OPTION
 @with_options(GATE_OPTIONS)
 @click.option("--gate-on", type=str, metavar=choices_metavar(GATE_ON), default="statistical",
               show_default=True)
@@ -143,14 +145,16 @@ def validate(ctx: click.Context, dataset: Path | None, images: Path | None,
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @with_options(REPORT_OPTIONS)
 @EXAMPLES_OPTION
+@REDACT_OPTION
 @click.option("--overwrite", is_flag=True, help="Replace report files edited since written.")
-def report(run_dir: Path, formats: str, card: Path | None, examples: int,
+def report(run_dir: Path, formats: str, card: Path | None, examples: int, redact_paths: bool,
            overwrite: bool) -> int:
     """Render the model card and summaries of a run folder from its results.json."""
     from .workflow import report as report_workflow
 
     return _finish(report_workflow(run_dir, formats, card=card, examples=examples,
-                                   overwrite=overwrite, echo=click.echo))
+                                   overwrite=overwrite, echo=click.echo,
+                                   redact_paths=redact_paths))
 
 
 @cli.command()
@@ -226,13 +230,14 @@ def check(ctx: click.Context, run_dir: Path, strict: bool, allow_empty_gate: boo
 @click.option("--format", "formats", default="html,pdf", show_default=True,
               help="Comparison card formats: html, pdf (comparison.md and comparison.json "
                    "are always written; '' for no card).")
+@REDACT_OPTION
 @CONFIG_OPTION
 @click.option("--overwrite", is_flag=True,
               help="Replace comparison files fairness-eval did not write (or that were edited).")
 @click.pass_context
 def compare(ctx: click.Context, runs: tuple[Path, ...], max_drop: float | None,
-            out: Path | None, gate_on: str, formats: str, config_path: Path | None,
-            overwrite: bool) -> int:
+            out: Path | None, gate_on: str, formats: str, redact_paths: bool,
+            config_path: Path | None, overwrite: bool) -> int:
     """Compare runs over the same images: RUN_A (the baseline) RUN_B [RUN_C ...].
 
     Per group, each model's IoU and verdicts and its paired change against the baseline;
@@ -251,7 +256,8 @@ def compare(ctx: click.Context, runs: tuple[Path, ...], max_drop: float | None,
     if len(runs) < 2:
         raise UsageError("compare: give at least two run folders (the baseline first)")
     options = merge_compare_options(load_config(config_path),
-                                    given_on_command_line(ctx, ["max_drop", "out", "gate_on"]))
+                                    given_on_command_line(ctx, ["max_drop", "out", "gate_on",
+                                                                "redact_paths"]))
     return _finish(compare_models(runs, options, formats=formats, echo=click.echo,
                                   overwrite=overwrite))
 

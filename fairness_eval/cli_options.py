@@ -88,6 +88,11 @@ REPORT_OPTIONS = [
     click.option("--card", type=click.Path(path_type=Path), default=None,
                  help="Card text (TOML) overriding the default intended uses, limitations, ..."),
 ]
+REDACT_OPTION = click.option(
+    "--redact-paths/--no-redact-paths", default=True, show_default=True,
+    help="Published reports (cards, summary.md, model_card.json, comparison card and "
+         "comparison.md) name files relative to the dataset or by name and SHA-256, never by "
+         "an absolute local path; results.json and comparison.json keep the full paths.")
 EXAMPLES_OPTION = click.option(
     "--examples", type=str, metavar="INTEGER", default=0, show_default=True,
     help="Add the N lowest-IoU images per group to the card (off by default: they are "

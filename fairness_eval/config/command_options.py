@@ -87,6 +87,9 @@ class CompareOptions:
     max_drop: float | None = None  # None: drops are reported, not gated
     out: Path | None = None  # None: the candidate run directory
     gate_on: str = "statistical"
+    # the comparison card and comparison.md name run folders and model files by name
+    # (report/redaction.py); comparison.json keeps the full paths
+    redact_paths: bool = True
 
     def __post_init__(self) -> None:
         apply_rules(self)

@@ -62,6 +62,7 @@ FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
     "formats": ("--format", rules.formats),
     "card": ("--card", rules.path),
     "examples": ("--examples", rules.at_least(0)),
+    "redact_paths": ("--redact-paths", rules.flag),
     "gate": ("--gate", rules.flag),
     "strict": ("--strict", rules.flag),
     "gate_on": ("--gate-on", rules.gate_on),

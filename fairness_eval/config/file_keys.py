@@ -106,6 +106,7 @@ RUN_KEYS: dict[str, tuple[str, str]] = {
     "format": ("formats", STR_LIST),
     "card": ("card", PATH),
     "examples": ("examples", INT),
+    "redact-paths": ("redact_paths", BOOL),
     "gate": ("gate", BOOL),
     "strict": ("strict", BOOL),
     "gate-on": ("gate_on", STR),
@@ -120,6 +121,7 @@ COMPARE_KEYS: dict[str, tuple[str, str]] = {
     "max-drop": ("max_drop", FLOAT),
     "out": ("out", PATH),
     "gate-on": ("gate_on", STR),
+    "redact-paths": ("redact_paths", BOOL),
 }
 ATTRIBUTE_KEYS: dict[str, tuple[str, str]] = {
     "gate": ("gate", STR_LIST),

@@ -32,7 +32,7 @@ PER_IMAGE_SETTINGS = ("mask_threshold", "threads", "model", "boundary_ratio", "e
 # identical whatever --workers): left out of the configuration hash so that the same
 # file gives the same hash on every machine and output folder.
 UNHASHED_SETTINGS = ("out", "overwrite", "resume", "workers", "save_conditions", "executor",
-                     "scheduler")
+                     "scheduler", "redact_paths")
 
 # Settings recorded in results.json only when set (not at their default), so that the
 # records and configuration hashes of runs made without them stay as they were.
@@ -40,7 +40,7 @@ RECORDED_WHEN_SET = ("conditions", "condition_severities", "save_conditions", "d
                      "adjust_for", "gate_on_conditions", "executor", "scheduler",
                      "model_spec", "predictions", "metric", "boundary_ratio", "max_pixels",
                      "exif", "allow_empty_gate", "mask_person_value", "attribute_votes",
-                     "votes_image_key", "labels", "limit", "sample")
+                     "votes_image_key", "labels", "redact_paths", "limit", "sample")
 
 
 def json_ready(value: Any) -> Any:

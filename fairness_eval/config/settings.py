@@ -170,6 +170,9 @@ class Settings:
     formats: tuple[str, ...] = ("html", "pdf")
     card: Path | None = None
     examples: int = 0
+    # published reports name files relative to the dataset or by name, never by an
+    # absolute path (report/redaction.py); results.json keeps the full paths
+    redact_paths: bool = True
     gate: bool = False
     strict: bool = False
     gate_on: str = "statistical"

@@ -50,6 +50,7 @@ def render_reports(
     overwrite: bool = False,
     images: Mapping[str, ImageFiles] | None = None,
     keep: Callable[[Path], None] | None = None,
+    redact_paths: bool = True,
 ) -> list[Path]:
     """Write the requested reports into `run_dir`; returns the paths written, in `formats`
     order.
@@ -63,7 +64,8 @@ def render_reports(
     such a file is refused unless `overwrite`. Raises UsageError for a
     missing or unreadable run folder, an unknown format, a bad card file, a table changed
     since results.json recorded it, or an existing file fairness-eval did not write (unless
-    overwrite).
+    overwrite). `redact_paths` (the default): the reports name files relative to the
+    dataset or by name, never by an absolute path of this machine (report/redaction.py).
     """
     run_dir = Path(run_dir)
     wanted = _check_formats(formats)
@@ -75,6 +77,10 @@ def render_reports(
     if not results.is_table and (run_dir / PER_IMAGE_FILE).is_file():
         per_image = read_per_image(run_dir)
     card_text = load_card_text(results.model_name, card)
+    if redact_paths:
+        from .redaction import redact_results
+
+        results = redact_results(results, [str(run_dir), str(run_dir.resolve())])
     targets = {fmt: run_dir / FILE_NAMES[fmt] for fmt in wanted}
     ledger = _read_ledger(run_dir)
     if keep is not None and not overwrite:

@@ -155,8 +155,11 @@ def compare_loaded_runs(baseline: Run, candidate: Run, options: CompareOptions |
     )
 
 
-def write_comparison(comparison: Comparison, out_dir: Path | str) -> tuple[Path, Path]:
-    """Write comparison.json and comparison.md into `out_dir` (created if needed)."""
+def write_comparison(comparison: Comparison, out_dir: Path | str, *, redact_paths: bool = True
+                     ) -> tuple[Path, Path]:
+    """Write comparison.json and comparison.md into `out_dir` (created if needed);
+    `redact_paths`: comparison.md names the run folders and files by name (comparison.json
+    keeps the full paths)."""
     from ..report.comparison_markdown import comparison_markdown
     from ..results.jsonvalues import to_jsonable
 
@@ -170,8 +173,23 @@ def write_comparison(comparison: Comparison, out_dir: Path | str) -> tuple[Path,
     write_atomically(json_path, (json.dumps(to_jsonable(comparison.to_json()), indent=2,
                                             ensure_ascii=False, allow_nan=False) + "\n"
                                  ).encode("utf-8"))
-    write_atomically(md_path, comparison_markdown(comparison).encode("utf-8"))
+    shown = _redacted(comparison, out_dir) if redact_paths else comparison
+    write_atomically(md_path, comparison_markdown(shown).encode("utf-8"))
     return json_path, md_path
+
+
+def _redacted(comparison: Comparison | ModelComparison, out_dir: Path
+              ) -> Comparison | ModelComparison:
+    """The comparison as the published files show it: no absolute local path
+    (report/redaction.py); the run folders and `out_dir` by their names."""
+    from ..report.redaction import redact_record
+    from ..results.comparison_record import Comparison
+
+    if isinstance(comparison, Comparison):
+        folders = [comparison.baseline.run_dir, comparison.candidate.run_dir]
+    else:
+        folders = [model.run.run_dir for model in comparison.models]
+    return redact_record(comparison, [*folders, str(out_dir), str(Path(out_dir).resolve())])
 
 
 def run_compare(
@@ -195,7 +213,7 @@ def run_compare(
     out_dir = options.out if options.out is not None else Path(candidate_dir)
     if not overwrite:
         refuse_foreign_files([Path(out_dir) / COMPARISON_JSON, Path(out_dir) / COMPARISON_MD])
-    json_path, md_path = write_comparison(comparison, out_dir)
+    json_path, md_path = write_comparison(comparison, out_dir, redact_paths=options.redact_paths)
     record_written([json_path, md_path])
     echo(f"wrote {md_path} and {json_path}")
     for line in closing_lines(comparison):
@@ -248,26 +266,29 @@ def _ranked(comparison: ModelComparison, runs: Sequence[Run], options: CompareOp
 
 
 def write_model_comparison(comparison: ModelComparison, out_dir: Path | str,
-                           formats: Sequence[str] = CARD_FORMATS) -> list[Path]:
+                           formats: Sequence[str] = CARD_FORMATS, *,
+                           redact_paths: bool = True) -> list[Path]:
     """Write comparison.json, comparison.md and the card's `formats` (html, pdf) into
-    `out_dir`; the paths written, in that order."""
+    `out_dir`; the paths written, in that order. `redact_paths`: comparison.md and the card
+    name run folders and model files by name (comparison.json keeps the full paths)."""
     from ..report.model_comparison_markdown import model_comparison_markdown
     from ..results.jsonvalues import to_jsonable
 
     out_dir = Path(out_dir)
+    shown = _redacted(comparison, out_dir) if redact_paths else comparison
     if len(comparison.pairs) == 1:
-        written = list(write_comparison(comparison.pairs[0], out_dir))
+        written = list(write_comparison(comparison.pairs[0], out_dir, redact_paths=redact_paths))
     else:
         written = _write_texts(out_dir, {
             COMPARISON_JSON: json.dumps(to_jsonable(comparison.to_json()), indent=2,
                                         ensure_ascii=False, allow_nan=False) + "\n",
-            COMPARISON_MD: model_comparison_markdown(comparison),
+            COMPARISON_MD: model_comparison_markdown(shown),
         })
     wanted = [fmt for fmt in CARD_FORMATS if fmt in formats]
     if wanted:
         from ..report.comparison_card import write_comparison_card
 
-        written += write_comparison_card(comparison, out_dir, wanted)
+        written += write_comparison_card(shown, out_dir, wanted)
     return written
 
 
@@ -304,7 +325,8 @@ def run_compare_models(run_dirs: Sequence[Path | str], options: CompareOptions |
         cards = {"html": COMPARISON_HTML, "pdf": COMPARISON_PDF}
         refuse_foreign_files([out_dir / COMPARISON_JSON, out_dir / COMPARISON_MD,
                               *(out_dir / cards[f] for f in CARD_FORMATS if f in formats)])
-    written = write_model_comparison(comparison, out_dir, formats)
+    written = write_model_comparison(comparison, out_dir, formats,
+                                     redact_paths=options.redact_paths)
     record_written(written)
     for path in written:
         echo(f"wrote {path}")

@@ -19,10 +19,11 @@ Echo = Callable[[str], None]
 def summarise_and_render(run_dir: Path, document: ResultsDocument, *,
                          formats: Sequence[str], card: Path | None, examples: int,
                          overwrite: bool, echo: Echo,
-                         images: Mapping[str, Any] | None = None, keep: bool = False
-                         ) -> tuple[Path, ...]:
+                         images: Mapping[str, Any] | None = None, keep: bool = False,
+                         redact_paths: bool = True) -> tuple[Path, ...]:
     """The console summary, then the reports. `keep` (a run's own folder): a report file
-    fairness-eval did not write, or that was edited, stays as it is, with one line."""
+    fairness-eval did not write, or that was edited, stays as it is, with one line.
+    `redact_paths`: the reports name no absolute local path (report/redaction.py)."""
     from ..report.console import summary_lines
 
     for line in summary_lines(document):
@@ -32,12 +33,12 @@ def summarise_and_render(run_dir: Path, document: ResultsDocument, *,
     if not formats:
         return ()
     return render(run_dir, formats, card=card, examples=examples, overwrite=overwrite,
-                  echo=echo, images=images, keep=keep)
+                  echo=echo, images=images, keep=keep, redact_paths=redact_paths)
 
 
 def render(run_dir: Path, formats: Sequence[str], *, card: Path | None, examples: int,
            overwrite: bool, echo: Echo, images: Mapping[str, Any] | None,
-           keep: bool = False) -> tuple[Path, ...]:
+           keep: bool = False, redact_paths: bool = True) -> tuple[Path, ...]:
     """The reports in `formats`, each file written echoed; `keep` as for
     `summarise_and_render`."""
     from ..report import render_reports
@@ -45,7 +46,8 @@ def render(run_dir: Path, formats: Sequence[str], *, card: Path | None, examples
 
     written = tuple(render_reports(run_dir, tuple(formats), card=card, examples=examples,
                                    overwrite=overwrite, images=images,
-                                   keep=(lambda path: echo(kept_line(path))) if keep else None))
+                                   keep=(lambda path: echo(kept_line(path))) if keep else None,
+                                   redact_paths=redact_paths))
     for path in written:
         echo(f"wrote {path}")
     return written

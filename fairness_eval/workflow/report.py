@@ -16,8 +16,11 @@ Echo = Callable[[str], None]
 
 def report(run_dir: Path | str, formats: Sequence[str] | str = ("html", "pdf"), *,
            card: Path | None = None, examples: int = 0, overwrite: bool = False,
-           echo: Echo = print) -> ReportResult:
+           echo: Echo = print, redact_paths: bool = True) -> ReportResult:
     """Render the model card and summaries of a run folder from its results.json.
+
+    `redact_paths` (the default): the reports name files relative to the dataset or by
+    name, never by an absolute local path (results.json keeps them).
 
     With `examples`, the run's dataset is loaded (from the path results.json records) to
     find the images the overlays draw (`dataset_images`).
@@ -30,5 +33,6 @@ def report(run_dir: Path | str, formats: Sequence[str] | str = ("html", "pdf"), 
     images = dataset_images(run_dir) if examples else None
     with locked(run_dir, "RUN_DIR"):
         written = render(run_dir, formats, card=card, examples=examples,
-                         overwrite=overwrite, echo=echo, images=images)
+                         overwrite=overwrite, echo=echo, images=images,
+                         redact_paths=redact_paths)
     return ReportResult(run_dir, written)

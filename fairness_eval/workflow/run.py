@@ -98,7 +98,8 @@ def _report_run(outcome: RunOutcome, settings: Settings, echo: Echo, log: Echo) 
     reports = summarise_and_render(
         outcome.run_dir, outcome.document, formats=settings.formats, card=settings.card,
         examples=settings.examples, overwrite=False, echo=echo,
-        images=example_images(outcome.dataset, settings.exif), keep=True)
+        images=example_images(outcome.dataset, settings.exif), keep=True,
+        redact_paths=settings.redact_paths)
     failed = tuple(outcome.failed_rows)
     if failed and not settings.skip_invalid:
         error = (f"{len(failed)} row(s) could not be evaluated (listed above, recorded in "

@@ -119,3 +119,15 @@ def test_the_card_says_what_part_was_evaluated(voc_dataset, tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "a sample of 20 of 300 images (seed 1)" in (out / "model_card.html").read_text()
     assert "a sample of 20 of 300 images (seed 1)" in (out / "summary.md").read_text()
+
+
+def test_a_video_dataset_takes_clips(voc_dataset):
+    davis = voc_dataset.parent / "davis2016_person"
+    full = load_dataset(davis, ())
+    clips = [s.image_id for s in sorted(full.samples, key=lambda s: s.row)]
+    taken = take_subset(full, limit=2, unit="clips")
+    assert [s.image_id for s in taken.samples] == clips[:2] and taken.rows == 2
+    assert taken.frame_count == sum(len(full.clips[c].frames) for c in clips[:2])
+    lines: list[str] = []
+    assert validate(davis, limit=2, echo=lines.append).exit_code == 0
+    assert f"note: --limit 2: checked the first 2 of {len(clips)} clips" in lines

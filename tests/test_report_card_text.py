@@ -48,6 +48,19 @@ limitations = ["Only tested indoors."]
     assert card.sources[0].startswith("built-in") and card.sources[1].startswith("card.toml")
 
 
+def test_a_risk_is_keyed_risk_as_the_card_column_and_name_still_reads(tmp_path):
+    path = write(tmp_path, """
+[[considerations.ethical]]
+risk = "Misuse"
+mitigation = "Licence terms"
+
+[[considerations.ethical]]
+name = "Bias"
+""")
+    card = load_card_text("acme.tflite", path)
+    assert card.ethical == (Risk("Misuse", "Licence terms"), Risk("Bias", None))
+
+
 def test_user_file_alone_describes_another_model(tmp_path):
     path = write(tmp_path, """
 [model]
@@ -82,7 +95,8 @@ def test_unknown_keys_are_errors_naming_key_and_file(tmp_path, text, key):
     ("[model]\nlicense = 3\n", "'model.license' must be a string, not int"),
     ("model = 'x'\n", "'model' must be a table"),
     ("[considerations]\nethical = ['x']\n", "must be an array of tables"),
-    ("[[considerations.ethical]]\nmitigation = 'm'\n", "has no 'name'"),
+    ("[[considerations.ethical]]\nmitigation = 'm'\n", "has no 'risk'"),
+    ("[[considerations.ethical]]\nrisk = 'a'\nname = 'b'\n", "has both 'risk' and 'name'"),
     ("[model\n", "not valid TOML"),
 ])
 def test_malformed_values_are_errors(tmp_path, text, fragment):

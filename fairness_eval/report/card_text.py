@@ -28,7 +28,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 DEFAULT_CARD = "templates/selfie_card.toml"
 
 # TOML key path -> (CardText field, kind). Kinds: "text", "texts" (list of strings),
-# "risks" (list of tables with `name` and optional `mitigation`), "names" (list of strings).
+# "risks" (list of tables with `risk` and optional `mitigation`; RISK_KEYS).
 _FIELDS: dict[str, tuple[str, str]] = {
     "applies_to_models": ("applies_to_models", "texts"),
     "model.display_name": ("display_name", "text"),
@@ -51,7 +51,10 @@ _FIELDS: dict[str, tuple[str, str]] = {
 }
 CARD_KEYS = _FIELDS  # the catalogue `fairness-eval init` writes card.toml from
 _SECTIONS = {path.split(".")[0] for path in _FIELDS if "." in path}
-_RISK_KEYS = ("name", "mitigation")
+# The keys of a [[considerations.ethical]] table, named as the card's columns: Risk,
+# Mitigation. `name`, what card files said before, is read as `risk`.
+RISK_KEYS = ("risk", "mitigation")
+RISK_ALIASES = {"name": "risk"}
 
 
 @dataclass(frozen=True)
@@ -176,12 +179,16 @@ def _tables(value: Any, path: str, where: str) -> list[dict[str, Any]]:
 
 def _risk(table: dict[str, Any], path: str, where: str) -> Risk:
     for key in table:
-        if key not in _RISK_KEYS:
-            raise UsageError(f"{where}: unknown key '{path}.{key}' (known: name, mitigation)")
-    if "name" not in table:
-        raise UsageError(f"{where}: an entry of '{path}' has no 'name'")
+        if key not in RISK_KEYS and key not in RISK_ALIASES:
+            raise UsageError(f"{where}: unknown key '{path}.{key}' (known: risk, mitigation)")
+    given = [key for key in ("risk", *RISK_ALIASES) if key in table]
+    if not given:
+        raise UsageError(f"{where}: an entry of '{path}' has no 'risk'")
+    if len(given) > 1:
+        raise UsageError(f"{where}: an entry of '{path}' has both 'risk' and 'name' (its "
+                         "older spelling): keep 'risk'")
     mitigation = table.get("mitigation")
     return Risk(
-        name=_text(table["name"], f"{path}.name", where),
+        name=_text(table[given[0]], f"{path}.{given[0]}", where),
         mitigation=None if mitigation is None else _text(mitigation, f"{path}.mitigation", where),
     )

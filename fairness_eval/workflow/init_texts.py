@@ -82,8 +82,10 @@ CARD_MEANINGS = {
     "intended_use.out_of_scope": "Uses the model is not for.",
     "considerations.limitations": "Where the model is known to fall short.",
     "considerations.tradeoffs": "What was given up for what (size, speed, accuracy).",
-    "considerations.ethical": "Ethical risks, each a [[considerations.ethical]] table with a "
-                              "name and, optionally, its mitigation.",
+    "considerations.ethical": "Ethical risks: each a `[[considerations.ethical]]` table with "
+                              "`risk` (the card's Risk column; `name`, the older spelling, is "
+                              "read as `risk`) and optionally `mitigation` (its Mitigation "
+                              "column).",
 }
 
 _TEXT_EXAMPLES = {
@@ -101,7 +103,7 @@ def card_example(path: str, kind: str, toml: Callable[[Any], str]) -> list[str]:
     """The example lines of one card field (to be commented out), by its kind."""
     key = path.rpartition(".")[2]
     if kind == "risks":
-        return [f"[[{path}]]", f"name = {toml('A risk to people')}",
+        return [f"[[{path}]]", f"risk = {toml('A risk to people')}",
                 f"mitigation = {toml('How it is addressed')}"]
     text = _TEXT_EXAMPLES.get(path, "...")
     if kind == "text":

@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 
 from ..data.samples import Sample
+from ..metrics.catalogue import BOUNDARY_RATIO
 from ..models.spec import ModelSpec
 from .per_image import evaluate_samples
 from .predictions import SuppliedPredictions
@@ -44,7 +45,7 @@ class WorkerSetup:
     threads: int = 1  # LiteRT (XNNPack) threads per interpreter
     mask_threshold: float = 0.5
     masks_dir: str | None = None  # --save-masks folder, readable and writable by workers
-    boundary_ratio: float = 0.02  # Boundary IoU's band, a share of the image diagonal
+    boundary_ratio: float = BOUNDARY_RATIO  # Boundary IoU's band, a share of the diagonal
     # --mask-person-value of a video run's frame masks (an image's Sample carries its own)
     mask_person_value: int | None = None
 

@@ -7,6 +7,7 @@ seconds, and several test modules read the same run folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ CCP = SHARED / "datasets" / "ccp_fashion"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Under GitHub Actions the suite's own runs of `check` and `run --gate` would append to
+    # the job's real step summary and outputs; each test that wants them sets its own.
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        os.environ.pop(name, None)
     config.addinivalue_line("markers", "real_run: runs the real model over a shared dataset")
     config.addinivalue_line("markers", "slow: the real model, a browser, a Dask cluster, a "
                             "child Python, a PDF card or over half a second (tests/tiers.py)")

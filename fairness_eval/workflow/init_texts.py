@@ -25,6 +25,8 @@ EXAMPLES: dict[str, Any] = {
     "model-spec": "specs/model.toml",
     "predictions": "predictions/",
     "out": "reports/run",
+    "limit": 100,
+    "sample": 100,
     "mask-person-value": 1,
     "workers": 4,
     "scheduler": "tcp://127.0.0.1:8786",

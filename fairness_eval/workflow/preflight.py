@@ -39,9 +39,16 @@ def check_out_folder(out: Path, settings: Settings, dataset: Any) -> None:
     again, under its lock, when it prepares the folder."""
     import os
 
-    from ..evaluation.run_dir import check_output_folder
+    from ..data.video import VideoDataset
+    from ..evaluation.clip_rows import VIDEO_RUN_FILES
+    from ..evaluation.run_dir import RUN_FILES, check_output_folder
+    from ..results.names import CONDITIONS_FILE
 
-    check_output_folder(out, settings.overwrite, settings.resume, dataset=dataset)
+    # the files the run will write there, as it names them when it prepares the folder
+    writes = (VIDEO_RUN_FILES if isinstance(dataset, VideoDataset)
+              else RUN_FILES + ((CONDITIONS_FILE,) if settings.conditions else ()))
+    check_output_folder(out, settings.overwrite, settings.resume, dataset=dataset,
+                        writes=writes)
     parent = out
     while not os.path.lexists(parent) and parent != parent.parent:
         parent = parent.parent

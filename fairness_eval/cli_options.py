@@ -189,8 +189,9 @@ RUN_OPTIONS = [
     click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out."),
     click.option("--resume", is_flag=True, help="Continue an interrupted run in --out."),
     click.option("--attribute", "attributes", multiple=True,
-                 help="Attribute column to evaluate (repeatable; default: every attribute "
-                      "column)."),
+                 help="Attribute column to evaluate (repeatable; default: the columns of a "
+                      "standard vocabulary and those with an [attributes.NAME] table, or, "
+                      "with neither, every attribute column)."),
     click.option("--intersect", multiple=True,
                  help="Cross attributes, e.g. region,skin_tone (repeatable)."),
     click.option("--attribute-votes", type=click.Path(path_type=Path), default=None,

@@ -35,7 +35,11 @@ def test_folder_with_attributes_and_annotators(tmp_path):
     cv2.imwrite(str(root / "masks_second" / "img1.png"), np.zeros((20, 30), np.uint8))
     dataset = load_dataset(root)
     assert dataset.rows == 3 and len(dataset.samples) == 3 and not dataset.problems
-    assert dataset.attributes == ["skin_tone", "site"]
+    # by default the columns of a standard vocabulary; the others are named in a note
+    assert dataset.attributes == ["skin_tone"]
+    assert any(note.startswith("not evaluated by default (no standard vocabulary): site;")
+               for note in dataset.notes)
+    assert load_dataset(root, ("skin_tone", "site")).attributes == ["skin_tone", "site"]
     by_id = {s.image_id: s for s in dataset.samples}
     assert by_id["img1"].attributes == {"skin_tone": "6", "site": "b"}  # canonical form
     assert by_id["img2"].attributes == {"skin_tone": None, "site": None}

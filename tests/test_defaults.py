@@ -234,3 +234,42 @@ def test_the_default_run_folder_names_dataset_and_model(tmp_path, monkeypatch):
                                             bootstrap=100, workers=1, out=Path("mine")))
     outcome.lock.release()
     assert outcome.run_dir == Path("mine") and (tmp_path / "mine" / "results.json").is_file()
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+def test_default_attributes_are_the_vocabularies_and_the_configured(tmp_path):
+    from fairness_eval.data.dataset import load_dataset
+
+    root = tmp_path / "mixed"
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    stems = sorted(p.stem for p in (VOC / "masks").glob("*.png"))[:3]
+    for stem in stems:
+        shutil.copy(VOC / "images" / f"{stem}.jpg", root / "images")
+        shutil.copy(VOC / "masks" / f"{stem}.png", root / "masks")
+    (root / "attributes.csv").write_text(
+        "image,site,region,camera\n" + "".join(f"{s},a,Europe,c{i}\n"
+                                                for i, s in enumerate(stems)))
+    dataset = load_dataset(root)
+    assert dataset.attributes == ["region"]
+    assert ("not evaluated by default (no standard vocabulary): site, camera; add one with "
+            "--attribute NAME (with the others wanted) or an [attributes.NAME] table in "
+            "fairness-eval.toml") in dataset.notes
+    assert load_dataset(root, configured=("camera",)).attributes == ["region", "camera"]
+    assert load_dataset(root, ("site",)).attributes == ["site"]
+    # a dataset without a standard column: every categorical column, as before
+    (root / "attributes.csv").write_text(
+        "image,site\n" + "".join(f"{s},a\n" for s in stems))
+    assert load_dataset(root).attributes == ["site"]
+    # validate takes the configuration's [attributes.NAME] tables as run does
+    (tmp_path / "fairness-eval.toml").write_text(
+        f'dataset = "{root}"\n[attributes.camera]\nmin-group-size = 1\n')
+    (root / "attributes.csv").write_text(
+        "image,site,region,camera\n" + "".join(f"{s},a,Europe,c{i}\n"
+                                                for i, s in enumerate(stems)))
+    done = cli("validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\nregion\n" in done.stdout and "\ncamera\n" in done.stdout
+    assert "\nsite\n" not in done.stdout

@@ -88,6 +88,8 @@ def merge_validate_options(config: FileConfig, cli_values: Mapping[str, Any]) ->
     (checked by their rules there)."""
     values = {k: v for k, v in config.run.items() if k in VALIDATE_FIELDS}
     values.update(_from_cli(cli_values, RUN_KEYS, "validate"))
+    if config.attributes:  # their tables make them evaluated by default, as in `run`
+        values["configured"] = tuple(config.attributes)
     return values
 
 

@@ -100,9 +100,16 @@ def read_attributes_csv(path: Path) -> tuple[AttributeTable | None, list[Problem
     return table, problems, raw
 
 
-def select_attributes(dataset: Dataset, requested: tuple[str, ...]) -> None:
-    """Set `dataset.attributes` (the requested ones, or every categorical column) and
-    move the samples whose standard attributes leave their vocabulary to the problems."""
+def select_attributes(dataset: Dataset, requested: tuple[str, ...],
+                      configured: tuple[str, ...] = ()) -> None:
+    """Set `dataset.attributes` and move the samples whose standard attributes leave their
+    vocabulary to the problems.
+
+    The requested ones (--attribute) when given. Otherwise, on a dataset with a column of a
+    standard vocabulary (annotations/vocabularies.json) or one `configured` (a
+    configuration's [attributes.NAME] table), those columns, the others named in a note
+    with how to add them; on a dataset with neither, every categorical column.
+    """
     if requested:
         absent = [a for a in requested if a not in dataset.attribute_columns]
         if absent:
@@ -112,6 +119,15 @@ def select_attributes(dataset: Dataset, requested: tuple[str, ...]) -> None:
                 f"{dataset.source} (attribute columns: {available})"
             )
         dataset.attributes = list(dict.fromkeys(requested))
+    elif chosen := [c for c in dataset.attribute_columns
+                    if c in standard_vocabularies() or c in configured]:
+        dataset.attributes = chosen
+        others = [c for c in dataset.attribute_columns if c not in chosen]
+        if others:
+            dataset.notes.append(
+                f"not evaluated by default (no standard vocabulary): {', '.join(others)}; "
+                "add one with --attribute NAME (with the others wanted) or an "
+                "[attributes.NAME] table in fairness-eval.toml")
     else:
         for column in dataset.attribute_columns:
             distinct = {s.attributes.get(column) for s in dataset.samples} - {None}

@@ -34,6 +34,7 @@ def load_dataset(
     mask_person_value: int | None = None,
     image_column: str | None = None,
     mask_column: str | None = None,
+    configured: tuple[str, ...] = (),
 ) -> Dataset:
     """Load a dataset folder, manifest or format (COCO, VOC devkit, Penn-Fudan); validate
     every row.
@@ -48,6 +49,9 @@ def load_dataset(
     >= 128 is person (and a mask of 0 and values below 128 alone is a row problem).
     `image_column`, `mask_column`: a table's (Hugging Face `datasets` folder, Parquet)
     columns of images and masks (default "image", "mask"; formats/tabular.py).
+    `attributes`: those evaluated (default: the columns of a standard vocabulary and those
+    `configured`, a configuration's [attributes.NAME] tables; on a dataset with neither,
+    every categorical column: attributes.select_attributes).
 
     Raises UsageError for problems that stop the whole dataset (missing path, unreadable
     or malformed manifest, empty dataset, an --attribute that names no column). Row-level
@@ -90,7 +94,7 @@ def load_dataset(
                            if s.mask_format == PNG else s for s in dataset.samples]
     if dataset.rows == 0:
         raise UsageError(f"{dataset.source}: empty dataset (no rows to evaluate)")
-    select_attributes(dataset, tuple(attributes))
+    select_attributes(dataset, tuple(attributes), tuple(configured))
     if check_files and isinstance(dataset, VideoDataset):
         check_video_files(dataset)
     elif check_files:

@@ -156,7 +156,8 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
         lambda attributes: load_dataset(
             dataset_path, attributes, max_pixels=settings.max_pixels, exif=settings.exif,
             images=images, image_set=image_set, mask_person_value=settings.mask_person_value,
-            image_column=image_column, mask_column=mask_column),
+            image_column=image_column, mask_column=mask_column,
+            configured=tuple(settings.per_attribute)),
         settings)
     # --limit / --sample: the rows evaluated, chosen before anything is checked against them
     dataset = take_subset(dataset, limit=settings.limit, sample=settings.sample,

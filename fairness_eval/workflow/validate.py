@@ -26,13 +26,16 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
              image_set: str | None = None,
              mask_person_value: int | str | None = None, image_column: str | None = None,
              mask_column: str | None = None, limit: int | str | None = None,
-             sample: int | str | None = None, seed: int | str = 0) -> ValidateResult:
+             sample: int | str | None = None, seed: int | str = 0,
+             configured: Sequence[str] = ()) -> ValidateResult:
     """Check a dataset without running the model; print the counts of each attribute value.
 
     Each problem is logged; a dataset with problems exits 2. `max_pixels` (default: the
     run's default), `exif`, `images`, `image_set`, `mask_person_value`, `image_column` and
     `mask_column` check the rows `run` would evaluate with the same options; `limit` or
-    `sample` (with `seed`) check only the rows a run with them would take.
+    `sample` (with `seed`) check only the rows a run with them would take. `configured`:
+    attributes with a configuration's [attributes.NAME] table, evaluated by default as
+    `run` does.
     """
     from ..config.rules import DEFAULT_MAX_PIXELS
     from ..data.dataset import load_dataset
@@ -45,7 +48,8 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
     loaded = load_dataset(dataset, tuple(attributes), max_pixels=max_pixels,
                           exif=checked("exif", exif), images=images, image_set=image_set,
                           mask_person_value=checked("mask_person_value", mask_person_value),
-                          image_column=image_column, mask_column=mask_column)
+                          image_column=image_column, mask_column=mask_column,
+                          configured=tuple(configured))
     if limit is not None and sample is not None:
         raise UsageError(f"--limit {limit} and --sample {sample}: give only one (the first N "
                          "rows, or N rows drawn with --seed)")

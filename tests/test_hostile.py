@@ -611,7 +611,8 @@ def test_an_unwritable_step_summary_is_a_warning_not_a_failure(tmp_path, monkeyp
     summary = tmp_path / "summary-folder"
     summary.mkdir()  # appending to a folder fails like a read-only file
     code, out, err = main(monkeypatch, capsys, "check", image_run, "--overwrite",
-                          "--allow-empty-gate", env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+                          "--allow-empty-gate",
+                          env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     assert code == 0, err
     assert out[-1].startswith("fairness gate: passed")
     assert err == [f"warning: cannot append the step summary to {summary} (Is a directory); "

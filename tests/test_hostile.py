@@ -1,5 +1,4 @@
-"""A hostile or careless user (issue 10): nothing lost, nothing injected, no crash taken for a
-verdict.
+"""A hostile or careless user: nothing lost, nothing injected, no crash taken for a verdict.
 
 Each case goes through the real command line: the console entry `cli.main()` in this
 process (fast: the model is loaded once), or a child process where the case is about

@@ -28,6 +28,7 @@ def simulated_frames(seed: int = SEED) -> pd.DataFrame:
                          "status": "skipped" if skipped else "ok",
                          "iou": np.nan if skipped else clip_level + drift[f],
                          "boundary_iou": np.nan if skipped else clip_level - 0.2,
+                         "dice": np.nan if skipped else clip_level + 0.1,
                          "flicker": np.nan if f == 0 or skipped else abs(drift[f]),
                          "background": background})
     return pd.DataFrame(rows)
@@ -40,6 +41,7 @@ def test_a_clips_figure_is_the_mean_over_its_scored_frames():
         "status": ["ok", "ok", "skipped", "ok", "ok", "ok"],
         "iou": [0.5, 0.7, np.nan, 0.9, 0.4, 0.6],
         "boundary_iou": [0.3, 0.5, np.nan, 0.4, 0.2, 0.2],
+        "dice": [0.6, 0.8, np.nan, 0.9, 0.5, 0.7],
         "flicker": [np.nan, 0.1, np.nan, 0.3, np.nan, 0.05],
         "background": ["crowd"] * 4 + ["open"] * 2,
     })
@@ -48,6 +50,7 @@ def test_a_clips_figure_is_the_mean_over_its_scored_frames():
     assert table["frames"].tolist() == [4, 2] and table["scored_frames"].tolist() == [3, 2]
     assert table["iou"].tolist() == pytest.approx([0.7, 0.5])
     assert table["boundary_iou"].tolist() == pytest.approx([0.4, 0.2])
+    assert table["dice"].tolist() == pytest.approx([(0.6 + 0.8 + 0.9) / 3, 0.6])
     assert table["flicker"].tolist() == pytest.approx([0.2, 0.05])  # first frame has none
     assert table["background"].tolist() == ["crowd", "open"]
 

@@ -127,9 +127,11 @@ def _document(groups: int, attributes: int = 1, per_group: int = 2) -> dict:
 def test_card_of_300_attributes_shows_the_bounded_number_in_full(tmp_path):
     run = many_groups(tmp_path / "run", 4, attributes=300, per_group=1)
     started = time.process_time()
-    render_reports(run, ("html", "pdf"))
+    # The HTML alone: the PDF's bound is the 3,000 groups' test above (the PDF of this
+    # card, 300 summary rows, adds about 8 s of CPU to the suite and no new claim).
+    render_reports(run, ("html",))
     seconds = time.process_time() - started
-    assert seconds < 2 * CARD_SECONDS, f"{seconds:.1f} s of CPU for 300 attributes"
+    assert seconds < CARD_SECONDS, f"{seconds:.1f} s of CPU for 300 attributes"
     html = (run / "model_card.html").read_text(encoding="utf-8")
     assert html.count('<div class="attribute" id="attribute-') == ATTRIBUTES_SHOWN
     assert f"{300 - ATTRIBUTES_SHOWN} more attributes" in html

@@ -207,8 +207,9 @@ def test_init_then_run_in_that_folder_needs_no_other_file(tmp_path, voc_dataset)
     init = subprocess.run([str(EXE), "init"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)
     assert init.returncode == 0, init.stderr
-    done = subprocess.run([str(EXE), "run", "--dataset", str(voc_dataset), "--bootstrap",
-                           "200", "--workers", "2", "--format", "html", "--out", "run"],
+    done = subprocess.run([str(EXE), "run", "--dataset", str(voc_dataset), "--limit", "24",
+                           "--bootstrap", "200", "--workers", "2", "--format", "html",
+                           "--out", "run"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     results = (tmp_path / "run" / "results.json").read_text()

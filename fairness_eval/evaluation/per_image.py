@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
@@ -35,10 +35,6 @@ from .images import (
 from .predictions import SuppliedPredictions
 from .predictor import predicted_mask
 
-if TYPE_CHECKING:
-    from .under_conditions import ImagePlan
-
-
 # Images whose decoded pixels together exceed this are not held for a shared invoke: a
 # group of four 12-megapixel photos would hold about 600 MB at once.
 GROUP_PIXELS = 8_000_000
@@ -59,20 +55,26 @@ class DecodedSample:
 
 
 def evaluate_sample(sample: Sample, segmenter: Segmenter | SuppliedPredictions,
-                    mask_threshold: float,
-                    masks_dir: Path | None = None, *, plan: ImagePlan | None = None,
+                    mask_threshold: float, masks_dir: Path | None = None, *,
                     boundary_ratio: float = DEFAULT_RATIO) -> Row:
     """Predict one image and score it against its ground truth: one per-image row.
 
     A pixel is person where the model's probability exceeds `mask_threshold`; Boundary
     IoU's band is `boundary_ratio` of the image diagonal (metrics/boundary.py). With
-    `masks_dir`, the predicted mask is written there as <image id>.png. With `plan`, the
-    same decoded image is also scored under capture conditions and labelled with derived
-    attributes (under_conditions.py).
+    `masks_dir`, the predicted mask is written there as <image id>.png.
     """
     decoded = decode_sample(sample)
     if not isinstance(decoded, DecodedSample):
         return decoded
+    return evaluate_decoded(decoded, segmenter, mask_threshold, masks_dir, boundary_ratio)
+
+
+def evaluate_decoded(decoded: DecodedSample, segmenter: Segmenter | SuppliedPredictions,
+                     mask_threshold: float, masks_dir: Path | None,
+                     boundary_ratio: float) -> Row:
+    """`evaluate_sample` of an image already decoded (a task that scores it further, under
+    capture conditions, decodes it once)."""
+    sample = decoded.sample
     try:
         # MediaPipe's own examples draw the person where probability > threshold.
         predicted = predicted_mask(segmenter, sample, decoded.image, mask_threshold)
@@ -80,19 +82,7 @@ def evaluate_sample(sample: Sample, segmenter: Segmenter | SuppliedPredictions,
         return {**decoded.row, "status": "skipped", "reason": str(error)}
     except (cv2.error, ValueError, MemoryError) as error:  # e.g. an image too large to warp
         return _not_segmented(decoded, error)
-    row = score_sample(decoded, predicted, masks_dir, boundary_ratio)
-    if plan is not None:
-        from .under_conditions import evaluate_plan
-
-        try:
-            row.update(evaluate_plan(plan, decoded.image, decoded.truth, decoded.ignore,
-                                     sample.image_id,
-                                     lambda picture: segmenter.predict(picture) > mask_threshold))
-        except (cv2.error, ValueError, MemoryError) as error:
-            return {**decoded.row, "status": "skipped",
-                    "reason": f"{sample.image}: could not be evaluated under the "
-                              f"conditions ({_first_line(error)})"}
-    return row
+    return score_sample(decoded, predicted, masks_dir, boundary_ratio)
 
 
 def evaluate_samples(samples: Sequence[Sample], segmenter: Segmenter | SuppliedPredictions,
@@ -209,8 +199,8 @@ def _pixels(group: Sequence[tuple[int, DecodedSample, ModelInput]]) -> int:
 
 def _not_segmented(decoded: DecodedSample, error: BaseException) -> Row:
     return {**decoded.row, "status": "skipped",
-            "reason": f"{decoded.sample.image}: could not be segmented ({_first_line(error)})"}
+            "reason": f"{decoded.sample.image}: could not be segmented ({first_line(error)})"}
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -32,6 +32,7 @@ from ..data.samples import Sample
 from ..errors import UsageError
 from ..metrics.masks import mask_counts
 from ..results.names import CONDITION_COLUMNS
+from .per_image import DecodedSample, decode_sample, evaluate_decoded, first_line
 from .tasks import MAX_BATCH, Row, Task, WorkerContext
 
 if TYPE_CHECKING:
@@ -196,13 +197,30 @@ def keep_saved(done: dict[int, dict[str, Any]], plan: ImagePlan | None
 
 def evaluate_planned_batch(context: WorkerContext,
                            payload: tuple[ImagePlan, Sequence[Sample]]) -> list[Row]:
-    """The task of a run with a plan: each sample scored clean and under the plan."""
-    from .per_image import evaluate_sample
-
+    """The task of a run with a plan: each sample decoded once, scored clean (as
+    per_image.py scores every image) and then under the plan."""
     plan, samples = payload
-    return [evaluate_sample(sample, context.segmenter, context.mask_threshold,
-                            context.masks_dir, plan=plan,
-                            boundary_ratio=context.boundary_ratio) for sample in samples]
+    return [_evaluate_planned(sample, plan, context) for sample in samples]
+
+
+def _evaluate_planned(sample: Sample, plan: ImagePlan, context: WorkerContext) -> Row:
+    decoded = decode_sample(sample)
+    if not isinstance(decoded, DecodedSample):
+        return decoded
+    row = evaluate_decoded(decoded, context.segmenter, context.mask_threshold,
+                           context.masks_dir, context.boundary_ratio)
+    if row.get("status") != "ok":  # not segmented: nothing to perturb either
+        return row
+    threshold = context.mask_threshold
+    try:
+        row.update(evaluate_plan(plan, decoded.image, decoded.truth, decoded.ignore,
+                                 sample.image_id,
+                                 lambda picture: context.segmenter.predict(picture) > threshold))
+    except (cv2.error, ValueError, MemoryError) as error:
+        return {**decoded.row, "status": "skipped",
+                "reason": f"{sample.image}: could not be evaluated under the conditions "
+                          f"({first_line(error)})"}
+    return row
 
 
 def planned_tasks(samples: Sequence[Sample], workers: int, plan: ImagePlan) -> list[Task]:

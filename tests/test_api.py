@@ -517,3 +517,19 @@ def test_a_message_for_the_command_line_names_the_calls_keywords():
     with pytest.raises(UsageError, match=r"^evaluate: unknown keyword 'mask_threshold' "
                                          r"\(did you mean 'threshold'\?\)$"):
         fe.evaluate("anywhere", mask_threshold=0.6)  # one name per option, as assess
+
+
+def test_settings_fields_are_runs_option_names():
+    # One set of names: a notebook user who knows `--min-group-size` writes
+    # Settings(min_group_size=...), and the recorded settings use the same words. Only what
+    # the configuration file's tables hold ([conditions], [attributes.NAME]) has no flag.
+    import dataclasses
+
+    from fairness_eval.config.settings import Settings, StatisticsSettings
+
+    flags = {param.name for param in run_command.params if isinstance(param, click.Option)}
+    config_tables = {"condition_severities", "per_attribute", "min_group_sizes",
+                     "gated_criteria"}
+    for record in (Settings, StatisticsSettings):
+        names = {field.name for field in dataclasses.fields(record)}
+        assert names - config_tables <= flags, sorted(names - config_tables - flags)

@@ -4,7 +4,9 @@ WCAG contrast of at least 4.5:1 against what it is drawn on.
 
 The charts are those of a stills card (the fixture run), a conditions card (the fixture run
 with a synthetic conditions block, as test_conditions_report.py makes it), a video card (a
-synthetic per-frame table) and a comparison card (two models over the fixture's groups).
+synthetic per-frame table), a comparison card (two models over the fixture's groups) and a
+card of a run given annotators' votes (its label-agreement heatmap, test_label_votes_run.py's
+run).
 """
 
 from __future__ import annotations
@@ -157,6 +159,16 @@ def video_charts() -> list[str]:
     return [timeline_svg(pd.DataFrame(rows))]
 
 
+def label_charts(tmp_path: Path) -> list[str]:
+    from test_label_votes_run import run_with
+
+    outcome, _ = run_with(tmp_path, labels="majority")
+    (html,) = render_reports(outcome.run_dir, formats=("html",))
+    charts = inline_svgs(html.read_text())
+    assert any("pair of annotators labelled alike" in svg for svg in charts)  # the heatmap
+    return charts
+
+
 def comparison_charts() -> list[str]:
     from fairness_eval.report.comparison_charts import models_forest_svg
 
@@ -172,13 +184,14 @@ def charts(tmp_path_factory) -> dict[str, list[str]]:
         "conditions": conditions_charts(tmp_path_factory.mktemp("conditions")),
         "video": video_charts(),
         "comparison": comparison_charts(),
+        "labels": label_charts(tmp_path_factory.mktemp("labels")),
     }
     assert all(made.values()), {card: len(svgs) for card, svgs in made.items()}
     return made
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("card", ["stills", "conditions", "video", "comparison"])
+@pytest.mark.parametrize("card", ["stills", "conditions", "video", "comparison", "labels"])
 def test_every_chart_text_has_at_least_4_5_to_1_contrast(charts, card):
     found = [item for svg in charts[card] for item in text_contrasts(svg)]
     assert len(found) >= 10  # tick labels, axis labels, legends: the check saw them
@@ -190,7 +203,8 @@ def test_every_chart_text_has_at_least_4_5_to_1_contrast(charts, card):
 def test_no_chart_draws_text_inside_its_axes():
     """The contrast check takes the figure (or a legend's frame) as each text's background:
     text drawn over the plotting area (a band, a bar) would need its own check."""
-    for module in ("charts", "comparison_charts", "condition_charts", "timeline"):
+    for module in ("charts", "comparison_charts", "condition_charts", "label_charts",
+                   "timeline"):
         source = (REPORT / f"{module}.py").read_text()
         assert not re.search(r"\.(text|annotate|table)\(", source), module
 

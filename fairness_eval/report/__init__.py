@@ -156,6 +156,11 @@ def _card_html(
                 f"condition-{d.condition}": severity_chart_svg(name, block, d,
                                                                context["confidence"])
                 for d in results.conditions.definitions})
+    if results.label_agreement:
+        from .label_charts import agreement_heatmap_svg
+
+        for name, record in results.label_agreement.items():
+            charts.setdefault(name, {})["label-agreement"] = agreement_heatmap_svg(name, record)
     if results.unit == "clip" and is_video_run(run_dir):
         from .timeline import TIMELINE_KEY, timeline_svg
 

@@ -46,6 +46,7 @@ from .formatting import (
     worst_verdict,
 )
 from .judged import judged_figure, methods_context
+from .label_section import label_section
 from .model_facts import spec_rows, supplied_rows
 
 
@@ -97,6 +98,7 @@ def build_context(
         "versions": [(k, str(v)) for k, v in (results.versions or {}).items()],
         "conditions": conditions_section(results),
         "adjusted": adjusted_figures(results),
+        "labels": label_section(results),
     }
 
 

@@ -16,6 +16,7 @@ from .card_text import CardText, load_card_text
 from .conditions_section import conditions_section
 from .context import build_context
 from .formatting import DASH, interval
+from .label_section import markdown_lines as label_lines
 from .text import markdown_text as _text
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def render_markdown(results: ResultsDocument | Mapping[str, Any],
             lines += ["", f"... and {len(flagged) - MAX_FLAGGED_ROWS} more groups not a pass "
                           "(every group is on the card and in results.json)."]
     lines += _conditions_lines(results)
+    lines += label_lines(results)
     lines += [
         "",
         "Statistical verdict: *violation* when the interval of a group's deviation from the "

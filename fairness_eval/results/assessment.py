@@ -65,6 +65,23 @@ class CriterionVerdicts(JsonRecord):
 
 
 @dataclass(frozen=True)
+class LabelResampleFigures(JsonRecord):
+    """One group judged again with every image's label drawn from its annotators' votes in
+    every resample (stats/label_resample.py): written beside the primary figures of a run
+    given votes."""
+
+    images: float | None  # expected images in the group (its members' vote shares summed)
+    value: float | None  # vote-share-weighted group mean
+    ci: Interval | None
+    deviation: float | None  # from the reference of every image with a label
+    deviation_ci: Interval | None
+    # criterion ("a", "b") -> its verdicts, by the same criteria code as the primary ones
+    verdicts: Mapping[str, CriterionVerdicts] = json_field(read_default=lambda found: {})
+    margin_ci: Interval | None = None  # |deviation| - factor x SD, per resample
+    empty_share: float | None = None  # share of resamples that held no image of the group
+
+
+@dataclass(frozen=True)
 class GroupResult(JsonRecord):
     """One group of one attribute: its figures, deviation from the reference and verdicts."""
 
@@ -95,6 +112,8 @@ class GroupResult(JsonRecord):
     note: str | None = None  # e.g. "n = 1: the interval is the single value"
     # published tables: the group's share of the dataset
     share: float | None = json_field(None, omit=(None,))
+    # a run given votes: the group judged with labels drawn from the votes
+    label_resample: LabelResampleFigures | None = json_field(None, omit=(None,))
 
     def verdict(self, criterion: str) -> CriterionVerdicts:
         """The verdicts of one criterion (both None when the document records none)."""
@@ -188,5 +207,5 @@ def as_attribute(name: str, attribute: AttributeAssessment | Mapping[str, Any],
 
 
 __all__ = ["AttributeAssessment", "CriterionA", "CriterionB", "CriterionVerdicts",
-           "GroupResult", "Interval", "ValueRange",
+           "GroupResult", "Interval", "LabelResampleFigures", "ValueRange",
            "as_attribute"]

@@ -33,10 +33,11 @@ from .cli_options import (
     RUN_OPTIONS,
     STATISTICS_OPTIONS,
     SUBSET_OPTIONS,
-    choices_metavar,
     given_on_command_line,
+    run_option,
     with_options,
 )
+from .config.options import choices_metavar
 from .config.rules import GATE_ON, UNITS
 from .errors import UsageError
 from .interrupts import describe, exit_code, exiting, on_stop_signals, received
@@ -90,8 +91,7 @@ def cli(debug: bool) -> None:
 @EXAMPLES_OPTION
 @REDACT_OPTION
 @with_options(GATE_OPTIONS)
-@click.option("--gate-on", type=str, metavar=choices_metavar(GATE_ON), default="statistical",
-              show_default=True)
+@run_option("gate_on")
 @click.pass_context
 def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
         images: Path | None, image_set: str | None, image_column: str | None,

@@ -1,28 +1,22 @@
 """The options the commands share, declared once.
 
-Values are handed on as given (text for lists, fractions and percentages): each setting
-is converted and checked once, by its rule in config/rules.py, whoever gives it.
+`run`'s options are built from their catalogue (`config/options.py`: flags, help, metavar,
+the value type) with the defaults of `Settings`; this module only groups them, in the order
+`--help` lists them. Values are handed on as given (text for lists, fractions and
+percentages): each setting is converted and checked once, by its rule in config/rules.py,
+whoever gives it.
 """
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .config.rules import (
-    CI_METHODS,
-    DEFAULT_MAX_PIXELS,
-    EXECUTORS,
-    EXIF_CHOICES,
-    FAMILYWISE,
-    METRICS,
-    REFERENCES,
-    STATISTICS,
-)
-from .metrics.catalogue import BOUNDARY_RATIO
-from .results.names import LABEL_POLICIES
+from .config.options import BOOL, PATH, RUN_OPTION
+from .config.settings import Settings
 
 
 def given_on_command_line(ctx: click.Context, names: Any) -> dict[str, Any]:
@@ -41,97 +35,57 @@ def with_options(options: list) -> Any:
     return decorate
 
 
-def choices_metavar(choices: tuple[str, ...]) -> str:
-    """The metavar of a choice: the settings' rule, not click, refuses any other value."""
-    return "[" + "|".join(choices) + "]"
+def _default(name: str) -> Any:
+    """A Settings field's default as click shows it: lists as comma-separated text, a
+    default computed at run time (--workers: the cores) as none."""
+    item = next(f for f in fields(Settings) if f.name == name)
+    if item.default is MISSING or RUN_OPTION[name].multiple:
+        return None
+    return ",".join(item.default) if isinstance(item.default, tuple) else item.default
+
+
+def run_option(name: str) -> Any:
+    """The click option of one of `run`'s options, from its catalogue entry."""
+    entry = RUN_OPTION[name]
+    default = _default(name)
+    attrs: dict[str, Any] = {"default": default, "help": entry.help}
+    if entry.kind == BOOL:
+        if "/" not in entry.flags[0]:  # --redact-paths/--no-redact-paths is a flag already
+            attrs["is_flag"] = True
+    else:
+        attrs["type"] = click.Path(path_type=Path) if entry.kind == PATH else str
+    if entry.metavar is not None:
+        attrs["metavar"] = entry.metavar
+    if entry.multiple:
+        attrs["multiple"] = True
+    if default is not None and default is not False and default != "":
+        attrs["show_default"] = True
+    return click.option(*entry.flags, entry.name, **attrs)
+
+
+def run_options(*names: str) -> list:
+    """The click options of several of `run`'s options, in the order given."""
+    return [run_option(name) for name in names]
 
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="Configuration file (default: ./fairness-eval.toml, or [tool.fairness-eval] in "
          "./pyproject.toml).")
-CRITERIA_OPTIONS = [
-    click.option("--reference", type=str, metavar=choices_metavar(REFERENCES), default="overall",
-                 show_default=True, help="The 'average' the criteria measure deviations from."),
-    click.option("--min-group-size", type=str, metavar="INTEGER", default=30, show_default=True,
-                 help="Smaller groups are shown but not gated."),
-    click.option("--sd-factor", type=str, metavar="NUMBER", default=3.0, show_default=True,
-                 help="Criterion (a): standard deviations from the reference."),
-    click.option("--sd-ddof", type=str, metavar="INTEGER", default=0, show_default=True,
-                 help="Criterion (a): 0 population SD, 1 sample SD."),
-    click.option("--familywise", type=str, metavar=choices_metavar(FAMILYWISE), default="holm",
-                 show_default=True,
-                 help="Family-wise control of the statistical verdicts over all of a run's "
-                      "gated checks: holm keeps the chance that a fair model fails anywhere "
-                      "at or below 1 - confidence; none judges each check at --confidence."),
-]
+CRITERIA_OPTIONS = run_options("reference", "min_group_size", "sd_factor", "sd_ddof",
+                               "familywise")
 STATISTICS_OPTIONS = [
-    click.option("--bootstrap", type=str, metavar="INTEGER", default=10_000, show_default=True,
-                 help="Bootstrap resamples."),
-    click.option("--confidence", type=str, metavar="NUMBER", default=0.95, show_default=True,
-                 help="Confidence level of the intervals."),
-    click.option("--ci-method", type=str, metavar=choices_metavar(CI_METHODS), default="bca",
-                 show_default=True),
-    click.option("--seed", type=str, metavar="INTEGER", default=0, show_default=True,
-                 help="Seed of every random draw (recorded)."),
-    click.option("--statistic", type=str, metavar=choices_metavar(STATISTICS), default="mean",
-                 show_default=True,
-                 help="mean of per-image IoU (the card's) or pooled sum I / sum U."),
+    *run_options("bootstrap", "confidence", "ci_method", "seed", "statistic"),
     *CRITERIA_OPTIONS,
-    click.option("--inter-annotator-iou", default=None,
-                 help="Inter-annotator IoU for criterion (b), e.g. 0.9874 or 98.74; default: "
-                      "computed from the dataset's masks_<annotator>/ folders."),
+    run_option("inter_annotator_iou"),
 ]
-REPORT_OPTIONS = [
-    click.option("--format", "formats", default="html,pdf", show_default=True,
-                 help="Report formats: html, pdf, md, json (comma-separated)."),
-    click.option("--card", type=click.Path(path_type=Path), default=None,
-                 help="Card text (TOML) overriding the default intended uses, limitations, ..."),
-]
-REDACT_OPTION = click.option(
-    "--redact-paths/--no-redact-paths", default=True, show_default=True,
-    help="Published reports (cards, summary.md, model_card.json, comparison card and "
-         "comparison.md) name files relative to the dataset or by name and SHA-256, never by "
-         "an absolute local path; results.json and comparison.json keep the full paths.")
-EXAMPLES_OPTION = click.option(
-    "--examples", type=str, metavar="INTEGER", default=0, show_default=True,
-    help="Add the N lowest-IoU images per group to the card (off by default: they are "
-         "photographs of people; needs a run with --save-masks).")
-CONDITION_OPTIONS = [
-    click.option("--conditions", type=str, metavar="LIST", default="",
-                 help="Evaluate every image again under capture conditions, each at three "
-                      "severities: dark, noise, blur, jpeg, occluder (comma-separated; each "
-                      "multiplies the model work; severities from [conditions] in the config)."),
-    click.option("--save-conditions", type=click.Path(path_type=Path), default=None,
-                 metavar="DIR",
-                 help="Also write each degraded image (and its masks) under DIR, one folder "
-                      "dataset per condition and severity."),
-    click.option("--derive", type=str, metavar="LIST", default="",
-                 help="Add attributes derived from the ground truth: person_share, people, "
-                      "brightness (comma-separated)."),
-    click.option("--adjust-for", type=str, metavar="ATTRIBUTE", default=None,
-                 help="Beside each group's figure, its figure standardised to the whole "
-                      "set's mix of this categorical attribute (e.g. person_share)."),
-    click.option("--gate-on-conditions", is_flag=True,
-                 help="With --gate, a group that degrades disparately under a condition "
-                      "fails the gate too."),
-]
-GATE_OPTIONS = [
-    click.option("--gate", is_flag=True,
-                 help="Exit 1 when a gated fairness criterion is violated."),
-    click.option("--strict", is_flag=True, help="With --gate, an inconclusive verdict fails too."),
-    click.option("--allow-empty-gate", is_flag=True,
-                 help="With --gate, pass when nothing could be gated (otherwise exit 2)."),
-]
-EXECUTOR_OPTIONS = [
-    click.option("--executor", type=str, metavar=choices_metavar(EXECUTORS), default="local",
-                 show_default=True,
-                 help="Where images are evaluated: local processes, or a Dask cluster "
-                      "(needs fairness-eval[dask])."),
-    click.option("--scheduler", type=str, metavar="tcp://HOST:PORT", default=None,
-                 help="With --executor dask: the scheduler of a running cluster (default: "
-                      "start a local cluster of --workers processes)."),
-]
+REPORT_OPTIONS = run_options("formats", "card")
+REDACT_OPTION = run_option("redact_paths")
+EXAMPLES_OPTION = run_option("examples")
+CONDITION_OPTIONS = run_options("conditions", "save_conditions", "derive", "adjust_for",
+                                "gate_on_conditions")
+GATE_OPTIONS = run_options("gate", "strict", "allow_empty_gate")
+EXECUTOR_OPTIONS = run_options("executor", "scheduler")
 # Where a dataset format's rows are (COCO, VOC devkit): `run` and `validate` alike.
 DATASET_FORMAT_OPTIONS = [
     click.option("--images", type=click.Path(path_type=Path), default=None, metavar="DIR",
@@ -149,81 +103,17 @@ DATASET_FORMAT_OPTIONS = [
 ]
 # The part of a dataset evaluated: `run` and `validate` alike (run: --seed is a statistics
 # option, so only `validate` adds it here).
-SUBSET_OPTIONS = [
-    click.option("--limit", type=str, metavar="N", default=None,
-                 help="Only the first N rows (clips for video) in dataset order (recorded; "
-                      "a quick first look, not a fair sample)."),
-    click.option("--sample", type=str, metavar="N", default=None,
-                 help="Only N rows (clips) drawn without replacement with --seed (recorded)."),
-]
+SUBSET_OPTIONS = run_options("limit", "sample")
 # What a dataset may hold and how its images are read: `run` and `validate` alike.
-IMAGE_OPTIONS = [
-    click.option("--max-pixels", type=str, metavar="INTEGER", default=DEFAULT_MAX_PIXELS,
-                 show_default=True,
-                 help="Largest image (width x height) accepted; a larger one is a validation "
-                      "problem, never decoded."),
-    click.option("--exif", type=str, metavar=choices_metavar(EXIF_CHOICES), default="ignore",
-                 show_default=True,
-                 help="Images with an EXIF orientation: score the stored pixels (ignore) or "
-                      "turn them upright first (rotate: masks drawn on the displayed image)."),
-    click.option("--mask-person-value", type=str, metavar="N", default=None,
-                 help="Masks are label indices (e.g. 0 and 1, as FiftyOne, CVAT and Label "
-                      "Studio export them): person where the value is N, in ground-truth, "
-                      "ignore, annotator and supplied prediction masks; the VOC devkit's "
-                      "person class. Default: 8-bit masks, >= 128 is person."),
-]
+IMAGE_OPTIONS = run_options("max_pixels", "exif", "mask_person_value")
 
 # `run`: which model, where the run goes, what it evaluates and how it scores a mask.
 RUN_OPTIONS = [
-    click.option("--model", default="selfie", show_default=True,
-                 help="selfie, selfie-landscape, or a .tflite / .onnx segmentation model file "
-                   "(fed as MediaPipe feeds its selfie models)."),
-    click.option("--model-spec", type=click.Path(path_type=Path), default=None,
-                 help="A model spec (TOML): the model file and how to feed it and read its "
-                   "output (see examples/model-specs/). Instead of --model."),
-    click.option("--predictions", type=click.Path(path_type=Path), default=None,
-                 help="Folder of supplied predictions, <image id>.png (8-bit masks or "
-                   "probability maps, person where value/255 > --threshold): no model runs."),
-    click.option("--out", type=click.Path(path_type=Path), default=None,
-                 help="Run folder (default reports/<dataset>-<model>-<UTC timestamp>/)."),
-    click.option("--overwrite", is_flag=True, help="Replace the results in a non-empty --out."),
-    click.option("--resume", is_flag=True, help="Continue an interrupted run in --out."),
-    click.option("--attribute", "attributes", multiple=True,
-                 help="Attribute column to evaluate (repeatable; default: the columns of a "
-                      "standard vocabulary and those with an [attributes.NAME] table, or, "
-                      "with neither, every attribute column)."),
-    click.option("--intersect", multiple=True,
-                 help="Cross attributes, e.g. region,skin_tone (repeatable)."),
-    click.option("--attribute-votes", type=click.Path(path_type=Path), default=None,
-                 metavar="FILE",
-                 help="Several annotators' votes that make attribute columns: a table "
-                      "image,annotator,attribute,value (.csv) or a Label Studio JSON export."),
-    click.option("--votes-image-key", type=str, metavar="KEY", default="image",
-                 show_default=True,
-                 help="The key of a Label Studio task's data that names its image file."),
-    click.option("--labels", type=str, metavar=choices_metavar(LABEL_POLICIES),
-                 default="majority", show_default=True,
-                 help="How votes become one label: majority (the value most chosen; a tie "
-                      "is (disputed)) or unanimous (any disagreement is (disputed)); "
-                      "(disputed) is never gated. resample is not drawn by run yet."),
-    click.option("--skip-invalid", is_flag=True,
-                 help="Evaluate the valid rows and record the invalid ones as skipped."),
-    click.option("--threshold", "--mask-threshold", "mask_threshold", type=str, metavar="NUMBER",
-                 default=0.5, show_default=True,
-                 help="Person probability above which a pixel is person (the mask threshold)."),
-    click.option("--threads", type=str, metavar="INTEGER", default=1, show_default=True,
-                 help="LiteRT (XNNPack) threads per worker (1 to 1024)."),
-    click.option("--workers", type=str, metavar="INTEGER", default=None,
-                 help="Worker processes (default: the number of cores)."),
-    click.option("--save-masks", is_flag=True, help="Write predicted masks to <out>/masks/."),
+    *run_options("model", "model_spec", "predictions", "out", "overwrite", "resume",
+                 "attributes", "intersect", "attribute_votes", "votes_image_key", "labels",
+                 "skip_invalid", "mask_threshold", "threads", "workers", "save_masks"),
     *EXECUTOR_OPTIONS,
     *IMAGE_OPTIONS,
     *SUBSET_OPTIONS,
-    click.option("--metric", type=str, metavar=choices_metavar(METRICS), default="iou",
-                 show_default=True,
-                 help="What the criteria judge; all are reported (flicker: video only, lower "
-                   "is better)."),
-    click.option("--boundary-ratio", type=str, metavar="NUMBER", default=BOUNDARY_RATIO,
-                 show_default=True,
-                 help="Boundary IoU's band width as a share of the image diagonal."),
+    *run_options("metric", "boundary_ratio"),
 ]

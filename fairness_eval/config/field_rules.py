@@ -1,7 +1,8 @@
 """Which rule each field of the settings records obeys, and applying those rules.
 
 `FIELD_RULES` maps a field name to the command-line option that sets it and its rule in
-`rules.py` (or `condition_rules.py`). Every record (`settings.py`, `command_options.py`)
+`rules.py` (or `condition_rules.py`); `run`'s options bring theirs from their catalogue
+(`options.py`). Every record (`settings.py`, `command_options.py`)
 calls `apply_rules` on construction, so a field of the same name obeys the same rule, and
 breaks it with the same one-line message, in each record and whoever set it.
 """
@@ -13,66 +14,20 @@ from dataclasses import fields
 from typing import Any
 
 from ..errors import UsageError
-from ..results.names import LABEL_POLICIES
 from . import condition_rules, rules
-from .rules import CI_METHODS, METRICS, REFERENCES, STATISTICS, UNITS
+from .options import RUN_OPTIONS
+from .rules import UNITS
 
 # field -> (the option that sets it, its rule). One table for every record: a field of the
-# same name obeys the same rule in each.
+# same name obeys the same rule in each. `run`'s options come from their catalogue
+# (`options.py`); the rest are the fields of the other commands' records, and the
+# severities only a configuration file's [conditions] table sets.
 FIELD_RULES: dict[str, tuple[str, rules.Rule]] = {
-    "model": ("--model", rules.model),
-    "model_spec": ("--model-spec", rules.model_spec),
-    "predictions": ("--predictions", rules.folder),
-    "out": ("--out", rules.path),
-    "overwrite": ("--overwrite", rules.flag),
-    "resume": ("--resume", rules.flag),
-    "attributes": ("--attribute", rules.names),
-    "intersect": ("--intersect", rules.crossings),
-    "skip_invalid": ("--skip-invalid", rules.flag),
-    "limit": ("--limit", rules.row_count),
-    "sample": ("--sample", rules.row_count),
-    "mask_threshold": ("--threshold", rules.mask_threshold),
-    "mask_person_value": ("--mask-person-value", rules.mask_person_value),
-    "threads": ("--threads", rules.threads),
-    "workers": ("--workers", rules.at_least(1)),
-    "executor": ("--executor", rules.one_of(rules.EXECUTORS)),
-    "scheduler": ("--scheduler", rules.scheduler),
-    "save_masks": ("--save-masks", rules.flag),
-    "max_pixels": ("--max-pixels", rules.max_pixels),
-    "exif": ("--exif", rules.one_of(rules.EXIF_CHOICES)),
-    "conditions": ("--conditions", condition_rules.conditions),
+    **{option.name: (option.option, option.rule) for option in RUN_OPTIONS},
     "condition_severities": ("conditions", condition_rules.condition_severities),
-    "save_conditions": ("--save-conditions", rules.path),
-    "derive": ("--derive", condition_rules.derived),
-    "adjust_for": ("--adjust-for", condition_rules.optional_name),
-    "gate_on_conditions": ("--gate-on-conditions", rules.flag),
-    "bootstrap": ("--bootstrap", rules.bootstrap),
-    "confidence": ("--confidence", rules.confidence),
-    "ci_method": ("--ci-method", rules.one_of(CI_METHODS)),
-    "familywise": ("--familywise", rules.one_of(rules.FAMILYWISE)),
-    "seed": ("--seed", rules.at_least(0)),
-    "statistic": ("--statistic", rules.one_of(STATISTICS)),
-    "metric": ("--metric", rules.one_of(METRICS)),
-    "boundary_ratio": ("--boundary-ratio", rules.boundary_ratio),
-    "reference": ("--reference", rules.one_of(REFERENCES)),
-    "min_group_size": ("--min-group-size", rules.at_least(1)),
-    "sd_factor": ("--sd-factor", rules.sd_factor),
-    "sd_ddof": ("--sd-ddof", rules.sd_ddof),
-    "inter_annotator_iou": ("--inter-annotator-iou", rules.inter_annotator_iou),
-    "formats": ("--format", rules.formats),
-    "card": ("--card", rules.path),
-    "examples": ("--examples", rules.at_least(0)),
-    "redact_paths": ("--redact-paths", rules.flag),
-    "gate": ("--gate", rules.flag),
-    "strict": ("--strict", rules.flag),
-    "gate_on": ("--gate-on", rules.gate_on),
-    "allow_empty_gate": ("--allow-empty-gate", rules.flag),
     "average": ("--average", rules.average),
     "units": ("--units", rules.one_of(UNITS)),
     "max_drop": ("--max-drop", rules.max_drop),
-    "attribute_votes": ("--attribute-votes", rules.path),
-    "votes_image_key": ("--votes-image-key", rules.key_text),
-    "labels": ("--labels", rules.one_of(LABEL_POLICIES)),
 }
 
 # Per-attribute settings (only from a configuration file's [attributes.NAME] tables).

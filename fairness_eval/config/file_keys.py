@@ -1,7 +1,8 @@
 """The configuration file's keys: which setting each sets, and its value's type.
 
 `RUN_KEYS`, `CHECK_KEYS`, `COMPARE_KEYS` and `ATTRIBUTE_KEYS` map each key of a table to
-the settings field it sets and its kind; `convert_value` checks a TOML value's type by its
+the settings field it sets and its kind (`RUN_KEYS` is built from `run`'s option catalogue,
+`options.py`: each option's flags are its keys); `convert_value` checks a TOML value's type by its
 kind and converts it (paths made relative to the file's folder). The values' ranges are
 the settings records' rules (`field_rules.py`). `files.py` reads a file with these tables.
 
@@ -54,63 +55,25 @@ from typing import Any
 from ..errors import UsageError
 from ..models.runtime_kinds import MODEL_FILE_WORDS, MODEL_SUFFIXES
 
-# Key kinds: how a TOML value's type is checked and converted.
-BOOL, INT, FLOAT, STR, PATH, MODEL = "bool", "int", "float", "str", "path", "model"
-STR_LIST, INTERSECT = "str_list", "intersect"
+# Key kinds: how a TOML value's type is checked and converted (each run option's catalogue
+# entry, options.py, names the kind of its keys).
+from .options import (
+    BOOL,
+    FLOAT,
+    INT,
+    INTERSECT,
+    MODEL,
+    PATH,
+    RUN_OPTIONS,
+    STR,
+    STR_LIST,
+)
 
-# key (long CLI option name) -> (settings field, kind)
+# key (long CLI option name) -> (settings field, kind): the dataset, then each run option's
+# keys (its flags without dashes), in the catalogue's order.
 RUN_KEYS: dict[str, tuple[str, str]] = {
     "dataset": ("dataset", PATH),
-    "model": ("model", MODEL),
-    "model-spec": ("model_spec", PATH),
-    "predictions": ("predictions", PATH),
-    "out": ("out", PATH),
-    "overwrite": ("overwrite", BOOL),
-    "resume": ("resume", BOOL),
-    "attribute": ("attributes", STR_LIST),
-    "intersect": ("intersect", INTERSECT),
-    "attribute-votes": ("attribute_votes", PATH),
-    "votes-image-key": ("votes_image_key", STR),
-    "labels": ("labels", STR),
-    "skip-invalid": ("skip_invalid", BOOL),
-    "limit": ("limit", INT),
-    "sample": ("sample", INT),
-    "threshold": ("mask_threshold", FLOAT),
-    "mask-threshold": ("mask_threshold", FLOAT),
-    "mask-person-value": ("mask_person_value", INT),
-    "threads": ("threads", INT),
-    "workers": ("workers", INT),
-    "executor": ("executor", STR),
-    "scheduler": ("scheduler", STR),
-    "save-masks": ("save_masks", BOOL),
-    "max-pixels": ("max_pixels", INT),
-    "exif": ("exif", STR),
-    "boundary-ratio": ("boundary_ratio", FLOAT),
-    "metric": ("metric", STR),
-    "conditions": ("conditions", STR_LIST),  # read by _conditions (a list or a table)
-    "save-conditions": ("save_conditions", PATH),
-    "derive": ("derive", STR_LIST),
-    "adjust-for": ("adjust_for", STR),
-    "gate-on-conditions": ("gate_on_conditions", BOOL),
-    "bootstrap": ("bootstrap", INT),
-    "confidence": ("confidence", FLOAT),
-    "ci-method": ("ci_method", STR),
-    "seed": ("seed", INT),
-    "statistic": ("statistic", STR),
-    "reference": ("reference", STR),
-    "min-group-size": ("min_group_size", INT),
-    "sd-factor": ("sd_factor", FLOAT),
-    "sd-ddof": ("sd_ddof", INT),
-    "familywise": ("familywise", STR),
-    "inter-annotator-iou": ("inter_annotator_iou", FLOAT),  # fraction or percentage
-    "format": ("formats", STR_LIST),
-    "card": ("card", PATH),
-    "examples": ("examples", INT),
-    "redact-paths": ("redact_paths", BOOL),
-    "gate": ("gate", BOOL),
-    "strict": ("strict", BOOL),
-    "gate-on": ("gate_on", STR),
-    "allow-empty-gate": ("allow_empty_gate", BOOL),
+    **{key: (option.name, option.kind) for option in RUN_OPTIONS for key in option.keys},
 }
 CHECK_KEYS: dict[str, tuple[str, str]] = {
     "strict": ("strict", BOOL),

@@ -92,3 +92,29 @@ def test_a_bad_value_is_refused_in_the_catalogues_name(flag: str, value: str,
 
     with pytest.raises(UsageError, match=message):
         merge_run_settings(FileConfig(), {flag.lstrip("-").replace("-", "_"): value})
+
+
+def test_the_records_names_come_from_the_catalogue() -> None:
+    from fairness_eval.config.recording import (
+        PER_IMAGE_SETTINGS,
+        RECORDED_NAMES,
+        RECORDED_WHEN_SET,
+        UNHASHED_SETTINGS,
+        effective_config,
+    )
+
+    field_names = {item.name for item in fields(Settings)}
+    assert set(RECORDED_WHEN_SET) <= field_names
+    assert RECORDED_NAMES == {"mask_threshold": "threshold"}
+    assert set(PER_IMAGE_SETTINGS) == {"mask_threshold", "threads", "model", "boundary_ratio",
+                                       "exif", "mask_person_value"}
+    assert {"out", "workers", "redact_paths"} <= set(UNHASHED_SETTINGS)
+    settings = Settings(workers=2)
+    recorded = settings.as_dict()
+    # recorded under its old name; recorded-when-set left out at the default
+    assert recorded["threshold"] == 0.5 and "mask_threshold" not in recorded
+    assert "limit" not in recorded and "metric" not in recorded
+    assert Settings(workers=2, limit=5).as_dict()["limit"] == 5
+    assert recorded["workers"] == 2 and "workers" not in effective_config(settings)
+    assert set(settings.per_image_key()) == {"threshold", "threads", "model",
+                                             "boundary_ratio", "exif", "mask_person_value"}

@@ -2,9 +2,9 @@
 
 `FIELD_RULES` maps a field name to the command-line option that sets it and its rule in
 `rules.py` (or `condition_rules.py`); `run`'s options bring theirs from their catalogue
-(`options.py`). Every record (`settings.py`, `command_options.py`)
-calls `apply_rules` on construction, so a field of the same name obeys the same rule, and
-breaks it with the same one-line message, in each record and whoever set it.
+(`options.py`). Every record (`settings.py`, `command_options.py`) calls `apply_rules` on
+construction, so a field of the same name obeys the same rule, and breaks it with the same
+one-line message, in each record and whoever set it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The configuration file's keys: which setting each sets, and its value's type.
 
 `RUN_KEYS`, `CHECK_KEYS`, `COMPARE_KEYS` and `ATTRIBUTE_KEYS` map each key of a table to
-the settings field it sets and its kind (`RUN_KEYS` is built from `run`'s option catalogue,
-`options.py`: each option's flags are its keys); `convert_value` checks a TOML value's type by its
-kind and converts it (paths made relative to the file's folder). The values' ranges are
-the settings records' rules (`field_rules.py`). `files.py` reads a file with these tables.
+the settings field it sets and its kind (`RUN_KEYS` is built from `run`'s option
+catalogue, `options.py`: each option's flags are its keys); `convert_value` checks a TOML
+value's type by its kind and converts it (paths made relative to the file's folder). The
+values' ranges are the settings records' rules (`field_rules.py`). `files.py` reads a file
+with these tables.
 
 The file's layout (keys are the long CLI option names; `min_group_size` and
 `min-group-size` are the same key):

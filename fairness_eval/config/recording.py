@@ -15,33 +15,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..results import settings_record as results_settings
+from .options import RUN_OPTIONS
 
 if TYPE_CHECKING:
     from .files import FileConfig
     from .settings import Settings
 
+# Each run option's catalogue entry (options.py) says how it is recorded; these are the
+# sets of names it gives, as the records and the resume key read them.
+
 # Field names that results.json (and the resume key) record under another name.
-RECORDED_NAMES = {"mask_threshold": "threshold"}
+RECORDED_NAMES = {option.name: option.recorded_as for option in RUN_OPTIONS
+                  if option.recorded_as is not None}
 
 # Settings whose change may change a per-image number: the resume key covers these.
 # (XNNPack's thread count can reorder float sums, so it is kept to be safe.)
-PER_IMAGE_SETTINGS = ("mask_threshold", "threads", "model", "boundary_ratio", "exif",
-                      "mask_person_value")
+PER_IMAGE_SETTINGS = tuple(option.name for option in RUN_OPTIONS if option.per_image)
 
 # Settings that say where and how fast a run goes, never what it computes (results are
 # identical whatever --workers): left out of the configuration hash so that the same
 # file gives the same hash on every machine and output folder.
-UNHASHED_SETTINGS = ("out", "overwrite", "resume", "workers", "save_conditions", "executor",
-                     "scheduler", "redact_paths")
+UNHASHED_SETTINGS = tuple(option.name for option in RUN_OPTIONS if not option.hashed)
 
 # Settings recorded in results.json only when set (not at their default), so that the
-# records and configuration hashes of runs made without them stay as they were.
-RECORDED_WHEN_SET = ("conditions", "condition_severities", "save_conditions", "derive",
-                     "adjust_for", "gate_on_conditions", "executor", "scheduler",
-                     "model_spec", "predictions", "metric", "boundary_ratio", "max_pixels",
-                     "exif", "allow_empty_gate", "mask_person_value", "attribute_votes",
-                     "votes_image_key", "labels", "redact_paths", "limit", "sample")
-
+# records and configuration hashes of runs made without them stay as they were; the
+# severities of a file's [conditions] table, which no option sets, among them.
+RECORDED_WHEN_SET = (*(option.name for option in RUN_OPTIONS if option.recorded_when_set),
+                     "condition_severities")
 
 def json_ready(value: Any) -> Any:
     """A settings value as results.json records it: paths as strings, tuples as lists."""

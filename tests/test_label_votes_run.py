@@ -101,7 +101,8 @@ def test_run_without_votes_records_none_of_it(tmp_path):
 
 
 def test_resample_and_bad_votes_are_refused_in_one_line(tmp_path):
-    with pytest.raises(UsageError, match="--labels resample: `run` does not draw labels"):
+    with pytest.raises(UsageError, match="--labels resample: `run` does not draw labels for the "
+                                         "verdicts it gates"):
         run_with(tmp_path / "one", labels="resample")
     from fairness_eval.workflow.run import run_evaluation
 

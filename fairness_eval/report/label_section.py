@@ -16,7 +16,7 @@ from typing import Any
 from ..results.label_agreement import LabelAgreement
 from ..results.names import CRITERIA
 from ..results.schema import ResultsDocument
-from .formatting import DASH, count, interval, is_number, pct, verdict
+from .formatting import DASH, count, decided_interval, is_number, pct, verdict
 from .text import markdown_text
 
 
@@ -55,8 +55,7 @@ def differing_verdicts(results: ResultsDocument, name: str) -> list[dict[str, An
                 continue
             rows.append({"group": group, "criterion": key,
                          "primary": verdict(primary), "resample": verdict(other.statistical),
-                         "ci": interval(drawn.ci), "deviation_ci":
-                         interval(drawn.deviation_ci, signed=True)})
+                         "decided": decided_interval(other) or DASH})
     return rows
 
 

@@ -7,9 +7,12 @@ each voted attribute's column is set by the label policy (`data/vote_labels.py`)
 anything is evaluated, so every later stage sees an ordinary attribute whose `(disputed)`
 group is reported and never gated. Without votes the dataset is loaded exactly as before.
 
-`--labels resample` draws labels inside the bootstrap (`stats/label_resample.py`); the
-fairness stage of `run` does not draw them yet, so `run` refuses it in one line rather
-than judge majority labels under its name.
+`--labels resample` as the primary policy is refused in one line: every run given votes
+already judges each gated group a second time with labels drawn from the votes
+(`fairness/label_verdicts.py`, results.json's `label_resample`, the card's section "How
+sure are the labels?"), beside the majority or unanimous verdicts the gate reads; the
+benchmark (`benchmarks/label_noise.py`) found resample's group means further from the truth
+than majority's, so it does not lead.
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ def load_with_votes(load: Callable[[tuple[str, ...]], Dataset], settings: Settin
     if settings.attribute_votes is None and not counted:
         return load(settings.attributes), {}
     if settings.labels == "resample":
-        raise UsageError("--labels resample: `run` does not draw labels inside its bootstrap "
-                         "yet; use majority or unanimous (stats/label_resample.py draws them "
-                         "for a table of per-image values)")
+        raise UsageError("--labels resample: `run` does not draw labels for the verdicts it "
+                         "gates; use majority or unanimous: every gated group is also judged "
+                         "with labels drawn from the votes (results.json label_resample)")
     table = read_vote_file(settings.attribute_votes, settings.votes_image_key,
                            settings.per_attribute)
     voted = set(counted) | set(table.attributes if table is not None else ())

@@ -35,6 +35,7 @@ from .cli_options import (
     SUBSET_OPTIONS,
     given_on_command_line,
     run_option,
+    run_options,
     with_options,
 )
 from .config.options import choices_metavar
@@ -122,6 +123,7 @@ def run(ctx: click.Context, dataset: Path | None, config_path: Path | None,
 @with_options(SUBSET_OPTIONS)
 @click.option("--seed", type=str, metavar="INTEGER", default=0, show_default=True,
               help="Seed of --sample's draw (as run's).")
+@with_options(run_options("attribute_votes", "votes_image_key"))
 @CONFIG_OPTION
 @click.pass_context
 def validate(ctx: click.Context, dataset: Path | None, images: Path | None,

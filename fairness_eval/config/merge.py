@@ -80,7 +80,7 @@ def merge_run_settings(config: FileConfig, cli_values: Mapping[str, Any]) -> Set
 
 # What `validate` reads from a configuration file: the dataset's rows as `run` loads them.
 VALIDATE_FIELDS = ("attributes", "max_pixels", "exif", "mask_person_value", "limit", "sample",
-                   "seed")
+                   "seed", "attribute_votes", "votes_image_key")
 
 
 def merge_validate_options(config: FileConfig, cli_values: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,6 +90,7 @@ def merge_validate_options(config: FileConfig, cli_values: Mapping[str, Any]) ->
     values.update(_from_cli(cli_values, RUN_KEYS, "validate"))
     if config.attributes:  # their tables make them evaluated by default, as in `run`
         values["configured"] = tuple(config.attributes)
+        values["per_attribute"] = per_attribute_settings(config)  # votes, vocabulary, bins
     return values
 
 

@@ -4,8 +4,9 @@ each attribute value."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..data.problem_lines import problem_lines
 from ..errors import UsageError
@@ -27,7 +28,9 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
              mask_person_value: int | str | None = None, image_column: str | None = None,
              mask_column: str | None = None, limit: int | str | None = None,
              sample: int | str | None = None, seed: int | str = 0,
-             configured: Sequence[str] = ()) -> ValidateResult:
+             configured: Sequence[str] = (), attribute_votes: Path | str | None = None,
+             votes_image_key: str = "image",
+             per_attribute: Mapping[str, Mapping[str, Any]] | None = None) -> ValidateResult:
     """Check a dataset without running the model; print the counts of each attribute value.
 
     Each problem is logged; a dataset with problems exits 2. `max_pixels` (default: the
@@ -35,21 +38,37 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
     `mask_column` check the rows `run` would evaluate with the same options; `limit` or
     `sample` (with `seed`) check only the rows a run with them would take. `configured`:
     attributes with a configuration's [attributes.NAME] table, evaluated by default as
-    `run` does.
+    `run` does. `attribute_votes`, `votes_image_key` and `per_attribute` (the tables'
+    `votes = "counts"`, `vocabulary`, `bins`) read annotators' votes as `run` does: every
+    vote problem is logged and exits 2, and each voted attribute's counts are its majority
+    labels.
     """
     from ..config.rules import DEFAULT_MAX_PIXELS
     from ..data.dataset import load_dataset
     from ..data.subset import take_subset
     from ..data.video import VideoDataset
+    from ..data.votes import InvalidVotes
 
     echo, log = safe_writer(echo), safe_writer(log)
     max_pixels = checked("max_pixels", DEFAULT_MAX_PIXELS if max_pixels is None
                          else max_pixels)
-    loaded = load_dataset(dataset, tuple(attributes), max_pixels=max_pixels,
-                          exif=checked("exif", exif), images=images, image_set=image_set,
-                          mask_person_value=checked("mask_person_value", mask_person_value),
-                          image_column=image_column, mask_column=mask_column,
-                          configured=tuple(configured))
+
+    def load(requested: Sequence[str]):
+        return load_dataset(dataset, tuple(requested), max_pixels=max_pixels,
+                            exif=checked("exif", exif), images=images, image_set=image_set,
+                            mask_person_value=checked("mask_person_value", mask_person_value),
+                            image_column=image_column, mask_column=mask_column,
+                            configured=tuple(configured))
+
+    try:
+        loaded, voted = _load_with_votes(load, attributes, attribute_votes, votes_image_key,
+                                         per_attribute or {})
+    except InvalidVotes as bad:  # every problem of the votes, as the dataset's are
+        for line in problem_lines(bad.problems):
+            log(line)
+        error = f"{len(bad.problems)} problem(s) in the votes"
+        return ValidateResult(Path(dataset), 0, 0, tuple(str(p) for p in bad.problems), {},
+                              error, EXIT_USAGE)
     if limit is not None and sample is not None:
         raise UsageError(f"--limit {limit} and --sample {sample}: give only one (the first N "
                          "rows, or N rows drawn with --seed)")
@@ -70,6 +89,8 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
              f"{subset.available} {'clips' if clips else 'rows'}")
     for note in loaded.notes:
         echo(f"note: {note}")
+    for line in _vote_lines(voted):
+        echo(line)
     counts = loaded.value_counts()
     for name, values in counts.items():
         echo("")
@@ -83,3 +104,37 @@ def validate(dataset: Path | str, attributes: Sequence[str] = (), *, echo: Echo 
     return ValidateResult(loaded.source, loaded.rows, len(loaded.samples),
                           tuple(str(p) for p in loaded.problems), counts, error,
                           EXIT_USAGE if error else EXIT_OK)
+
+
+def _load_with_votes(load: Callable[[Sequence[str]], Any], attributes: Sequence[str],
+                     attribute_votes: Path | str | None, votes_image_key: str,
+                     per_attribute: Mapping[str, Mapping[str, Any]]) -> tuple[Any, dict]:
+    """The dataset as `run` loads it: with votes, each voted attribute labelled by majority
+    (the votes read and checked by the same code, through run's checked settings)."""
+    from ..data.vote_labels import counted_attributes
+
+    if attribute_votes is None and not counted_attributes(per_attribute):
+        return load(attributes), {}
+    from ..config.settings import Settings
+    from .label_votes import load_with_votes
+
+    settings = Settings(attributes=tuple(attributes), attribute_votes=attribute_votes,
+                        votes_image_key=votes_image_key, per_attribute=per_attribute)
+    return load_with_votes(load, settings)
+
+
+def _vote_lines(voted: Mapping[str, Any]) -> list[str]:
+    """A note per voted attribute: the images voted, the annotators, the disputed labels."""
+    from ..results.names import DISPUTED
+
+    lines = []
+    for name, attribute in voted.items():
+        votes = attribute.votes
+        annotators = (f"{len(votes.annotators())} annotators" if votes.named
+                      else "count columns")
+        disputed = sum(1 for label in attribute.labels.values() if label == DISPUTED)
+        lines.append(f"note: {name} is labelled from votes: {len(votes.images)} images voted "
+                     f"({annotators}), majority labels, {disputed} {DISPUTED}"
+                     + (f", {attribute.skipped} skipped annotations" if attribute.skipped
+                        else ""))
+    return lines

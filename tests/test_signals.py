@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from run_helpers import comparable, processes, stored_rows
 
 CLI = [sys.executable, "-c",
        "import sys; sys.argv[0] = 'fairness-eval'; from fairness_eval.cli import main; main()"]
@@ -30,9 +29,6 @@ IMAGES = 120
 OPTIONS = ["--attribute", "bourdev_subcategory", "--min-group-size", "5", "--bootstrap", "500",
            "--seed", "5", "--format", "", "--workers", "2"]
 STOP_WITHIN_S = 10.0
-# Where and how a run went, not what it found.
-RUN_CIRCUMSTANCES = ("command", "started", "finished")
-SETTINGS_CIRCUMSTANCES = ("out", "resume", "overwrite", "workers")
 
 
 def fairness_eval(*arguments: object) -> subprocess.CompletedProcess:
@@ -40,42 +36,9 @@ def fairness_eval(*arguments: object) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def comparable(run_dir: Path) -> dict:
-    document = json.loads((run_dir / "results.json").read_text())
-    for key in RUN_CIRCUMSTANCES:
-        document.pop(key)
-    for key in SETTINGS_CIRCUMSTANCES:
-        document["settings"].pop(key)
-    return document
-
-
-def stored_rows(run_dir: Path) -> int:
-    """Rows committed to the run's progress store (0 while it does not exist yet)."""
-    store = run_dir / "progress.sqlite"
-    if not store.exists():
-        return 0
-    try:
-        connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return connection.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.Error:  # created but its tables not yet, or mid-checkpoint
-        return 0
-
-
 def children_of(pid: int) -> list[int]:
     """Process ids whose parent is `pid`, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    return [child for child, _, parent, _ in processes() if parent == pid]
 
 
 def running(pid: int) -> bool:

@@ -62,3 +62,22 @@ def results(attributes: dict[str, dict[str, Any]], *, settings: dict[str, Any] |
         "overall": {"n": 100, "mean_iou": 0.8, "value": 0.8, "ci": [0.78, 0.82]},
         "attributes": attributes,
     })
+
+
+def mixed_results() -> dict[str, Any]:
+    """Two attributes: a violation (region south, b), an inconclusive check (east, b), a
+    small group, a not-annotated group, and a criterion (a) that cannot fire (gender)."""
+    V, INC, P = "violation", "inconclusive", "pass"
+    return results({
+        "region": attribute({
+            "north": group(0.84, 0.04, (0.01, 0.07)),
+            "south": group(0.68, -0.12, (-0.16, -0.095), n=64, b=(V, V)),
+            "east": group(0.74, -0.06, (-0.11, -0.02), b=(P, INC)),
+            "tiny": group(0.50, -0.30, (-0.5, -0.1), n=5, small=True, b=(V, V)),
+        }),
+        "gender": attribute({
+            "female": group(0.80, 0.0, (-0.02, 0.02)),
+            "male": group(0.79, -0.01, (-0.03, 0.01)),
+            "(not annotated)": group(0.6, -0.2, (-0.3, -0.1), not_annotated=True, b=(V, V)),
+        }, a_can_fire=False),
+    })

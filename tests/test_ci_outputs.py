@@ -9,7 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from gate_helpers import attribute, group, results
+from gate_helpers import attribute, group, mixed_results, results
 
 from fairness_eval.ci.gate import FAIL, SKIP, WARN, evaluate_gate
 from fairness_eval.ci.outputs import (
@@ -22,24 +22,6 @@ from fairness_eval.ci.outputs import (
 from fairness_eval.config.command_options import CheckOptions
 
 V, INC, P = "violation", "inconclusive", "pass"
-
-
-def mixed_results():
-    """Two attributes: a violation, an inconclusive, a small group, a not-annotated group,
-    and a criterion (a) that cannot fire."""
-    return results({
-        "region": attribute({
-            "north": group(0.84, 0.04, (0.01, 0.07)),
-            "south": group(0.68, -0.12, (-0.16, -0.095), n=64, b=(V, V)),
-            "east": group(0.74, -0.06, (-0.11, -0.02), b=(P, INC)),
-            "tiny": group(0.50, -0.30, (-0.5, -0.1), n=5, small=True, b=(V, V)),
-        }),
-        "gender": attribute({
-            "female": group(0.80, 0.0, (-0.02, 0.02)),
-            "male": group(0.79, -0.01, (-0.03, 0.01)),
-            "(not annotated)": group(0.6, -0.2, (-0.3, -0.1), not_annotated=True, b=(V, V)),
-        }, a_can_fire=False),
-    })
 
 
 def parse(path):

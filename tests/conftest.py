@@ -8,7 +8,9 @@ seconds, and several test modules read the same run folder.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -133,3 +135,20 @@ def voc_property_run(tmp_path_factory: pytest.TempPathFactory, voc_property_mani
         return made[key]
 
     return run
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    """`fairness-eval ARGS` in this process (as the console script runs it): its exit code,
+    stdout and stderr."""
+    from fairness_eval.cli import main
+
+    def invoke(*args: object) -> SimpleNamespace:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["fairness-eval", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        captured = capsys.readouterr()
+        return SimpleNamespace(returncode=exit_info.value.code, stdout=captured.out,
+                               stderr=captured.err)
+    return invoke

@@ -6,35 +6,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from format_helpers import VOC, build_coco, build_voc, sample_stems
 
-from fairness_eval.cli import main
-
 GOLDEN_PER_IMAGE = Path(__file__).parent / "golden" / "voc_per_image.csv"
 STEMS = sample_stems(4)
 COUNTS = ["image", "intersection", "union", "gt_area", "ignored_pixels"]
 FAST = ["--workers", "1", "--bootstrap", "200", "--format", ""]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
-    """`fairness-eval ARGS` in this process (as the console script runs it): its exit code,
-    stdout and stderr."""
-    def invoke(*args: object) -> SimpleNamespace:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["fairness-eval", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        return SimpleNamespace(returncode=exit_info.value.code, stdout=captured.out,
-                               stderr=captured.err)
-    return invoke
 
 
 def coco_apart(tmp_path: Path) -> tuple[Path, Path]:

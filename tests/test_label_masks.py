@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,28 +15,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from fairness_eval.cli import main
-
 VOC = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "voc2012_person"
 ROWS = 10
 FAST = ["--workers", "1", "--bootstrap", "200", "--format", ""]
 COUNTS = ["image", "status", "intersection", "union", "iou", "boundary_iou", "gt_area",
           "pred_area", "ignored_pixels", "both_empty"]
 MASK_FOLDERS = ("masks", "ignore", "masks_annotator2")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
-    """`fairness-eval ARGS` in this process: its exit code, stdout and stderr."""
-    def invoke(*args: object) -> SimpleNamespace:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["fairness-eval", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        return SimpleNamespace(returncode=exit_info.value.code, stdout=captured.out,
-                               stderr=captured.err)
-    return invoke
 
 
 def _as_labels(source: Path, target: Path, person: int = 1) -> None:

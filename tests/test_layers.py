@@ -9,6 +9,7 @@ text, so a forbidden import fails here even where no test runs the code that hol
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,11 +66,12 @@ def within(name: str, *packages: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in packages)
 
 
-def all_imports() -> Iterator[tuple[str, str, int, str]]:
-    """(importer module, its file relative to the repository, line, imported module)."""
-    for path in sorted(PACKAGE.rglob("*.py")):
-        for line, name in imports(path):
-            yield module_name(path), str(path.relative_to(REPO)), line, name
+@functools.cache
+def all_imports() -> tuple[tuple[str, str, int, str], ...]:
+    """(importer module, its file relative to the repository, line, imported module); the
+    package parsed once for all the rules."""
+    return tuple((module_name(path), str(path.relative_to(REPO)), line, name)
+                 for path in sorted(PACKAGE.rglob("*.py")) for line, name in imports(path))
 
 
 def broken(rule: str, allowed) -> list[str]:

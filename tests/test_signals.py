@@ -52,15 +52,8 @@ def running(pid: int) -> bool:
 
 def group_is_empty(group: int) -> bool:
     """Whether no process of process group `group` is running (zombies have ended)."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == group and fields[0] not in ("Z", "X"):
-                return False
-    return True
+    return not any(pgrp == group and state not in ("Z", "X")
+                   for _, state, _, pgrp in processes())
 
 
 def wait_until(condition, seconds: float) -> bool:

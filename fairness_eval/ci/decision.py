@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..results.names import INCONCLUSIVE, VIOLATION
 from .gate import EXIT_EMPTY, EXIT_FAIL, GateReport
-from .gate_checks import FAIL, PASS, SKIP
+from .gate_checks import PASS
 
 PASSED, FAILED, NOTHING_CHECKED = "passed", "failed", "nothing-checked"
 DECISIONS = (PASSED, FAILED, NOTHING_CHECKED)
@@ -33,13 +33,13 @@ def gate_counts(report: GateReport) -> dict[str, int]:
     that cannot fire, not evaluated or not gated by configuration). failing: the checks
     that failed the gate (violations, plus inconclusive ones under --strict); checks: all.
     """
-    gated = [c for c in report.checks if c.status != SKIP]
+    gated = report.gated
     return {
         "violations": sum(c.verdict == VIOLATION for c in gated),
         "inconclusive": sum(c.verdict == INCONCLUSIVE for c in gated),
         "passes": sum(c.status == PASS for c in report.checks),
-        "not_gated": sum(c.status == SKIP for c in report.checks),
-        "failing": sum(c.status == FAIL for c in report.checks),
+        "not_gated": len(report.checks) - len(gated),
+        "failing": len(report.failures),
         "checks": len(report.checks),
     }
 

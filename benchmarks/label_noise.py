@@ -10,7 +10,8 @@ levels ("moderate", "heavy"). Votes are
 binned and labelled by the policy under test (`fairness_eval.data`: `binned`,
 `policy_labels`), and the groups judged by the package's statistics: `stratified_bootstrap`
 (majority, unanimous and the true labels, as a control; a `(disputed)` group neither gated
-nor in the reference) or `resample_labels` (resample), percentile intervals at 95 %, and
+nor in the reference) or `label_bootstrap` (resample; a group is gated by its majority
+labels' count, as `run` gates it), percentile intervals at 95 %, and
 criterion (b) of the card (`fairness.criteria.interval_verdict`, threshold 2 x (1 - 0.9874)
 = 2.52 pt) on every gated group of at least MIN_GROUP_SIZE images, each at 95 % (no
 family-wise correction).
@@ -58,7 +59,7 @@ from fairness_eval.results.names import VIOLATION  # noqa: E402
 from fairness_eval.results.vocabularies import standard_vocabularies  # noqa: E402
 from fairness_eval.stats.agreement import krippendorff_alpha  # noqa: E402
 from fairness_eval.stats.bootstrap import make_sample, stratified_bootstrap  # noqa: E402
-from fairness_eval.stats.label_resample import resample_labels  # noqa: E402
+from fairness_eval.stats.label_resample import label_bootstrap  # noqa: E402
 
 IMAGES = 1500
 TONE_WEIGHTS = np.array([6, 10, 12, 12, 10, 9, 8, 7, 5, 3], dtype=float)
@@ -160,10 +161,13 @@ def evaluate_policy(policy: str, iou: np.ndarray, true_bins: list[str],
                            for i in range(len(iou))], dtype=float)
         majority = policy_labels(votes, "majority")
         strata = [majority[f"i{i}"] for i in range(len(iou))]
-        result = resample_labels(iou, counts, BINS, strata, attribute="skin_tone",
-                                 seed=seed, resamples=resamples)
-        return (result.groups, result.images, result.value, result.ci, result.deviation_ci,
-                0.0)
+        named = [j for j in range(len(BINS)) if counts[:, j].sum() > 0]
+        weights = counts[:, named] / counts[:, named].sum(axis=1, keepdims=True)
+        groups = [BINS[j] for j in named]
+        result = label_bootstrap(iou, np.ones(len(iou)), weights, strata, groups,
+                                 attribute="skin_tone", seed=seed, resamples=resamples,
+                                 method="percentile").figures
+        return groups, result.n, result.value, result.ci, result.deviation_ci, 0.0
     if policy == "truth":
         labels = true_bins
     else:

@@ -16,7 +16,7 @@ from fairness_eval.data.label_policies import (
 )
 from fairness_eval.data.votes import AttributeVotes, ImageVotes
 from fairness_eval.stats.bootstrap import make_sample, stratified_bootstrap
-from fairness_eval.stats.label_resample import resample_labels
+from fairness_eval.stats.label_resample import label_bootstrap
 
 SCALE = ("1", "2", "3", "4", "5", "6")
 
@@ -63,32 +63,48 @@ def simulated(seed: int, n: int = 900, disputed_share: float = 0.0):
     return iou, counts
 
 
-def majority_bootstrap(iou, counts, scale, seed, resamples):
+def majority_bootstrap(iou, counts, scale, seed, resamples, method="percentile", **options):
     labels = counts.argmax(axis=1)
     groups = [j for j in range(len(scale)) if (labels == j).any()]
     samples = [make_sample("mean", iou=iou[labels == j]) for j in groups]
     return stratified_bootstrap(samples, [("t", scale[j]) for j in groups], seed=seed,
-                                resamples=resamples, method="percentile")
+                                resamples=resamples, method=method, **options)
 
 
-def test_unanimous_votes_give_the_majority_results_exactly():
+def drawn(iou, counts, scale, strata, *, groups=None, **options):
+    """label_bootstrap over the values some vote names (or `groups`), weights = shares."""
+    counts = np.asarray(counts, dtype=float)
+    named = [j for j in range(len(scale)) if counts[:, j].sum() > 0]
+    groups = groups or [scale[j] for j in named]
+    weights = counts[:, [scale.index(g) for g in groups]]
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    return label_bootstrap(iou, np.ones(len(iou)), weights, strata, groups, attribute="t",
+                           **options)
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_unanimous_votes_give_the_majority_results_exactly(method):
     iou, counts = simulated(1)
     scale = ("a", "b", "c")
     strata = [scale[j] for j in counts.argmax(axis=1)]
     for seed in (0, 5):
-        resampled = resample_labels(iou, counts, scale, strata, attribute="t", seed=seed,
-                                    resamples=2000)
-        majority = majority_bootstrap(iou, counts, scale, seed, 2000)
-        assert resampled.groups == scale
-        np.testing.assert_array_equal(resampled.value, majority.value)
-        np.testing.assert_array_equal(resampled.ci, majority.ci)
-        np.testing.assert_array_equal(resampled.deviation_ci, majority.deviation_ci)
-        assert resampled.reference == majority.reference
-        assert resampled.images.tolist() == majority.n.tolist()
-        assert not resampled.empty_share.any()
+        resampled = drawn(iou, counts, scale, strata, seed=seed, resamples=2000,
+                          method=method, sd_factor=1.0)
+        figures = resampled.figures
+        majority = majority_bootstrap(iou, counts, scale, seed, 2000, method, sd_factor=1.0)
+        for field in ("n", "value", "ci", "deviation", "deviation_ci", "z_ci", "margin_ci",
+                      "spread"):
+            np.testing.assert_array_equal(getattr(figures, field), getattr(majority, field),
+                                          err_msg=field)
+        assert figures.reference == majority.reference and figures.sd == majority.sd
+        assert figures.interval_at("margin", 1, 0.99) == majority.interval_at("margin", 1,
+                                                                               0.99)
+        assert resampled.expected.tolist() == majority.n.tolist()
+        assert not resampled.empty_share.any() and resampled.discarded == 0
 
 
-def test_disputed_images_widen_their_groups_intervals():
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_disputed_images_widen_their_groups_intervals(method):
     """A quarter of the images carry a dissenting vote for a neighbouring group: under
     resample the groups that receive or lose them get intervals at least as wide as under
     majority (the Monte Carlo SE of a 4,000-resample width is about 2 %), and repeated
@@ -98,47 +114,83 @@ def test_disputed_images_widen_their_groups_intervals():
     strata = [scale[j] for j in counts.argmax(axis=1)]
     widths = []
     for seed in (0, 1, 2):
-        resampled = resample_labels(iou, counts, scale, strata, attribute="t", seed=seed,
-                                    resamples=4000)
-        majority = majority_bootstrap(iou, counts, scale, seed, 4000)
-        ratio = np.diff(resampled.ci, axis=1)[:, 0] / np.diff(majority.ci, axis=1)[:, 0]
+        resampled = drawn(iou, counts, scale, strata, seed=seed, resamples=4000,
+                          method=method)
+        majority = majority_bootstrap(iou, counts, scale, seed, 4000, method)
+        ci = resampled.figures.ci
+        ratio = np.diff(ci, axis=1)[:, 0] / np.diff(majority.ci, axis=1)[:, 0]
         widths.append(ratio)
         assert (ratio > 0.98).all()
         # The estimate weights images by their vote share: between the groups' means.
-        assert 0.55 < resampled.value[0] < resampled.value[2] < 0.97
-        np.testing.assert_allclose(resampled.images.sum(), len(iou))
+        assert 0.55 < resampled.figures.value[0] < resampled.figures.value[2] < 0.97
+        np.testing.assert_allclose(resampled.expected.sum(), len(iou))
     assert np.mean(widths) > 1.05
 
 
 def test_label_moves_between_groups_follow_the_votes():
     """One image voted 1:2 between two groups: over resamples its group membership follows
-    the shares, so the second group's expected size is 2/3 of the image more."""
+    the shares, so the second group's expected size is 2/3 of the image more; its stratum
+    (majority label) keeps n."""
     iou = np.array([0.2, 0.9, 0.9, 0.9, 0.5, 0.5, 0.5])
     counts = np.array([[1, 2], [3, 0], [3, 0], [3, 0], [0, 3], [0, 3], [0, 3]])
-    result = resample_labels(iou, counts, ("x", "y"), ["y", "x", "x", "x", "y", "y", "y"],
-                             attribute="t", seed=3, resamples=20000, sd_factor=1.0)
-    assert result.images.tolist() == pytest.approx([3 + 1 / 3, 3 + 2 / 3])
-    assert result.value[0] == pytest.approx((0.9 * 3 + 0.2 / 3) / (3 + 1 / 3))
-    assert result.margin is not None and result.margin_ci.shape == (2, 2)
+    result = drawn(iou, counts, ("x", "y"), ["y", "x", "x", "x", "y", "y", "y"], seed=3,
+                   resamples=20000, sd_factor=1.0)
+    assert result.expected.tolist() == pytest.approx([3 + 1 / 3, 3 + 2 / 3])
+    assert result.figures.n.tolist() == [3, 4]
+    assert result.figures.value[0] == pytest.approx((0.9 * 3 + 0.2 / 3) / (3 + 1 / 3))
+    assert result.figures.margin_ci.shape == (2, 2)
+    # Group x holds the 0.2 image in a third of the resamples that draw it: its lower
+    # bound goes below 0.9, its upper stays there.
+    assert result.figures.ci[0, 0] < 0.85 and result.figures.ci[0, 1] == pytest.approx(0.9)
 
 
 def test_a_group_only_minority_votes_name():
     iou = np.array([0.5, 0.6, 0.7, 0.8])
     counts = np.array([[3, 0, 0], [3, 0, 0], [2, 0, 1], [3, 0, 0]])
-    result = resample_labels(iou, counts, ("1", "2", "3"), ["1"] * 4, attribute="t",
-                             seed=0, resamples=2000)
-    assert result.groups == ("1", "3")
+    result = drawn(iou, counts, ("1", "2", "3"), ["1"] * 4, counted=[True, False],
+                   seed=0, resamples=2000)
+    assert result.figures.n.tolist() == [4, 0]
     # Group "3" is empty when none of the 4 draws is image 3 labelled 3: (11/12)^4.
     assert result.empty_share[1] == pytest.approx((11 / 12) ** 4, abs=0.025)
-    assert result.empty_share[0] == 0
-    assert result.ci[1, 0] == pytest.approx(0.7)
+    assert result.empty_share[0] == 0 and result.discarded == 0
+    # Its interval is over the resamples that hold it: only image 3 can be there.
+    assert result.figures.ci[1].tolist() == pytest.approx([0.7, 0.7])
+    assert "no image drawn into it in" in result.figures.notes[1]
+
+
+def test_resamples_that_leave_a_gated_group_empty_are_discarded():
+    """A gated group of two images each voted 1:1 with another group is empty in about a
+    quarter of the resamples (neither draw lands in it); those are discarded and counted,
+    and every interval stays finite."""
+    iou = np.array([0.3, 0.4, 0.8, 0.9, 0.85, 0.8])
+    counts = np.array([[1, 1], [1, 1], [0, 2], [0, 2], [0, 2], [0, 2]])
+    result = drawn(iou, counts, ("a", "b"), ["a", "a", "b", "b", "b", "b"], seed=1,
+                   resamples=4000, method="bca", sd_factor=1.0)
+    assert result.discarded / 4000 == pytest.approx(0.25, abs=0.03)
+    assert np.isfinite(result.figures.ci).all()
+    assert np.isfinite(result.figures.interval_at("deviation", 0, 0.99)).all()
+
+
+def test_pooled_sums_with_unanimous_votes_equal_the_stratified_ones():
+    rng = np.random.default_rng(4)
+    inter, union = rng.integers(0, 50, 60).astype(float), rng.integers(50, 90, 60).astype(float)
+    group = rng.integers(0, 2, 60)
+    weights = np.eye(2)[group]
+    strata = ["a" if g == 0 else "b" for g in group]
+    result = label_bootstrap(inter, union, weights, strata, ["a", "b"], attribute="t",
+                             unit_denominator=False, seed=2, resamples=1000)
+    samples = [make_sample("pooled", intersection=inter[group == g], union=union[group == g])
+               for g in (0, 1)]
+    plain = stratified_bootstrap(samples, [("t", "a"), ("t", "b")], seed=2, resamples=1000)
+    np.testing.assert_array_equal(result.figures.ci, plain.ci)
+    np.testing.assert_array_equal(result.figures.spread, plain.spread)
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match="one row of votes"):
-        resample_labels([0.5], np.ones((2, 2)), ("a", "b"), ["a"], attribute="t")
-    with pytest.raises(ValueError, match="at least one vote"):
-        resample_labels([0.5], np.zeros((1, 2)), ("a", "b"), ["a"], attribute="t")
+    with pytest.raises(ValueError, match="one row of weights"):
+        label_bootstrap([0.5], [1.0], np.ones((2, 2)) / 2, ["a"], ["a", "b"], attribute="t")
+    with pytest.raises(ValueError, match="must sum to 1"):
+        label_bootstrap([0.5], [1.0], np.zeros((1, 2)), ["a"], ["a", "b"], attribute="t")
 
 
 def test_the_disputed_group_is_reported_never_gated_nor_in_the_reference():

@@ -1,8 +1,8 @@
-"""Each gated group of a voted attribute judged again with labels drawn from the votes
-(fairness/label_verdicts.py): with unanimous votes it is the primary judgement exactly;
-where split votes put poorly segmented images in a group, drawing their labels moves
-figures and verdicts as the vote shares say; the run records it, the card lists what
-differs, and documents without it read as before."""
+"""Voted attributes under both label policies (fairness/label_groups.py, label_verdicts.py):
+with unanimous votes `--labels resample` gives `--labels majority`'s results exactly; where
+split votes put poorly segmented images in a group, drawing their labels moves figures and
+verdicts as the vote shares say; each gated group records the other policy's judgement,
+which is exactly what a run under that policy reports; the card lists both."""
 
 from __future__ import annotations
 
@@ -15,19 +15,20 @@ import pytest
 from test_label_votes_run import run_with
 
 from fairness_eval.config.settings import Settings
-from fairness_eval.data.label_policies import majority_label
-from fairness_eval.data.vote_labels import VotedAttribute
 from fairness_eval.data.votes import AttributeVotes, ImageVotes
-from fairness_eval.fairness.label_verdicts import add_resample_verdicts
+from fairness_eval.errors import UsageError
 from fairness_eval.fairness.stage import compute_statistics
 from fairness_eval.report import render_reports
 from fairness_eval.report.label_section import differing_verdicts, markdown_lines
 from fairness_eval.results.schema import as_document
 
 SCALE = ("1", "2", "3", "4", "5", "6")
+SECOND = {"majority": "label_resample", "resample": "label_majority"}
+# What only one policy writes: each one's record of the other, and resample's own counts.
+POLICY_KEYS = ("label_resample", "label_majority", "expected_images", "empty_share", "note")
 
 
-def _voted(votes: dict[str, tuple[str, ...]]) -> VotedAttribute:
+def _votes(votes: dict[str, tuple[str, ...]]) -> AttributeVotes:
     images = {}
     for image, chosen in votes.items():
         counts: dict[str, int] = {}
@@ -35,53 +36,62 @@ def _voted(votes: dict[str, tuple[str, ...]]) -> VotedAttribute:
             counts[value] = counts.get(value, 0) + 1
         images[image] = ImageVotes(counts=counts, annotators={
             f"r{i}": value for i, value in enumerate(chosen)})
-    attribute = AttributeVotes(attribute="skin_tone", values=SCALE, ordinal=True,
-                               images=images, named=True)
-    labels = {image: majority_label(v.counts) for image, v in images.items()}
-    return VotedAttribute(votes=attribute, bins=None, policy="majority", labels=labels,
-                          skipped=0)
+    return AttributeVotes(attribute="skin_tone", values=SCALE, ordinal=True,
+                          images=images, named=True)
 
 
-def _judged(votes: dict[str, tuple[str, ...]], iou: dict[str, float], **options):
-    voted = _voted(votes)
+def _statistics(votes, iou, policy, **options):
+    """compute_statistics over a table whose column holds the majority labels, as `run`
+    writes it under majority and resample."""
+    from fairness_eval.data.label_policies import majority_label
+
+    voted = _votes(votes)
     table = pd.DataFrame({"image": list(iou), "status": "ok", "iou": list(iou.values()),
-                          "skin_tone": [voted.labels[i] for i in iou]})
+                          "intersection": 8, "union": 10,
+                          "skin_tone": [majority_label(voted.images[i].counts) for i in iou]})
     settings = Settings(inter_annotator_iou=0.95, bootstrap=1000, min_group_size=30,
-                        **options)
-    statistics = compute_statistics(table, ["skin_tone"], settings)
-    primary = json.loads(json.dumps(statistics["attributes"]["skin_tone"]))
-    add_resample_verdicts(statistics, table, {"skin_tone": voted}, settings)
-    return primary, statistics["attributes"]["skin_tone"]
+                        labels=policy, **options)
+    statistics = compute_statistics(table, ["skin_tone"], settings,
+                                    votes={"skin_tone": voted})
+    return json.loads(json.dumps(statistics))
 
 
-def test_unanimous_votes_give_the_primary_figures_and_verdicts():
+def _plain(groups):
+    return {label: {k: v for k, v in g.items() if k not in POLICY_KEYS}
+            for label, g in groups.items()}
+
+
+def unanimous_table():
     rng = np.random.default_rng(3)
     votes, iou = {}, {}
     for group, centre, n in (("2", 0.86, 60), ("4", 0.80, 45), ("5", 0.74, 50)):
         for i in range(n):
             votes[f"{group}-{i}"] = (group,) * 3
             iou[f"{group}-{i}"] = float(np.clip(rng.normal(centre, 0.06), 0, 1))
-    primary, judged = _judged(votes, iou, ci_method="percentile")
-    for label, group in judged["groups"].items():
-        drawn = group["label_resample"]
-        assert drawn["images"] == group["n"] and drawn["empty_share"] == 0.0
-        assert drawn["value"] == pytest.approx(group["value"], abs=1e-12)
-        assert drawn["ci"] == pytest.approx(group["ci"], abs=1e-12)
-        assert drawn["deviation_ci"] == pytest.approx(group["deviation_ci"], abs=1e-12)
-        for key in ("a", "b"):
-            mine, theirs = drawn["verdicts"][key], primary["groups"][label]["verdicts"][key]
-            assert mine["statistical"] == theirs["statistical"], (label, key)
-            assert mine.get("confidence") == theirs.get("confidence")  # Holm's level
-            if theirs.get("ci") is not None:
-                assert mine["ci"] == pytest.approx(theirs["ci"], abs=1e-12)
+    return votes, iou
 
 
-def test_split_votes_move_poor_images_between_groups_and_turn_verdicts():
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_unanimous_votes_give_identical_results_under_both_policies(method):
+    votes, iou = unanimous_table()
+    by_policy = {p: _statistics(votes, iou, p, ci_method=method, sd_factor=1.0)
+                 for p in ("majority", "resample")}
+    majority, resample = (by_policy[p]["attributes"]["skin_tone"] for p in by_policy)
+    assert _plain(majority["groups"]) == _plain(resample["groups"])
+    assert majority["criteria"] == resample["criteria"]
+    assert by_policy["majority"]["familywise"] == by_policy["resample"]["familywise"]
+    for label, group in resample["groups"].items():
+        assert group["expected_images"] == group["n"] and group["empty_share"] == 0.0
+        # Each records the other's judgement, which is the other's own.
+        other = majority["groups"][label]
+        assert group["label_majority"]["verdicts"] == other["verdicts"]
+        assert other["label_resample"]["verdicts"] == group["verdicts"]
+        assert other["label_resample"]["ci"] == group["ci"]
+
+
+def split_table():
     """Group 2's 150 images are unanimous (IoU 0.93); group 5 has 75 unanimous images
-    (0.80) and 75 voted 5, 5, 2 that the model segments poorly (0.55). By majority, 2 is
-    0.93 and 5 0.675, each about 13 pt from the reference (0.80): both violate criterion
-    (b)'s 10 pt. Drawing labels sends a third of the poor images to 2: about 0.88 (7 pt
-    above, a pass) and 0.70 (10 pt below, on the threshold: inconclusive)."""
+    (0.80) and 75 voted 5, 5, 2 that the model segments poorly (0.55)."""
     rng = np.random.default_rng(5)
     votes, iou = {}, {}
     for i in range(150):
@@ -89,74 +99,117 @@ def test_split_votes_move_poor_images_between_groups_and_turn_verdicts():
     for i in range(75):
         votes[f"five-{i}"], iou[f"five-{i}"] = ("5", "5", "5"), 0.80 + rng.normal(0, 0.02)
         votes[f"split-{i}"], iou[f"split-{i}"] = ("5", "5", "2"), 0.55 + rng.normal(0, 0.02)
-    primary, judged = _judged(votes, iou)
+    return votes, iou
+
+
+def test_split_votes_move_poor_images_between_groups_and_turn_verdicts():
+    """By majority, 2 is 0.93 and 5 0.675, each about 13 pt from the reference (0.80):
+    both violate criterion (b)'s 10 pt. Drawing labels sends a third of the poor images to
+    2: about 0.88 (7 pt above, a pass) and 0.70 (10 pt below, on the threshold:
+    inconclusive). Each policy's run gates its own verdicts and records the other's."""
+    votes, iou = split_table()
+    majority = _statistics(votes, iou, "majority")["attributes"]["skin_tone"]["groups"]
+    resample = _statistics(votes, iou, "resample")["attributes"]["skin_tone"]["groups"]
     for label, expected in (("2", "pass"), ("5", "inconclusive")):
-        assert primary["groups"][label]["verdicts"]["b"]["statistical"] == "violation"
-        drawn = judged["groups"][label]["label_resample"]
-        assert drawn["verdicts"]["b"]["statistical"] == expected, drawn
-    two, five = (judged["groups"][g]["label_resample"] for g in ("2", "5"))
-    assert two["images"] == pytest.approx(175) and five["images"] == pytest.approx(125)
+        assert majority[label]["verdicts"]["b"]["statistical"] == "violation"
+        assert resample[label]["verdicts"]["b"]["statistical"] == expected
+        assert majority[label]["label_resample"]["verdicts"] == resample[label]["verdicts"]
+        assert resample[label]["label_majority"]["verdicts"] == majority[label]["verdicts"]
+    assert resample["2"]["expected_images"] == pytest.approx(175)
+    assert resample["5"]["expected_images"] == pytest.approx(125)
+    assert (resample["2"]["n"], resample["5"]["n"]) == (150, 150)  # majority strata
     # The expected means over label draws: each image weighted by its vote share.
-    assert two["value"] == pytest.approx(
+    assert resample["2"]["value"] == pytest.approx(
         (sum(iou[f"two-{i}"] for i in range(150)) + sum(iou[f"split-{i}"] for i in range(75))
          / 3) / 175, abs=1e-12)
-    assert five["value"] == pytest.approx(0.70, abs=0.01)
-    # The primary figures are untouched.
-    assert {g: b["value"] for g, b in judged["groups"].items()} == pytest.approx(
-        {g: b["value"] for g, b in primary["groups"].items()})
+    assert resample["5"]["value"] == pytest.approx(0.70, abs=0.01)
+    # Group 2 receives a third of the poor images in expectation and a varying number in
+    # each resample: its interval is wider than majority's, which holds none of them.
+    width = {name: np.diff(groups["2"]["ci"])[0]
+             for name, groups in (("majority", majority), ("resample", resample))}
+    assert width["resample"] > 1.5 * width["majority"]
 
 
-def test_pooled_statistic_adds_nothing():
-    votes = {f"i{i}": ("2", "2", "3") for i in range(40)}
-    iou = {f"i{i}": 0.8 for i in range(40)}
-    table = pd.DataFrame({"image": list(iou), "status": "ok", "iou": list(iou.values()),
-                          "intersection": 8, "union": 10, "skin_tone": "2"})
-    settings = Settings(statistic="pooled", bootstrap=200)
-    statistics = compute_statistics(table, ["skin_tone"], settings)
-    before = json.dumps(statistics)
-    add_resample_verdicts(statistics, table, {"skin_tone": _voted(votes)}, settings)
-    assert json.dumps(statistics) == before
+def test_disputed_images_are_drawn_and_the_pooled_statistic_is_judged_too():
+    """Ties (2 against 2) are (disputed) by majority, reported and never gated; resampling
+    draws their labels, so it has no such group; the pooled IoU weights I and U alike."""
+    votes, iou = split_table()
+    for i in range(20):
+        votes[f"tie-{i}"], iou[f"tie-{i}"] = ("2", "2", "5", "5"), 0.6
+    majority = _statistics(votes, iou, "majority", statistic="pooled")
+    resample = _statistics(votes, iou, "resample", statistic="pooled")
+    groups = resample["attributes"]["skin_tone"]["groups"]
+    assert "(disputed)" in majority["attributes"]["skin_tone"]["groups"]
+    assert "(disputed)" not in groups
+    assert groups["2"]["expected_images"] == pytest.approx(175 + 10)
+    assert "label_majority" in groups["2"]
+    assert "label_resample" not in majority["attributes"]["skin_tone"]["groups"]["(disputed)"]
 
 
-def test_a_run_with_votes_records_resample_verdicts_and_the_card_lists_differences(tmp_path):
-    outcome, _ = run_with(tmp_path, labels="majority", inter_annotator_iou=0.9)
+def test_crossing_a_resampled_attribute_is_refused():
+    votes, iou = unanimous_table()
+    with pytest.raises(UsageError, match="--intersect skin_tone×region: --labels resample"):
+        table_votes = _votes(votes)
+        table = pd.DataFrame({"image": list(iou), "status": "ok", "iou": list(iou.values()),
+                              "intersection": 8, "union": 10, "region": "x",
+                              "skin_tone": [v[0] for v in votes.values()]})
+        compute_statistics(table, ["skin_tone"], Settings(
+            labels="resample", bootstrap=100, intersect=(("skin_tone", "region"),)),
+            votes={"skin_tone": table_votes})
+
+
+@pytest.mark.parametrize("policy", ["majority", "resample"])
+def test_a_run_records_the_other_policy_and_the_card_lists_both(tmp_path, policy):
+    outcome, _ = run_with(tmp_path, labels=policy, inter_annotator_iou=0.9)
     results = json.loads((outcome.run_dir / "results.json").read_text())
+    assert results["settings"].get("labels", "majority") == policy
+    assert results["label_agreement"]["skin_tone"]["policy"] == policy
     groups = results["attributes"]["skin_tone"]["groups"]
-    for group in groups.values():
-        drawn = group["label_resample"]
-        assert set(drawn) == {"images", "value", "ci", "deviation", "deviation_ci",
+    gated = [g for g in groups.values() if g["gated"]]
+    assert gated
+    for group in gated:
+        other = group[SECOND[policy]]
+        assert set(other) == {"images", "value", "ci", "deviation", "deviation_ci",
                               "verdicts", "margin_ci", "empty_share"}
-        assert drawn["verdicts"]["b"]["confidence"] == group["verdicts"]["b"]["confidence"]
     # g (2, 3, 3) is in 3 by majority; drawn, it is in 2 a third of the time.
-    assert groups["3"]["label_resample"]["images"] == pytest.approx(2 / 3)
-    assert groups["2"]["label_resample"]["images"] == pytest.approx(3 + 1 / 3)
-    document = as_document(results)
-    # A document whose resample verdicts differ: the card's rows and summary line say so.
+    if policy == "majority":
+        assert groups["3"]["label_resample"]["images"] == pytest.approx(2 / 3)
+        assert groups["2"]["label_resample"]["images"] == pytest.approx(3 + 1 / 3)
+    else:
+        assert groups["3"]["expected_images"] == pytest.approx(2 / 3)
+        assert groups["2"]["expected_images"] == pytest.approx(3 + 1 / 3)
+        assert groups["2"]["label_majority"]["images"] == groups["2"]["n"] == 3
+    # A document whose verdicts differ: the card's rows and summary line say so.
     edited = json.loads(json.dumps(results))
-    edited["attributes"]["skin_tone"]["groups"]["5"]["label_resample"]["verdicts"]["b"][
+    other_key = SECOND[policy]
+    edited["attributes"]["skin_tone"]["groups"]["5"][other_key]["verdicts"]["b"][
         "statistical"] = "pass"
     changed = as_document(edited)
     rows = differing_verdicts(changed, "skin_tone")
-    assert [(r["group"], r["criterion"], r["resample"]["value"]) for r in rows] == [
+    assert [(r["group"], r["criterion"], r["other"]["value"]) for r in rows] == [
         ("5", "b", "pass")]
     assert rows[0]["primary"]["value"] == groups["5"]["verdicts"]["b"]["statistical"]
-    assert "under labels drawn from the votes: 5 (b)" in "\n".join(markdown_lines(changed))
+    other_policy = other_key.removeprefix("label_")
+    assert f"under labels by {other_policy}: 5 (b)" in "\n".join(markdown_lines(changed))
     # This run's eight images leave every verdict inconclusive either way.
-    assert differing_verdicts(document, "skin_tone") == []
-    assert "labels drawn from the votes change no verdict" in "\n".join(
-        markdown_lines(document))
+    assert differing_verdicts(as_document(results), "skin_tone") == []
+    assert f"labels by {other_policy} change no verdict" in "\n".join(
+        markdown_lines(as_document(results)))
     (outcome.run_dir / "results.json").write_text(json.dumps(edited, indent=2))
     (html,) = render_reports(outcome.run_dir, formats=("html",), overwrite=True)
     section = html.read_text().split('<section id="labels">')[1].split("</section>")[0]
-    assert re.search(r'<td class="group">5</td><td>\(b\)</td><td><span class="badge [^"]+">'
+    assert re.search(r'<tr class="differs"><th scope="row" class="group">5</th><td>[^<]+</td>'
+                     r'<td>[^<]+</td><td>\(b\)</td><td><span class="badge [^"]+">'
                      r'inconclusive</span></td><td><span class="badge [^"]+">pass</span></td>'
-                     r'<td>deviation \[98\.\d+ % CI [^\]]+\] pt</td>',
-                     section), section[-1500:]
+                     r'<td>deviation \[9\d\.\d+ % CI [^\]]+\] pt</td><td><strong>differs',
+                     section), section[-2500:]
+    assert section.count("<strong>differs</strong>") == 1
+    assert section.count(">same</td>") == 2 * len(gated) - 1
 
 
 def test_documents_without_it_write_back_byte_identical(tmp_path):
     outcome, _ = run_with(tmp_path, labels="majority")
     results = json.loads((outcome.run_dir / "results.json").read_text())
     for group in results["attributes"]["skin_tone"]["groups"].values():
-        del group["label_resample"]
+        group.pop("label_resample", None)
     assert as_document(results).to_json() == results

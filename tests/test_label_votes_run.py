@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
 from fairness_eval.config.settings import Settings
@@ -100,13 +101,73 @@ def test_run_without_votes_records_none_of_it(tmp_path):
     assert not {"attribute_votes", "votes_image_key", "labels"} & set(results["settings"])
 
 
-def test_resample_and_bad_votes_are_refused_in_one_line(tmp_path):
-    with pytest.raises(UsageError, match="--labels resample: `run` does not draw labels for the "
-                                         "verdicts it gates"):
-        run_with(tmp_path / "one", labels="resample")
+def split_vote_dataset(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """300 images, 20x20 masks whose predicted rows set each IoU: tone 2's 150 unanimous
+    images at 0.9 or 1.0, tone 5's 75 unanimous at 0.8 or 0.9 and 75 voted 5, 5, 2 that
+    the model segments poorly (0.5 or 0.6)."""
+    root, predictions = tmp_path / "data", tmp_path / "predictions"
+    for folder in (root / "images", root / "masks", predictions):
+        folder.mkdir(parents=True)
+    truth = np.zeros((20, 20), np.uint8)
+    truth[:10] = 255
+    lines = ["image,annotator,attribute,value"]
+    kinds = [("two", ("2", "2", "2"), (10, 9))] * 150 + [("five", ("5", "5", "5"), (8, 9))] * 75
+    kinds += [("split", ("5", "5", "2"), (5, 6))] * 75
+    for i, (kind, tones, rows) in enumerate(kinds):
+        image = f"{kind}{i:03d}"
+        cv2.imwrite(str(root / "images" / f"{image}.png"), np.full((20, 20, 3), 80, np.uint8))
+        cv2.imwrite(str(root / "masks" / f"{image}.png"), truth)
+        predicted = np.zeros((20, 20), np.uint8)
+        predicted[:rows[i % 2]] = 255  # IoU = rows / 10
+        cv2.imwrite(str(predictions / f"{image}.png"), predicted)
+        lines += [f"{image},r{n},skin_tone,{tone}" for n, tone in enumerate(tones)]
+    votes = tmp_path / "votes.csv"
+    votes.write_text("\n".join(lines) + "\n")
+    return root, predictions, votes
+
+
+def test_the_gate_reads_the_chosen_policy(tmp_path, cli):
+    """By majority tone 2 (0.95) and tone 5 (0.70) each lie 12.5 pt from the reference,
+    beyond criterion (b)'s 10 pt: the gate fails. Drawing labels sends a third of the poor
+    images to tone 2: 0.89 and 0.73, 6.8 and 9.5 pt out, and the gate passes; each run's
+    card and summary show the verdicts it gated and the other policy's beside them."""
+    root, predictions, votes = split_vote_dataset(tmp_path)
+    common = ("run", "--dataset", root, "--predictions", predictions, "--attribute-votes",
+              votes, "--inter-annotator-iou", "0.95", "--bootstrap", "2000", "--format", "md",
+              "--gate")
+    exits, results = {}, {}
+    for policy in ("majority", "resample"):
+        out = tmp_path / policy
+        done = cli(*common, "--labels", policy, "--out", out)
+        exits[policy] = done.returncode
+        results[policy] = json.loads((out / "results.json").read_text())
+        summary = (out / "summary.md").read_text()
+        other = "resample" if policy == "majority" else "majority"
+        assert f"labels by {policy}; under labels by {other}: 2 (b)" in summary, summary
+    assert exits == {"majority": 1, "resample": 0}
+    majority, resample = (results[p]["attributes"]["skin_tone"]["groups"]
+                          for p in ("majority", "resample"))
+    assert {g: majority[g]["verdicts"]["b"]["statistical"] for g in ("2", "5")} == {
+        "2": "violation", "5": "violation"}
+    assert resample["2"]["verdicts"]["b"]["statistical"] == "pass"
+    assert resample["5"]["verdicts"]["b"]["statistical"] in ("pass", "inconclusive")
+    iou = pd.read_csv(tmp_path / "resample" / "per_image.csv").set_index("image")["iou"]
+    two, split = iou[iou.index.str.startswith("two")], iou[iou.index.str.startswith("split")]
+    assert resample["2"]["value"] == pytest.approx((two.sum() + split.sum() / 3) / 175,
+                                                   abs=1e-12)
+    for label in ("2", "5"):
+        assert resample[label]["label_majority"]["verdicts"] == majority[label]["verdicts"]
+        assert majority[label]["label_resample"]["verdicts"] == resample[label]["verdicts"]
+        # Disputed images widen the interval of every group they can land in.
+        width = {p: np.diff(g[label]["ci"])[0] for p, g in (("majority", majority),
+                                                            ("resample", resample))}
+        assert width["resample"] >= width["majority"], (label, width)
+
+
+def test_bad_votes_are_refused_in_one_line(tmp_path):
     from fairness_eval.workflow.run import run_evaluation
 
-    root, predictions, votes = dataset_with_votes(tmp_path / "two")
+    root, predictions, votes = dataset_with_votes(tmp_path)
     votes.write_text(votes.read_text() + "a,r9,skin_tone,11\n")
     settings = Settings(predictions=predictions, out=tmp_path / "run", formats=("md",),
                         bootstrap=100, workers=1, attribute_votes=votes)

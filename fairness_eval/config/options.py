@@ -105,11 +105,11 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
               recorded_when_set=True),
     RunOption("labels", ("--labels",), STR, rules.one_of(LABEL_POLICIES),
               metavar=choices_metavar(LABEL_POLICIES),
-              help="How votes become one label: majority (the value most chosen; a tie "
-                   "is (disputed)) or unanimous (any disagreement is (disputed)); "
-                   "(disputed) is never gated. With votes, every group is also judged with labels "
-                   "drawn from its votes in each resample (results.json's label_resample; "
-                   "resample as the gated policy is refused).",
+              help="How votes become labels: majority (the value most chosen; a tie "
+                   "is (disputed)), unanimous (any disagreement is (disputed)) or resample "
+                   "(every bootstrap resample draws each image's label from its vote "
+                   "shares); (disputed) is never gated. Every gated group is also judged "
+                   "under the other policy (resample, or majority beside resample).",
               recorded_when_set=True),
     RunOption("skip_invalid", ("--skip-invalid",), BOOL, rules.flag,
               help="Evaluate the valid rows and record the invalid ones as skipped."),

@@ -14,9 +14,9 @@ probability at most 1 - confidence.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,10 +28,15 @@ from ..results.labels import group_labels_and_missing, group_order
 from ..results.names import DISPUTED, INTERSECTION_JOINER, IOU_COLUMN
 from ..stats import bootstrap as stats
 from ..stats.coverage import reliable_size, skewness
+from ..stats.label_resample import label_bootstrap
 from .criteria import GroupFigures, Levels, assess_attribute, is_small
 from .familywise import gated_checks, holm_levels
 from .inter_annotator import criterion_b_thresholds, inter_annotator_summary
+from .label_groups import drawn_groups, drawn_notes
 from .rows import both_empty_count, evaluated_rows, pooled_iou, sample_of
+
+if TYPE_CHECKING:
+    from ..data.votes import AttributeVotes
 
 __all__ = ["evaluate"]
 
@@ -40,25 +45,36 @@ def evaluate(
     per_image: pd.DataFrame,
     attributes: Sequence[str] | str,
     settings: StatisticsSettings | None = None,
+    drawn: Mapping[str, AttributeVotes] | None = None,
 ) -> dict[str, Any]:
     """Intervals and criteria for a per-image table: results.json's statistical parts.
 
     Only rows with status "ok" count. `attributes` are column names (a string may list
     several, comma-separated); `settings.intersect` crosses columns, named "a×b".
     `settings.inter_annotator_iou` overrides the table's `inter_annotator_iou` column; with
-    neither, criterion (b) is not evaluated. Returns {"overall", "bootstrap",
+    neither, criterion (b) is not evaluated. An attribute named in `drawn` (`--labels
+    resample`) has its labels drawn from those annotators' votes in every resample
+    (`label_groups.py`) instead of read from its column. Returns {"overall", "bootstrap",
     "inter_annotator_iou", "attributes", "familywise"}, JSON-ready.
     """
     settings = StatisticsSettings() if settings is None else settings
     rows = evaluated_rows(per_image, settings.statistic, settings.metric)
     specs = _attribute_specs(attributes, settings.intersect, rows.columns)
+    drawn = drawn or {}
+    for name, columns in specs:
+        crossed = [c for c in columns if c in drawn] if len(columns) > 1 else []
+        if crossed:
+            raise UsageError(f"--intersect {name}: --labels resample draws {crossed[0]}'s "
+                             "labels from its votes and cannot cross them; use --labels "
+                             "majority or unanimous")
     overall = _overall(rows, settings)
     iaa = inter_annotator_summary(rows, settings)
     threshold_b, threshold_b_range = criterion_b_thresholds(iaa)
     if settings.metric != IOU_COLUMN:  # (b)'s threshold is on the IoU scale
         threshold_b, threshold_b_range = None, None
     prepared = {
-        name: _prepare_attribute(rows, name, columns, settings, threshold_b, threshold_b_range)
+        name: _prepare_attribute(rows, name, columns, settings, threshold_b, threshold_b_range,
+                                 drawn.get(name))
         for name, columns in specs
     }
 
@@ -163,13 +179,17 @@ def _prepare_attribute(
     settings: StatisticsSettings,
     threshold_b: float | None,
     threshold_b_range: tuple[float, float] | None = None,
+    votes: AttributeVotes | None = None,
 ) -> _PreparedAttribute:
     min_group_size = settings.min_group_size_for(name)
     labels, missing = group_labels_and_missing(rows, columns)
+    drawn = None if votes is None else drawn_groups(rows, labels, missing, votes)
+    if drawn is not None:
+        labels = drawn.strata  # images are resampled within their majority label
     missing_labels = set(labels[missing])
-    order = sorted(set(labels), key=lambda label: group_order(label, label in missing_labels))
+    order = (list(drawn.groups) if drawn is not None else
+             sorted(set(labels), key=lambda label: group_order(label, label in missing_labels)))
     members = [rows[labels == label] for label in order]
-    samples = [sample_of(group, settings.statistic, settings.metric) for group in members]
     not_annotated = [label in missing_labels for label in order]
     # Disputed images (votes naming no label) are reported, never judged nor pooled.
     counted = [
@@ -182,48 +202,70 @@ def _prepare_attribute(
     # by 2 images far below them). Without a gated group, every annotated image.
     pool = counted if any(counted) else [not na and label != DISPUTED
                                          for na, label in zip(not_annotated, order, strict=True)]
-    boot = stats.stratified_bootstrap(
-        samples, [(name, label) for label in order], counted=counted,
-        annotated=pool, seed=settings.seed,
-        resamples=settings.bootstrap, confidence=settings.confidence,
-        method=settings.ci_method, reference=settings.reference, sd_ddof=settings.sd_ddof,
-        sd_factor=settings.sd_factor,
-    )
+    options = dict(counted=counted, annotated=pool, seed=settings.seed,
+                   resamples=settings.bootstrap, confidence=settings.confidence,
+                   method=settings.ci_method, reference=settings.reference,
+                   sd_ddof=settings.sd_ddof, sd_factor=settings.sd_factor)
+    if drawn is None:
+        samples = [sample_of(group, settings.statistic, settings.metric) for group in members]
+        boot = stats.stratified_bootstrap(samples, [(name, label) for label in order],
+                                          **options)
+        means = [(float(group[IOU_COLUMN].mean()), pooled_iou(group)) for group in members]
+        group_notes = boot.notes
+        expected: list[tuple[float | None, float | None]] = [(None, None)] * len(order)
+    else:
+        whole = sample_of(rows, settings.statistic, settings.metric)
+        resampled = label_bootstrap(whole.numerator, whole.denominator, drawn.weights,
+                                    list(labels), order, attribute=name,
+                                    unit_denominator=whole.unit_denominator, **options)
+        boot = resampled.figures
+        means = [drawn.means(rows, i) for i in range(len(order))]
+        group_notes = drawn_notes(boot, resampled)
+        expected = [(float(e), float(s)) for e, s in zip(resampled.expected,
+                                                       resampled.empty_share, strict=True)]
+    # Group members for the skewness below: each image once, in its stratum, the groups'
+    # order first (with unanimous votes, exactly the majority policy's members).
+    strata = members if drawn is None else [
+        rows[labels == label] for label in
+        [*(g for g in order if g in set(labels)), *(s for s in dict.fromkeys(labels)
+                                                    if s not in set(order))]]
     # How skewed the per-image values are says how many images a group's interval needs
     # (stats.coverage). Read over every evaluated image, each about its own group's mean:
     # a few dozen gated images give too noisy a skewness (VOC's 52: G1 -2.8, against -0.7
     # over its 300), and a group far from the others (the violation a gate exists to
     # catch) must not itself make every group "too small".
     residuals = [group[settings.metric].to_numpy(dtype=float)
-                 - group[settings.metric].mean() for group in members if len(group) > 1]
+                 - group[settings.metric].mean() for group in strata if len(group) > 1]
     skew = skewness(np.concatenate(residuals)) if residuals else 0.0
     needed = reliable_size(skew)
     unreliable = [
-        None if not counted[i] or len(group) >= needed else
-        (f"n = {len(group)} is too few for the interval's stated confidence: with "
+        None if not counted[i] or boot.n[i] >= needed else
+        (f"n = {boot.n[i]} is too few for the interval's stated confidence: with "
          f"{settings.metric} this skewed (G1 = {skew:.2f}) a group needs n ≥ {needed}")
-        for i, group in enumerate(members)
+        for i in range(len(order))
     ]
     figures = [
         GroupFigures(
             label=label,
-            n=len(group),
+            n=int(boot.n[i]),
             value=float(boot.value[i]),
             ci=tuple(boot.ci[i]),
             deviation_ci=tuple(boot.deviation_ci[i]),
             z_ci=tuple(boot.z_ci[i]) if boot.z_ci is not None else None,
-            mean_iou=float(group[IOU_COLUMN].mean()),
-            pooled_iou=pooled_iou(group),
+            mean_iou=means[i][0],
+            pooled_iou=means[i][1],
             spread=float(boot.spread[i]),
             not_annotated=not_annotated[i],
-            note=boot.notes[i],
+            note=group_notes[i],
             margin_ci=tuple(boot.margin_ci[i]) if boot.margin_ci is not None else None,
             interval_at=_interval_reader(boot, i) if counted[i] else None,
             unreliable=unreliable[i],
+            expected_images=expected[i][0],
+            empty_share=expected[i][1],
         )
-        for i, (label, group) in enumerate(zip(order, members, strict=True))
+        for i, label in enumerate(order)
     ]
-    notes = []
+    notes = [drawn.attribute_note(settings.statistic)] if drawn is not None else []
     if any(unreliable):
         notes.append(f"groups under {needed} are judged inconclusive at best: intervals of "
                      f"fewer images under-cover when {settings.metric} is this skewed "

@@ -92,6 +92,10 @@ class GroupFigures:
     # Why this group's intervals cannot be read at face value (they under-cover): its
     # statistical verdicts are then at best inconclusive, with this reason.
     unreliable: str | None = None
+    # Labels drawn from votes (`--labels resample`): the images the group expects (its
+    # members' vote shares summed) and the share of resamples that drew none into it.
+    expected_images: float | None = None
+    empty_share: float | None = None
 
     def interval(self, statistic: str, confidence: float, base_confidence: float,
                  sd: float, factor: float) -> tuple[float, float] | None:
@@ -370,6 +374,9 @@ def assess_attribute(
         }
         if figures.share is not None:
             block["share"] = figures.share
+        if figures.expected_images is not None:
+            block["expected_images"] = figures.expected_images
+            block["empty_share"] = figures.empty_share
         group_blocks[figures.label] = block
 
     point_overall = worst(point)

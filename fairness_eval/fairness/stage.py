@@ -9,7 +9,7 @@ inter-annotator IoU, each attribute's groups, criteria and verdicts (assess.py),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config.settings import Settings
@@ -17,17 +17,24 @@ from ..data.problem_lines import count_by_reason
 from ..errors import UsageError
 from .assess import evaluate
 from .conditions_assessment import assess_plan
+from .label_verdicts import add_second_opinion
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..data.votes import AttributeVotes
+
 
 def compute_statistics(per_image: pd.DataFrame, attributes: Sequence[str], settings: Settings,
-                       conditions: pd.DataFrame | None = None) -> dict[str, Any]:
+                       conditions: pd.DataFrame | None = None,
+                       votes: Mapping[str, AttributeVotes] | None = None) -> dict[str, Any]:
     """The statistics stage over the evaluated rows: intervals, criteria, verdicts; with
     `conditions` (conditions.csv's table) or --adjust-for, their blocks too.
 
     `attributes`: the dataset's attributes; the derived ones (`settings.derive`) follow them.
+    `votes`: the voted attributes' annotators' votes. Under `--labels resample` their
+    labels are drawn from them in every resample; under any policy each gated group of
+    theirs is also judged as the other policy judges it (`label_verdicts.py`).
     """
     evaluated = per_image[per_image["status"] == "ok"]
     if evaluated.empty:  # the statistics would only say "no image with status ok"
@@ -36,7 +43,13 @@ def compute_statistics(per_image: pd.DataFrame, attributes: Sequence[str], setti
         raise UsageError(f"no row could be scored: all {len(per_image):,} were skipped "
                          f"({count_by_reason(reasons) or 'no reason recorded'})")
     judged = [*attributes, *settings.derive]
-    statistics = evaluate(evaluated, judged, settings.statistics)
+    votes = {name: v for name, v in (votes or {}).items() if name in judged}
+    drawn = votes if settings.labels == "resample" else None
+    statistics = evaluate(evaluated, judged, settings.statistics, drawn=drawn)
+    if votes:
+        other = evaluate(evaluated, judged, settings.statistics,
+                         drawn=None if drawn else votes)
+        add_second_opinion(statistics, other, list(votes), settings.labels)
     statistics.update(assess_plan(evaluated, conditions, judged, settings,
                                   statistics["inter_annotator_iou"]["value"]))
     return statistics

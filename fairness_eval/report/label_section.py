@@ -5,8 +5,10 @@ votes) into the section's text: per voted attribute, Krippendorff's alpha with i
 and level, how many annotators and images it rests on, each group's share of unanimous
 images, every pair of annotators' agreement (the heatmap is label_charts.py's, this table
 its text alternative) and, where the run also judged its groups with labels drawn from the
-votes, the verdicts that differ from the primary ones. `markdown_lines` says the same in
-one line per attribute for summary.md. Formatting only: nothing here computes a statistic.
+votes, every gated group's verdicts under the run's label policy and under the other one
+(resample beside majority or unanimous, majority beside resample), those that differ
+marked. `markdown_lines` says the same in one line per attribute for summary.md.
+Formatting only: nothing here computes a statistic.
 """
 
 from __future__ import annotations
@@ -37,32 +39,58 @@ def _confidence(record: LabelAgreement) -> str:
     return f"{100 * record.confidence:g}%"
 
 
-def differing_verdicts(results: ResultsDocument, name: str) -> list[dict[str, Any]]:
-    """Each (group, criterion) whose statistical verdict under labels drawn from the votes
-    differs from the primary one, in the attribute's group order."""
+def verdict_rows(results: ResultsDocument, name: str) -> list[dict[str, Any]]:
+    """Each gated group judged under both label policies: its images and each criterion's
+    verdict under each, the pairs that differ marked, in the attribute's group order."""
     block = results.attributes.get(name)
     if block is None:
         return []
     rows = []
     for group, figures in block.groups.items():
-        drawn = figures.label_resample
-        if drawn is None:
+        found = figures.label_second_opinion
+        if found is None:
             continue
+        other_policy, other = found
+        criteria = []
         for key in CRITERIA:
             primary = figures.verdict(key).statistical
-            other = drawn.verdicts.get(key)
-            if other is None or other.statistical == primary:
+            theirs = other.verdicts.get(key)
+            if primary is None and theirs is None:
                 continue
-            rows.append({"group": group, "criterion": key,
-                         "primary": verdict(primary), "resample": verdict(other.statistical),
-                         "decided": decided_interval(other) or DASH})
+            second = theirs.statistical if theirs is not None else None
+            criteria.append({"criterion": key, "primary": verdict(primary),
+                             "other": verdict(second), "differs": second != primary,
+                             "decided": (decided_interval(theirs) if theirs else None) or DASH})
+        images = figures.expected_images if figures.expected_images is not None else figures.n
+        rows.append({"group": group, "other_policy": other_policy,
+                     "images": _images(images), "other_images": _images(other.images),
+                     "criteria": criteria})
     return rows
 
 
-def _resampled(results: ResultsDocument, name: str) -> bool:
+def _images(value: float | None) -> str:
+    if not is_number(value):
+        return DASH
+    return count(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def differing_verdicts(results: ResultsDocument, name: str) -> list[dict[str, Any]]:
+    """Each (group, criterion) whose statistical verdict under the other label policy
+    differs from the primary one, in the attribute's group order."""
+    return [{"group": row["group"], "criterion": c["criterion"], "primary": c["primary"],
+             "other": c["other"], "decided": c["decided"]}
+            for row in verdict_rows(results, name) for c in row["criteria"] if c["differs"]]
+
+
+def _other_policy(results: ResultsDocument, name: str) -> str | None:
     block = results.attributes.get(name)
-    return block is not None and any(g.label_resample is not None
-                                     for g in block.groups.values())
+    if block is None:
+        return None
+    for figures in block.groups.values():
+        found = figures.label_second_opinion
+        if found is not None:
+            return found[0]
+    return None
 
 
 def label_section(results: ResultsDocument) -> dict[str, Any] | None:
@@ -95,7 +123,8 @@ def label_section(results: ResultsDocument) -> dict[str, Any] | None:
                        else DASH}
                       for c in record.confusion],
             "note": record.note or "",
-            "resampled": _resampled(results, name),
+            "other_policy": _other_policy(results, name),
+            "verdicts": verdict_rows(results, name),
             "differing": differing_verdicts(results, name),
         })
     return {"attributes": attributes}
@@ -116,15 +145,16 @@ def markdown_lines(results: ResultsDocument) -> list[str]:
                 f"({attr['confidence']} interval {attr['alpha_ci']}, {attr['level']}); "
                 f"{attr['annotators']} annotators, {attr['images']} images with two votes or "
                 f"more; unanimous: {shares}; labels by {attr['policy']}")
-        if attr["resampled"]:
+        if attr["other_policy"]:
+            other = attr["other_policy"]
             changed = "; ".join(f"{markdown_text(d['group'])} ({d['criterion']}) "
-                                f"{d['primary']['label']} → {d['resample']['label']}"
+                                f"{d['primary']['label']} → {d['other']['label']}"
                                 for d in attr["differing"])
-            line += (f"; under labels drawn from the votes: {changed}" if changed
-                     else "; labels drawn from the votes change no verdict")
+            line += (f"; under labels by {other}: {changed}" if changed
+                     else f"; labels by {other} change no verdict")
         lines.append(line)
     return lines
 
 
 __all__ = ["alpha_interval", "alpha_text", "differing_verdicts", "label_section",
-           "markdown_lines"]
+           "markdown_lines", "verdict_rows"]

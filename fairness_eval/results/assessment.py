@@ -65,20 +65,19 @@ class CriterionVerdicts(JsonRecord):
 
 
 @dataclass(frozen=True)
-class LabelResampleFigures(JsonRecord):
-    """One group judged again with every image's label drawn from its annotators' votes in
-    every resample (stats/label_resample.py): written beside the primary figures of a run
-    given votes."""
+class LabelPolicyFigures(JsonRecord):
+    """One group as a run under the other label policy judges it: written beside the
+    primary figures of a run given votes (fairness/label_verdicts.py)."""
 
-    images: float | None  # expected images in the group (its members' vote shares summed)
-    value: float | None  # vote-share-weighted group mean
+    images: float | None  # n; under resample, the expected images (vote shares summed)
+    value: float | None  # under resample, the vote-share-weighted group figure
     ci: Interval | None
-    deviation: float | None  # from the reference of every image with a label
+    deviation: float | None  # from that policy's reference
     deviation_ci: Interval | None
     # criterion ("a", "b") -> its verdicts, by the same criteria code as the primary ones
     verdicts: Mapping[str, CriterionVerdicts] = json_field(read_default=lambda found: {})
-    margin_ci: Interval | None = None  # |deviation| - factor x SD, per resample
-    empty_share: float | None = None  # share of resamples that held no image of the group
+    margin_ci: Interval | None = None  # criterion (a)'s decided interval (the margin's)
+    empty_share: float | None = None  # under resample: share of resamples without an image
 
 
 @dataclass(frozen=True)
@@ -112,8 +111,24 @@ class GroupResult(JsonRecord):
     note: str | None = None  # e.g. "n = 1: the interval is the single value"
     # published tables: the group's share of the dataset
     share: float | None = json_field(None, omit=(None,))
-    # a run given votes: the group judged with labels drawn from the votes
-    label_resample: LabelResampleFigures | None = json_field(None, omit=(None,))
+    # labels drawn from votes (--labels resample): the images the group expects (vote
+    # shares summed; n counts its majority-labelled images) and the share of resamples
+    # that drew no image into it
+    expected_images: float | None = json_field(None, omit=(None,))
+    empty_share: float | None = json_field(None, omit=(None,))
+    # a run given votes: the group judged under the other label policy, resample beside
+    # majority or unanimous, majority beside resample
+    label_resample: LabelPolicyFigures | None = json_field(None, omit=(None,))
+    label_majority: LabelPolicyFigures | None = json_field(None, omit=(None,))
+
+    @property
+    def label_second_opinion(self) -> tuple[str, LabelPolicyFigures] | None:
+        """(policy, figures) of the group judged under the other label policy, if any."""
+        if self.label_resample is not None:
+            return "resample", self.label_resample
+        if self.label_majority is not None:
+            return "majority", self.label_majority
+        return None
 
     def verdict(self, criterion: str) -> CriterionVerdicts:
         """The verdicts of one criterion (both None when the document records none)."""
@@ -207,5 +222,5 @@ def as_attribute(name: str, attribute: AttributeAssessment | Mapping[str, Any],
 
 
 __all__ = ["AttributeAssessment", "CriterionA", "CriterionB", "CriterionVerdicts",
-           "GroupResult", "Interval", "LabelResampleFigures", "ValueRange",
+           "GroupResult", "Interval", "LabelPolicyFigures", "ValueRange",
            "as_attribute"]

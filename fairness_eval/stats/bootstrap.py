@@ -39,7 +39,7 @@ BCa acceleration comes from the jackknife over all of their samples.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,22 +271,63 @@ def stratified_bootstrap(
         raise ValueError("need one key per sample and at least one sample")
     if any(sample.n == 0 for sample in samples):
         raise ValueError("every group needs at least one image")
-    k = len(samples)
-    counted_mask = np.ones(k, dtype=bool) if counted is None else np.asarray(counted, bool)
-    annotated_mask = None if annotated is None else np.asarray(annotated, bool)
-
     numerators = np.array([sample.numerator.sum() for sample in samples])
     denominators = np.array([sample.denominator.sum() for sample in samples])
-    numerators_b = np.empty((k, resamples))
-    denominators_b = np.empty((k, resamples))
+    numerators_b = np.empty((len(samples), resamples))
+    denominators_b = np.empty((len(samples), resamples))
     for i, (sample, key) in enumerate(zip(samples, keys, strict=True)):
         numerators_b[i], denominators_b[i] = resample_sums(sample, stream(seed, key), resamples)
+    return bootstrap_from_sums(
+        numerators, denominators, numerators_b, denominators_b,
+        jackknife=lambda: _jackknife(samples, numerators, denominators),
+        n=np.array([sample.n for sample in samples]),
+        spread=np.array([per_image_spread(sample) for sample in samples]),
+        counted=counted, annotated=annotated, confidence=confidence, method=method,
+        reference=reference, sd_ddof=sd_ddof, sd_factor=sd_factor)
+
+
+def bootstrap_from_sums(
+    numerators: np.ndarray,
+    denominators: np.ndarray,
+    numerators_b: np.ndarray,
+    denominators_b: np.ndarray,
+    *,
+    jackknife: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
+    n: np.ndarray,
+    spread: np.ndarray,
+    counted: Sequence[bool] | None = None,
+    annotated: Sequence[bool] | None = None,
+    confidence: float = 0.95,
+    method: str = "bca",
+    reference: str = "overall",
+    sd_ddof: int = 0,
+    sd_factor: float | None = None,
+    empty: np.ndarray | None = None,
+) -> GroupBootstrap:
+    """`stratified_bootstrap`'s figures from the groups' sums, however they were drawn.
+
+    `numerators`/`denominators` are the k groups' sums over the data, `..._b` over each of
+    B resamples (k, B); `jackknife()` yields leave-one-out sums (k, m) in blocks. `empty`
+    (k, B) marks resamples in which a group held no image (labels drawn from votes can
+    leave one empty): its statistic is undefined there, and its intervals are the
+    percentile ones over the resamples that define it. A counted group is never empty in
+    the resamples given (the caller discards those), so the SD, the reference and every
+    gated group's distributions are always defined.
+    """
+    k = len(numerators)
+    counted_mask = np.ones(k, dtype=bool) if counted is None else np.asarray(counted, bool)
+    annotated_mask = None if annotated is None else np.asarray(annotated, bool)
 
     def derive(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, ...]:
         return _derived(num, den, counted_mask, reference, sd_ddof, annotated_mask, sd_factor)
 
     value, ref, deviation, sd, z, margin = derive(numerators, denominators)
     value_b, _, deviation_b, _, z_b, margin_b = derive(numerators_b, denominators_b)
+    if empty is not None and empty.any():
+        value_b, deviation_b, z_b = (np.where(empty, np.nan, rows)
+                                     for rows in (value_b, deviation_b, z_b))
+        if margin_b is not None:
+            margin_b = np.where(empty, np.nan, margin_b)
     has_z = bool(np.isfinite(sd) and sd > 0)
     has_margin = has_z and margin is not None
 
@@ -295,6 +336,9 @@ def stratified_bootstrap(
         [margin_b] if has_margin else [])
     theta_hat = np.concatenate(estimates)
     theta_b = np.concatenate(boots, axis=0)
+    undefined = np.isnan(theta_b).any(axis=1)
+    if undefined.any():  # read over the resamples that define them, below
+        theta_b = np.where(np.isnan(theta_b), theta_hat[:, None], theta_b)
     margin_start = (3 if has_z else 2) * k
     percentile_rows = np.zeros(theta_hat.shape[0], dtype=bool)
     percentile_rows[margin_start:] = True  # the margins: percentile whatever the method
@@ -302,10 +346,14 @@ def stratified_bootstrap(
     if method == "percentile":
         intervals = percentile_interval(theta_b, confidence)
     else:
-        jackknife = list(_jackknife(samples, numerators, denominators, derive, has_z))
-        smooth = (
-            jackknife_acceleration(jackknife) if jackknife else np.zeros(margin_start)
-        )
+        def stacked() -> Iterable[np.ndarray]:
+            for num, den in jackknife():
+                value_j, _, deviation_j, _, z_j, _ = derive(num, den)
+                yield np.concatenate([value_j, deviation_j] + ([z_j] if has_z else []),
+                                     axis=0)
+
+        found = list(stacked())
+        smooth = jackknife_acceleration(found) if found else np.zeros(margin_start)
         acceleration = np.concatenate([smooth, np.zeros(theta_hat.shape[0] - margin_start)])
         bca = bca_interval(theta_hat[:margin_start], theta_b[:margin_start], smooth,
                            confidence)
@@ -315,8 +363,13 @@ def stratified_bootstrap(
                               bca_fallback=np.concatenate([bca.bca_fallback,
                                                            margins.bca_fallback]))
     bounds = np.stack([intervals.low, intervals.high], axis=1)
+    if undefined.any():
+        rows = np.concatenate(boots, axis=0)[undefined]
+        tail = (1.0 - confidence) / 2.0
+        with np.errstate(all="ignore"):
+            bounds[undefined] = np.nanquantile(rows, [tail, 1.0 - tail], axis=1).T
 
-    notes = _group_notes(samples, value_b, intervals.bca_fallback.reshape(-1, k), has_z)
+    notes = _group_notes(n, value_b, intervals.bca_fallback.reshape(-1, k), has_z, empty)
     kept = _kept_rows(counted_mask, k, margin_start if has_margin else None)
     rows = list(kept.values())
     distributions = Distributions(
@@ -326,7 +379,7 @@ def stratified_bootstrap(
         percentile_rows=percentile_rows[rows],
     )
     return GroupBootstrap(
-        n=np.array([sample.n for sample in samples]),
+        n=np.asarray(n),
         value=value,
         ci=bounds[:k],
         reference=float(ref),
@@ -335,7 +388,7 @@ def stratified_bootstrap(
         sd=float(sd),
         z=z if has_z else None,
         z_ci=bounds[2 * k :] if has_z else None,
-        spread=np.array([per_image_spread(sample) for sample in samples]),
+        spread=np.asarray(spread, dtype=float),
         notes=notes,
         margin=margin if has_margin else None,
         margin_ci=bounds[margin_start : margin_start + k] if has_margin else None,
@@ -355,8 +408,8 @@ def _kept_rows(counted: np.ndarray, k: int,
     return kept
 
 
-def _jackknife(samples, numerators, denominators, derive, has_z) -> Iterable[np.ndarray]:
-    """For each group, the stacked statistics with each of its images left out in turn."""
+def _jackknife(samples, numerators, denominators) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """For each group, the groups' sums with each of its images left out in turn."""
     for h, sample in enumerate(samples):
         if sample.n < 2:
             continue
@@ -364,20 +417,23 @@ def _jackknife(samples, numerators, denominators, derive, has_z) -> Iterable[np.
         den = np.repeat(denominators[:, None], sample.n, axis=1)
         num[h] = numerators[h] - sample.numerator
         den[h] = denominators[h] - sample.denominator
-        value, _, deviation, _, z, _ = derive(num, den)
-        yield np.concatenate([value, deviation] + ([z] if has_z else []), axis=0)
+        yield num, den
 
 
-def _group_notes(samples, value_b, fallback, has_z) -> list[str | None]:
+def _group_notes(n, value_b, fallback, has_z, empty=None) -> list[str | None]:
     names = ["interval", "deviation interval", "standardised deviation interval",
              "margin interval"]
     notes: list[str | None] = []
-    for i, sample in enumerate(samples):
+    for i, size in enumerate(n):
         parts = []
-        if sample.n == 1:
+        defined = value_b[i][~np.isnan(value_b[i])]
+        if size == 1 and (empty is None or not empty[i].any()):
             parts.append("n = 1: the interval is the single value")
-        elif value_b[i].min() == value_b[i].max():
-            parts.append(f"all {sample.n} images give the same value: zero-width interval")
+        elif defined.size and defined.min() == defined.max():
+            parts.append(f"all {size} images give the same value: zero-width interval")
+        if empty is not None and empty[i].any():
+            parts.append(f"no image drawn into it in {100 * empty[i].mean():.1f} % of the "
+                         "resamples: its intervals are the percentile ones over the others")
         fell_back = [names[row] for row in range(fallback.shape[0]) if fallback[row, i]]
         if fell_back:
             parts.append(f"BCa undefined for the {', '.join(fell_back)}: percentile used")

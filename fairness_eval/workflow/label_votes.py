@@ -7,12 +7,11 @@ each voted attribute's column is set by the label policy (`data/vote_labels.py`)
 anything is evaluated, so every later stage sees an ordinary attribute whose `(disputed)`
 group is reported and never gated. Without votes the dataset is loaded exactly as before.
 
-`--labels resample` as the primary policy is refused in one line: every run given votes
-already judges each gated group a second time with labels drawn from the votes
-(`fairness/label_verdicts.py`, results.json's `label_resample`, the card's section "How
-sure are the labels?"), beside the majority or unanimous verdicts the gate reads; the
-benchmark (`benchmarks/label_noise.py`) found resample's group means further from the truth
-than majority's, so it does not lead.
+Under `--labels resample` the column holds each image's majority label, the stratum its
+resamples are drawn in; the statistics stage draws the labels themselves from the votes
+(`fairness/label_groups.py`). Whatever the policy, each gated group is also judged as the
+other policy judges it (`fairness/label_verdicts.py`, the card's section "How sure are the
+labels?").
 """
 
 from __future__ import annotations
@@ -38,10 +37,6 @@ def load_with_votes(load: Callable[[tuple[str, ...]], Dataset], settings: Settin
     counted = counted_attributes(settings.per_attribute)
     if settings.attribute_votes is None and not counted:
         return load(settings.attributes), {}
-    if settings.labels == "resample":
-        raise UsageError("--labels resample: `run` does not draw labels for the verdicts it "
-                         "gates; use majority or unanimous: every gated group is also judged "
-                         "with labels drawn from the votes (results.json label_resample)")
     table = read_vote_file(settings.attribute_votes, settings.votes_image_key,
                            settings.per_attribute)
     voted = set(counted) | set(table.attributes if table is not None else ())

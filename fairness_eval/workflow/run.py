@@ -215,11 +215,8 @@ def run_evaluation(dataset_path: Path | str, settings: Settings, *, command: str
     skipped_rows = [skipped_row(p) for p in dataset.problems]
     per_image = results_module.per_image_table(rows + skipped_rows, dataset)
     failed = [r for r in rows if r["status"] == "skipped"]
-    statistics = compute_statistics(per_image, dataset.attributes, settings, conditions)
-    if voted:  # each gated group judged again with labels drawn from its votes
-        from ..fairness.label_verdicts import add_resample_verdicts
-
-        statistics = add_resample_verdicts(statistics, per_image, voted, settings)
+    statistics = compute_statistics(per_image, dataset.attributes, settings, conditions,
+                                    votes={name: v.votes for name, v in voted.items()})
     document = results_module.build_document(
         per_image=per_image, statistics=statistics, dataset=dataset, model=predictor.facts,
         settings=settings, command=command, started=started,

@@ -179,11 +179,14 @@ def _add_stratum(x: np.ndarray, d: np.ndarray, w: np.ndarray, key: tuple[str, st
             drawn = np.zeros(index.shape, dtype=np.int64)
             for column in range(thresholds.shape[1]):
                 drawn += u >= thresholds[index, column]
-        for g in np.unique(drawn):
-            mine = drawn == g
-            numerators_b[g, start:stop] += np.where(mine, picked_x, 0.0).sum(axis=1)
-            denominators_b[g, start:stop] += np.where(mine, picked_d, 0.0).sum(axis=1)
-            held_b[g, start:stop] += mine.sum(axis=1)
+        # One pass over the draws: (resample, group) pairs as bins of one bincount.
+        k = numerators_b.shape[0]
+        bins = (np.arange(stop - start)[:, None] * k + drawn).ravel()
+        size = (stop - start) * k
+        for target, terms in ((numerators_b, picked_x), (denominators_b, picked_d), (held_b, None)):
+            found = np.bincount(bins, weights=None if terms is None else terms.ravel(),
+                                minlength=size)
+            target[:, start:stop] += found.reshape(stop - start, k).T
 
 
 def _spreads(x: np.ndarray, d: np.ndarray, w: np.ndarray, unit_denominator: bool

@@ -16,10 +16,17 @@ from test_label_votes_run import run_with
 from fairness_eval.report import render_reports
 
 
-@pytest.fixture(scope="module")
-def voted_run(tmp_path_factory) -> Path:
-    outcome, _ = run_with(tmp_path_factory.mktemp("voted"), labels="majority")
+OTHER = {"majority": "resample", "resample": "majority"}
+
+
+@pytest.fixture(scope="module", params=["majority", "resample"])
+def voted_run(tmp_path_factory, request) -> Path:
+    outcome, _ = run_with(tmp_path_factory.mktemp("voted"), labels=request.param)
     return outcome.run_dir
+
+
+def _policy(run_dir: Path) -> str:
+    return _agreement(run_dir)["policy"]
 
 
 def _agreement(run_dir: Path) -> dict:
@@ -35,7 +42,15 @@ def test_the_html_card_shows_the_section_with_the_recorded_figures(voted_run):
     assert '<a href="#labels">How sure are the labels?</a>' in text
     assert f"{record['alpha']:.2f}" in section
     assert f"{record['ci'][0]:.2f} – {record['ci'][1]:.2f}" in section
-    assert "ordinal" in section and ">majority<" in section
+    policy = _policy(voted_run)
+    assert "ordinal" in section and f">{policy}<" in section
+    # Every gated group under both policies (min group size 1: 2, 3 and 5), criteria (a)
+    # and (b), none differing.
+    assert f"<caption>skin_tone: verdicts under {policy} and {OTHER[policy]} labels</caption>" \
+        in section
+    rows = re.findall(r'<th scope="row" class="group">([^<]+)</th>', section)
+    assert rows == ["2", "2", "3", "3", "5", "5"]
+    assert section.count(">same</td>") == 6 and "No verdict differs." in section
     # Unanimous shares, per group by majority label: 2 all three, 3 none, 5 three of four.
     cells = re.findall(r'<td class="group">([^<]+)</td><td class="num">([^<]+)</td>', section)
     assert cells == [("2", "100.0 %"), ("3", "0.0 %"), ("5", "75.0 %")]
@@ -67,6 +82,9 @@ def test_the_pdf_has_the_section(voted_run):
     assert re.search(r"Krippendorff's alpha", text)
     assert "skin_tone: agreement per pair" in text  # the heatmap's title, drawn as text
     assert re.search(r"2\s+100\.0 %", text)
+    policy = _policy(voted_run)
+    assert f"skin_tone: verdicts under {policy} and {OTHER[policy]} labels" in " ".join(
+        text.split())
 
 
 def test_a_card_without_votes_has_no_section(tmp_path):

@@ -144,6 +144,10 @@ def test_the_gate_reads_the_chosen_policy(tmp_path, cli):
         summary = (out / "summary.md").read_text()
         other = "resample" if policy == "majority" else "majority"
         assert f"labels by {policy}; under labels by {other}: 2 (b)" in summary, summary
+        console = done.stdout + done.stderr
+        assert f"under labels by {other}: 2 (b)" in console, console
+        if policy == "resample":
+            assert "images expected: 2 175.0, 5 125.0" in console
     assert exits == {"majority": 1, "resample": 0}
     majority, resample = (results[p]["attributes"]["skin_tone"]["groups"]
                           for p in ("majority", "resample"))

@@ -18,6 +18,7 @@ from ..results.names import CRITERIA
 from ..results.schema import ResultsDocument, as_document
 from ..terminal import one_line  # escaped before it is cut to the column's width
 from .judged import judged_figure
+from .label_section import differing_verdicts
 
 
 def _pct(value: float | None) -> str:
@@ -115,6 +116,18 @@ def summary_lines(document: ResultsDocument | Mapping[str, Any]) -> list[str]:
                                     strict=True):
             if block.note:
                 lines.append(f"  ({criterion}) {block.note}")
+        expected = [f"{one_line(str(group))} {figures.expected_images:.1f}"
+                    for group, figures in attribute.groups.items()
+                    if figures.expected_images is not None]
+        if expected:
+            lines.append("  labels drawn from the votes in every resample: n counts majority "
+                         f"labels; images expected: {', '.join(expected)}")
+        differing = differing_verdicts(document, attribute_name)
+        if differing:
+            other = attribute.groups[differing[0]["group"]].label_second_opinion[0]
+            lines.append(f"  under labels by {other}: " + "; ".join(
+                f"{one_line(d['group'])} ({d['criterion']}) {d['primary']['label']} → "
+                f"{d['other']['label']}" for d in differing))
     from .conditions_section import summary_lines as condition_lines
 
     return lines + condition_lines(document)

@@ -396,6 +396,7 @@ def _assess(per_image: Any, *, attribute: Any, intersect: Any, gate_on: Any, str
     settings = StatisticsSettings(intersect=intersect, **statistics)
     options = CheckOptions(strict=strict, gate_on=gate_on, allow_empty_gate=allow_empty_gate)
     names = _rule("attributes", attribute) or _default_attributes(table, run)
+    _refuse_drawn_labels(run, folder, names)
     table = _with_iou(table)
     blocks = evaluate(table, names, settings)
     recorded = {
@@ -409,6 +410,18 @@ def _assess(per_image: Any, *, attribute: Any, intersect: Any, gate_on: Any, str
         {"schema_version": SCHEMA_VERSION, "kind": "run", "settings": recorded, **blocks},
         source="assess")
     return Assessment(document, gate_report(document, options), table, folder)
+
+
+def _refuse_drawn_labels(run: ResultsDocument | None, folder: Path | None,
+                        names: Sequence[str]) -> None:
+    """A run that drew an attribute's labels from votes (`--labels resample`) cannot be
+    judged again from its per-image table, which holds one (majority) label per image."""
+    for name in names:
+        record = (run.label_agreement or {}).get(name) if run is not None else None
+        if record is not None and record.policy == "resample":
+            raise UsageError(f"per_image: {folder} drew {name}'s labels from annotators' votes "
+                             "(--labels resample) and its per-image table holds one label per "
+                             "image; read its figures with ResultsDocument.load(...).by_group()")
 
 
 def _rule(field_name: str, value: Any) -> Any:

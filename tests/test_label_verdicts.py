@@ -213,3 +213,23 @@ def test_documents_without_it_write_back_byte_identical(tmp_path):
     for group in results["attributes"]["skin_tone"]["groups"].values():
         group.pop("label_resample", None)
     assert as_document(results).to_json() == results
+
+
+def test_assess_refuses_a_run_that_drew_its_labels(tmp_path):
+    """fe.assess judges one label per image: a run folder under majority gives the run's
+    figures again; one under resample is refused in a line that says where to read it."""
+    import fairness_eval as fe
+
+    for policy in ("majority", "resample"):
+        outcome, _ = run_with(tmp_path / policy, labels=policy, inter_annotator_iou=0.9)
+        if policy == "majority":
+            again = fe.assess(outcome.run_dir, bootstrap=300, min_group_size=1,
+                              inter_annotator_iou=0.9)
+            recorded = fe.ResultsDocument.load(outcome.run_dir).by_group("skin_tone")
+            assert again.by_group("skin_tone")["value"].tolist() == pytest.approx(
+                recorded["value"].tolist(), abs=1e-12)
+            continue
+        with pytest.raises(UsageError, match=r"drew skin_tone's labels from annotators' votes "
+                                             r"\(--labels resample\)") as caught:
+            fe.assess(outcome.run_dir)
+        assert "\n" not in str(caught.value)

@@ -84,7 +84,7 @@ def test_run_labels_images_from_votes(tmp_path, policy):
     assert record["unanimous_share"] == {"2": 1.0, "3": 0.0, "5": 0.75}
     settings = results["settings"]
     assert settings["attribute_votes"] == str(votes)
-    assert settings.get("labels", "majority") == policy
+    assert settings["labels"] == policy  # recorded whenever votes are given
 
 
 def test_run_without_votes_records_none_of_it(tmp_path):

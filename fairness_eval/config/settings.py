@@ -227,6 +227,9 @@ class Settings:
         recorded = {RECORDED_NAMES.get(name, name): value
                     for name, value in json_ready(asdict(self)).items()
                     if name not in RECORDED_WHEN_SET or value != _recorded_default(name)}
+        if self.attribute_votes is not None or any(
+                table.get("votes") == "counts" for table in self.per_attribute.values()):
+            recorded["labels"] = self.labels  # the policy matters, default or not
         if self.model_spec is not None:
             recorded["model_spec"] = self.model_spec.describe()
         if self.model_spec is not None or self.predictions is not None:

@@ -153,13 +153,14 @@ def _add_stratum(x: np.ndarray, d: np.ndarray, w: np.ndarray, key: tuple[str, st
     """Adds one stratum's resampled sums to every group's, its labels drawn from `w`."""
     n = x.shape[0]
     draws = stream(seed, key)
-    certain = (w == 1.0).any(axis=1).all()
-    labels = None if certain else stream(seed, [*key, "labels"])
-    fixed = int(np.argmax(w[0])) if certain and (w.argmax(axis=1) == w[0].argmax()).all() \
-        else None
-    # Cumulative weights of all but the last group: a label is how many the draw u reaches.
-    thresholds = np.cumsum(w, axis=1)[:, :-1]
     own = w.argmax(axis=1)
+    certain = bool((w.max(axis=1) == 1.0).all())
+    labels = None if certain else stream(seed, [*key, "labels"])
+    fixed = int(own[0]) if certain and (own == own[0]).all() else None
+    # Cumulative weights of all but the last group: a label is how many the draw u reaches;
+    # capped at the image's last group with a weight, should rounding leave the sum short.
+    thresholds = np.cumsum(w, axis=1)[:, :-1]
+    last = w.shape[1] - 1 - np.argmax(w[:, ::-1] > 0, axis=1)
     # The same chunks and index type as bootstrap.resampled_sums: the same index draws.
     rows = max(1, _DRAWS_PER_CHUNK // max(n, 1))
     dtype = np.uint16 if n <= 1 << 16 else np.int64
@@ -179,11 +180,13 @@ def _add_stratum(x: np.ndarray, d: np.ndarray, w: np.ndarray, key: tuple[str, st
             drawn = np.zeros(index.shape, dtype=np.int64)
             for column in range(thresholds.shape[1]):
                 drawn += u >= thresholds[index, column]
+            drawn = np.minimum(drawn, last[index])
         # One pass over the draws: (resample, group) pairs as bins of one bincount.
         k = numerators_b.shape[0]
         bins = (np.arange(stop - start)[:, None] * k + drawn).ravel()
         size = (stop - start) * k
-        for target, terms in ((numerators_b, picked_x), (denominators_b, picked_d), (held_b, None)):
+        for target, terms in ((numerators_b, picked_x), (denominators_b, picked_d),
+                              (held_b, None)):
             found = np.bincount(bins, weights=None if terms is None else terms.ravel(),
                                 minlength=size)
             target[:, start:stop] += found.reshape(stop - start, k).T

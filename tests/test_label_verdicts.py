@@ -115,6 +115,10 @@ def test_split_votes_move_poor_images_between_groups_and_turn_verdicts():
         assert resample[label]["verdicts"]["b"]["statistical"] == expected
         assert majority[label]["label_resample"]["verdicts"] == resample[label]["verdicts"]
         assert resample[label]["label_majority"]["verdicts"] == majority[label]["verdicts"]
+    # Same seed, same numbers; another seed, other draws.
+    assert _statistics(votes, iou, "resample")["attributes"]["skin_tone"]["groups"] == resample
+    reseeded = _statistics(votes, iou, "resample", seed=1)["attributes"]["skin_tone"]["groups"]
+    assert reseeded["2"]["ci"] != resample["2"]["ci"]
     assert resample["2"]["expected_images"] == pytest.approx(175)
     assert resample["5"]["expected_images"] == pytest.approx(125)
     assert (resample["2"]["n"], resample["5"]["n"]) == (150, 150)  # majority strata

@@ -5,6 +5,7 @@ without the extra, one line naming it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -109,6 +110,10 @@ def test_the_per_image_counts_equal_the_folder_layouts(voc_tables, tmp_path):
         outcome = run_evaluation(path, settings, **columns)
         outcome.lock.release()
         tables[name] = pd.read_csv(tmp_path / name / "per_image.csv")
+        recorded = json.loads((tmp_path / name / "results.json").read_text())["dataset"]
+        assert recorded.get("table_columns") == (
+            None if name == "folder" else {"image": columns.get("image_column", "image"),
+                                           "mask": columns.get("mask_column", "mask")})
     counts = ["image", "intersection", "union", "iou", "gt_area", "pred_area",
               "ignored_pixels"]
     assert len(tables["folder"]) == SUBSET and (tables["folder"]["status"] == "ok").all()

@@ -141,6 +141,7 @@ def build_document(*, per_image: pd.DataFrame, statistics: Mapping[str, Any], da
             images_dir=_optional_text(getattr(dataset, "images_dir", None)),
             image_set=_optional_text(getattr(dataset, "image_set", None)),
             subset=_subset_record(getattr(dataset, "subset", None)),
+            table_columns=getattr(dataset, "table_columns", None) or None,
         ),
         settings=RecordedSettings(to_jsonable(recorded)),
         config=_config_record(config),

@@ -88,6 +88,8 @@ class DatasetRecord(JsonRecord):
     image_set: str | None = json_field(None, omit=_UNLESS_NONE)
     # --limit or --sample: the part evaluated (`rows` then counts the rows taken)
     subset: SubsetRecord | None = json_field(None, omit=_UNLESS_NONE)
+    # a table dataset (Hugging Face, Parquet): the columns read as image and mask
+    table_columns: Mapping[str, str] | None = json_field(None, omit=_UNLESS_NONE)
 
 
 @dataclass(frozen=True)

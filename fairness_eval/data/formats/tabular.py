@@ -69,6 +69,8 @@ class TableDataset(Dataset):
     cached file -> (table file, row within it, column)."""
 
     origins: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # The columns read as the image and the mask (--image-column, --mask-column).
+    table_columns: dict[str, str] = field(default_factory=dict)
 
     def name_table_files(self) -> None:
         """Name a problem in a cached file by the table file, its row and the column."""
@@ -138,7 +140,8 @@ def load_table(path: Path, kind: str, image_column: str | None = None,
     return TableDataset(
         root=base, name=path.stem if path.is_file() else path.resolve().name, source=path,
         rows=row, samples=samples, problems=problems, attributes=[],
-        attribute_columns=list(columns.attributes), source_sha256=key, origins=origins)
+        attribute_columns=list(columns.attributes), source_sha256=key, origins=origins,
+        table_columns={"image": columns.image, "mask": columns.mask})
 
 
 def cache_root() -> Path:

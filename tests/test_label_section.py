@@ -15,7 +15,6 @@ from test_label_votes_run import run_with
 
 from fairness_eval.report import render_reports
 
-
 OTHER = {"majority": "resample", "resample": "majority"}
 
 

@@ -121,6 +121,23 @@ def test_the_card_says_what_part_was_evaluated(voc_dataset, tmp_path):
     assert "a sample of 20 of 300 images (seed 1)" in (out / "summary.md").read_text()
 
 
+def test_resume_with_another_sample_names_the_subset(voc_dataset, tmp_path):
+    """A resumed run that draws another sample cannot keep the interrupted run's rows: the
+    refusal names the subset, not a changed dataset; a larger --limit keeps them."""
+    from fairness_eval.evaluation.resume import reusable_rows
+
+    first = take_subset(load_dataset(voc_dataset), sample=10, seed=1)
+    done = {s.row: {"status": "ok", "image": s.image_id} for s in first.samples}
+    other = take_subset(load_dataset(voc_dataset), sample=10, seed=2)
+    with pytest.raises(UsageError, match=r"^--resume: row \d+ \(\S+\) of the interrupted run "
+                                         r"is not among the rows --sample 10 --seed 2 takes"):
+        reusable_rows(done, other, None)
+    limited = take_subset(load_dataset(voc_dataset), limit=5)
+    grown = take_subset(load_dataset(voc_dataset), limit=20)
+    kept = {s.row: {"status": "ok", "image": s.image_id} for s in limited.samples}
+    assert reusable_rows(kept, grown, None) == kept
+
+
 def test_a_video_dataset_takes_clips(voc_dataset):
     davis = voc_dataset.parent / "davis2016_person"
     full = load_dataset(davis, ())

@@ -46,6 +46,11 @@ def reusable_rows(done: dict[int, dict[str, Any]], dataset: Dataset, masks_dir: 
     by_row = {s.row: s for s in dataset.samples}
     for row, data in list(kept.items()):
         sample = by_row.get(row)
+        if sample is None and getattr(dataset, "subset", None) is not None:
+            raise UsageError(f"--resume: row {row} ({data['image']}) of the interrupted run is "
+                             f"not among the rows {_subset_text(dataset.subset)} takes; resume "
+                             "with the interrupted run's --limit, or --sample and --seed, or "
+                             "start a new --out")
         if sample is None or sample.image_id != data["image"]:
             raise UsageError(f"--resume: row {row} ({data['image']}) of the interrupted run is "
                              "not in the dataset any more; start a new --out")
@@ -55,6 +60,12 @@ def reusable_rows(done: dict[int, dict[str, Any]], dataset: Dataset, masks_dir: 
         if masks_dir and not (masks_dir / f"{sample.image_id}.png").exists():
             del kept[row]  # its saved mask is gone: evaluate it again
     return kept
+
+
+def _subset_text(subset: Any) -> str:
+    if subset.method == "sample":
+        return f"--sample {subset.requested} --seed {subset.seed}"
+    return f"--limit {subset.requested}"
 
 
 def interrupted_note(stored: int, total: int, where: Path, unit: str = "rows") -> str:

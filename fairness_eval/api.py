@@ -198,6 +198,7 @@ def assess(
 def evaluate(
     dataset: Path | str,
     *,
+    config: Path | str | None = None,
     model: str = "selfie",
     model_spec: Path | str | None = None,
     predictions: Path | str | None = None,
@@ -254,11 +255,13 @@ def evaluate(
     folder, reports and, with `gate=True`, gate); its keywords are `run`'s options with
     underscores, with the same defaults and rules (`fairness-eval run --help`); an option
     of `run` without a keyword below is taken by its name as well (`run_options()` lists
-    them). No configuration file is read (`run` finds ./fairness-eval.toml; here the
-    keywords are the whole configuration). The run folder (`out`; default a fresh
-    temporary folder, named by the result's `run_dir`) is then read as `assess(run_dir)`
-    reads it: the result's `per_image` is per_image.csv, its document results.json (model
-    and dataset blocks included), its verdict the gate's over it, as `check` decides it.
+    them). A configuration file is read only when `config` names one (`run` also finds
+    ./fairness-eval.toml by itself): its values, `[attributes.NAME]` tables included, under
+    the keywords given, as `run --config FILE` reads it, its hash recorded. The run folder
+    (`out`; default a fresh temporary folder, named by the result's `run_dir`) is then read
+    as `assess(run_dir)` reads it: the result's `per_image` is per_image.csv, its document
+    results.json (model and dataset blocks included), its verdict the gate's over it, as
+    `check` decides it.
 
     A tiny dataset in the folder layout, judged from supplied predictions (no model runs):
 
@@ -316,19 +319,22 @@ def _evaluate(dataset: Any, given: dict[str, Any]) -> Assessment:
     import shutil
     import tempfile
 
-    from .config.files import FileConfig
+    from .config.files import FileConfig, load_config
     from .config.merge import merge_run_settings
     from .workflow import run as run_workflow
 
     one_name_each(given)
     command = call_text("fairness_eval.evaluate", dataset, given)
+    config_path = given.pop("config", None)
+    file_config = load_config(config_path) if config_path is not None else None
     where = {name: given.pop(name) for name in [*given] if name in _dataset_keywords()}
     temporary = "out" not in given
-    settings = merge_run_settings(FileConfig(), given)
+    settings = merge_run_settings(file_config or FileConfig(), given)
     if temporary:
         settings = replace(settings, out=Path(tempfile.mkdtemp(prefix="fairness-eval-")))
     try:
-        done = run_workflow(dataset, settings, command=command, **where)
+        done = run_workflow(dataset, settings, file_config=file_config, command=command,
+                            **where)
     except UsageError:
         if temporary:  # nobody knows its name: nothing to resume from
             shutil.rmtree(settings.out, ignore_errors=True)

@@ -289,9 +289,8 @@ def test_docstring_examples_run():
 
 # --- evaluate: run's evaluation, then the run folder read as assess reads it --------------
 
-# run's options that evaluate has no keyword for: the dataset is its first argument, and a
-# library call reads no configuration file (its keywords are the whole configuration).
-NOT_KEYWORDS_OF_EVALUATE = {"--dataset", "--config"}
+# run's option that evaluate has no keyword for: the dataset is its first argument.
+NOT_KEYWORDS_OF_EVALUATE = {"--dataset"}
 
 
 def _run_options() -> dict[str, click.Option]:
@@ -401,6 +400,30 @@ def test_evaluate_gates_as_run_and_check_do(tmp_path, capsys, monkeypatch):
     # a second call into the same folder is refused as run refuses it
     with pytest.raises(UsageError, match=r"^out: .*overwrite"):
         fe.evaluate(data, predictions=predicted, out=tmp_path / "run", format="", workers=1)
+
+
+def test_evaluate_reads_a_configuration_file_only_when_named(tmp_path, monkeypatch):
+    """`config` is read as `run --config` reads it (its [attributes.NAME] tables too, which
+    no keyword sets), the keywords over it, its hash recorded; without it, no file is read,
+    not even ./fairness-eval.toml."""
+    data, predicted = _tiny_dataset(tmp_path, n=8)
+    config = tmp_path / "fairness-eval.toml"
+    config.write_text('bootstrap = 300\nseed = 4\n\n[attributes.light]\nmin_group_size = 2\n')
+    res = fe.evaluate(data, config=config, predictions=predicted, attribute="light",
+                      seed=5, format="", workers=1, out=tmp_path / "with")
+    settings = res.document.settings.values
+    assert (settings["bootstrap"], settings["seed"]) == (300, 5)  # the keyword over the file
+    assert settings["per_attribute"] == {"light": {"min_group_size": 2}}
+    assert res.by_group()["gated"].all()  # 4 images a group: gated at 2, not at 30
+    recorded = json.loads((res.run_dir / "results.json").read_text())["config"]
+    assert recorded["source"] == "fairness-eval.toml" and len(recorded["sha256"]) == 64
+    monkeypatch.chdir(tmp_path)  # a file beside the call is not read unless named
+    plain = fe.evaluate(data, predictions=predicted, attribute="light", format="",
+                        workers=1, out=tmp_path / "without")
+    assert plain.document.settings.values["bootstrap"] == 10_000
+    assert not plain.by_group()["gated"].any()
+    with pytest.raises(UsageError, match=r"^config: .*nothere\.toml: no such file"):
+        fe.evaluate(data, config=tmp_path / "nothere.toml", predictions=predicted)
 
 
 def test_an_option_of_run_without_a_keyword_is_taken_by_its_name(tmp_path, monkeypatch,

@@ -171,6 +171,27 @@ def test_resamples_that_leave_a_gated_group_empty_are_discarded():
     assert np.isfinite(result.figures.interval_at("deviation", 0, 0.99)).all()
 
 
+def test_a_group_empty_in_a_resample_is_no_part_of_a_group_mean_reference():
+    """A, B at 0.8 and C at 1.0; C holds no image in the first of two resamples. With no
+    group gated, the group-mean reference averages the groups that exist: 0.8 in the first
+    resample (A's deviation 0), 0.867 in the second (-0.067); C's empty sums never count
+    as 0 / 0 := 1."""
+    from fairness_eval.stats.bootstrap import bootstrap_from_sums
+
+    found = bootstrap_from_sums(
+        np.array([8.0, 4.0, 1.0]), np.array([10.0, 5.0, 1.0]),
+        np.array([[8.0, 8.0], [4.0, 4.0], [0.0, 1.0]]),
+        np.array([[10.0, 10.0], [5.0, 5.0], [0.0, 1.0]]),
+        jackknife=lambda: iter(()), n=np.array([10, 5, 1]), spread=np.zeros(3),
+        counted=[False, False, False], reference="group-mean", method="percentile",
+        empty=np.array([[False, False], [False, False], [True, False]]))
+    low, high = found.deviation_ci[0]
+    assert low == pytest.approx(-0.2 / 3 * 0.975, abs=1e-9)
+    assert high == pytest.approx(-0.2 / 3 * 0.025, abs=1e-9)
+    assert found.ci[2].tolist() == [1.0, 1.0]  # over the one resample that holds C
+    assert "no image drawn into it in 50.0 % of the resamples" in found.notes[2]
+
+
 def test_pooled_sums_with_unanimous_votes_equal_the_stratified_ones():
     rng = np.random.default_rng(4)
     inter, union = rng.integers(0, 50, 60).astype(float), rng.integers(50, 90, 60).astype(float)

@@ -49,8 +49,8 @@ def _statistics(votes, iou, policy, **options):
     table = pd.DataFrame({"image": list(iou), "status": "ok", "iou": list(iou.values()),
                           "intersection": 8, "union": 10,
                           "skin_tone": [majority_label(voted.images[i].counts) for i in iou]})
-    settings = Settings(inter_annotator_iou=0.95, bootstrap=1000, min_group_size=30,
-                        labels=policy, **options)
+    settings = Settings(**{"inter_annotator_iou": 0.95, "bootstrap": 1000,
+                           "min_group_size": 30, "labels": policy, **options})
     statistics = compute_statistics(table, ["skin_tone"], settings,
                                     votes={"skin_tone": voted})
     return json.loads(json.dumps(statistics))
@@ -237,3 +237,60 @@ def test_assess_refuses_a_run_that_drew_its_labels(tmp_path):
                                              r"\(--labels resample\)") as caught:
             fe.assess(outcome.run_dir)
         assert "\n" not in str(caught.value)
+
+
+def test_crossing_a_voted_attribute_is_judged_under_majority_and_refused_early_under_resample(
+        tmp_path):
+    """Under majority the crossing is judged as before (the resample judgement beside it
+    leaves crossings out); a resample run refuses it before any image is evaluated."""
+    from fairness_eval.data.label_policies import majority_label
+
+    votes, iou = unanimous_table()
+    voted = _votes(votes)
+    table = pd.DataFrame({"image": list(iou), "status": "ok", "iou": list(iou.values()),
+                          "intersection": 8, "union": 10,
+                          "region": ["north" if i % 2 else "south" for i in range(len(iou))],
+                          "skin_tone": [majority_label(voted.images[i].counts) for i in iou]})
+    settings = Settings(inter_annotator_iou=0.95, bootstrap=300, min_group_size=10,
+                        intersect=(("skin_tone", "region"),))
+    statistics = compute_statistics(table, ["skin_tone", "region"], settings,
+                                    votes={"skin_tone": voted})
+    crossing = statistics["attributes"]["skin_tone×region"]["groups"]
+    assert crossing and not any("label_resample" in g for g in crossing.values())
+    assert all("label_resample" in g for g in statistics["attributes"]["skin_tone"][
+        "groups"].values() if g["gated"])
+    with pytest.raises(UsageError, match=r"^--intersect skin_tone,region: --labels resample "
+                                         r"draws skin_tone's labels"):
+        run_with(tmp_path, labels="resample", intersect=(("skin_tone", "region"),))
+
+
+def test_labels_so_uncertain_that_gated_groups_go_empty_are_a_doubt_on_their_verdicts():
+    """Two gated groups of two images each, every image voted 2:1: a resample leaves group 2
+    empty when both its draws go to 5 (1/9) and both of 5's stay (4/9), so about 10 % of
+    the resamples are discarded (either group). Every group's note counts them, and the
+    doubt that caps gated verdicts at inconclusive says how many. (The small-group rule
+    caps groups this small anyway: with n >= 10 a gated group is empty in well under 1 %
+    of resamples.)"""
+    from fairness_eval.fairness.label_groups import drawn_groups
+    from fairness_eval.fairness.rows import sample_of
+    from fairness_eval.results.labels import group_labels_and_missing
+
+    votes = {f"j{i}": ("2", "2", "5") if i % 2 else ("5", "5", "2") for i in range(4)}
+    iou = {image: 0.5 + 0.1 * i for i, image in enumerate(votes)}
+    rows = pd.DataFrame({"image": list(iou), "iou": list(iou.values()), "intersection": 8,
+                         "union": 10, "skin_tone": "2"})
+    labels, missing = group_labels_and_missing(rows, ["skin_tone"])
+    drawn = drawn_groups(rows, labels, missing, _votes(votes))
+    assert drawn.groups == ("2", "5")
+    found = drawn.judge(rows, "skin_tone", sample_of(rows, "mean", "iou"), counted=[True, True],
+                        annotated=[True, True], seed=0, resamples=4000, confidence=0.95,
+                        method="bca", reference="overall", sd_ddof=0, sd_factor=3.0)
+    share = re.search(r"labels too uncertain: (\d+\.\d) % of the resamples", found.doubt)
+    expected = 2 * (1 / 9) * (4 / 9)  # either group empty (never both: 4 images land)
+    assert share is not None and float(share.group(1)) == pytest.approx(100 * expected,
+                                                                        abs=1.5), found.doubt
+    discarded = round(float(share.group(1)) * 40)
+    assert all(f"{discarded} resamples without an image" in note for note in found.notes)
+    statistics = _statistics(votes, iou, "resample", min_group_size=2)
+    for group in statistics["attributes"]["skin_tone"]["groups"].values():
+        assert group["verdicts"]["b"]["statistical"] == "inconclusive"

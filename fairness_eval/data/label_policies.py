@@ -68,6 +68,9 @@ def vote_matrix(votes: AttributeVotes, images: Sequence[str]) -> np.ndarray:
         found = votes.images.get(image)
         if found is not None:
             for value, n in found.counts.items():
+                if value not in column:
+                    raise ValueError(f"{votes.attribute}: image {image} has votes for "
+                                     f"{value!r}, not a value of its scale")
                 matrix[i, column[value]] = n
     return matrix
 

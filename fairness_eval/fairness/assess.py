@@ -28,11 +28,10 @@ from ..results.labels import group_labels_and_missing, group_order
 from ..results.names import DISPUTED, INTERSECTION_JOINER, IOU_COLUMN
 from ..stats import bootstrap as stats
 from ..stats.coverage import reliable_size, skewness
-from ..stats.label_resample import label_bootstrap
 from .criteria import GroupFigures, Levels, assess_attribute, is_small
 from .familywise import gated_checks, holm_levels
 from .inter_annotator import criterion_b_thresholds, inter_annotator_summary
-from .label_groups import drawn_groups, drawn_notes
+from .label_groups import drawn_groups
 from .rows import both_empty_count, evaluated_rows, pooled_iou, sample_of
 
 if TYPE_CHECKING:
@@ -213,16 +212,12 @@ def _prepare_attribute(
         means = [(float(group[IOU_COLUMN].mean()), pooled_iou(group)) for group in members]
         group_notes = boot.notes
         expected: list[tuple[float | None, float | None]] = [(None, None)] * len(order)
+        doubt = None
     else:
-        whole = sample_of(rows, settings.statistic, settings.metric)
-        resampled = label_bootstrap(whole.numerator, whole.denominator, drawn.weights,
-                                    list(labels), order, attribute=name,
-                                    unit_denominator=whole.unit_denominator, **options)
-        boot = resampled.figures
-        means = [drawn.means(rows, i) for i in range(len(order))]
-        group_notes = drawn_notes(boot, resampled)
-        expected = [(float(e), float(s)) for e, s in zip(resampled.expected,
-                                                       resampled.empty_share, strict=True)]
+        found = drawn.judge(rows, name, sample_of(rows, settings.statistic, settings.metric),
+                            **options)
+        boot, means, group_notes, expected, doubt = (
+            found.figures, found.means, found.notes, found.expected, found.doubt)
     # Group members for the skewness below: each image once, in its stratum, the groups'
     # order first (with unanimous votes, exactly the majority policy's members).
     strata = members if drawn is None else [
@@ -239,7 +234,7 @@ def _prepare_attribute(
     skew = skewness(np.concatenate(residuals)) if residuals else 0.0
     needed = reliable_size(skew)
     unreliable = [
-        None if not counted[i] or boot.n[i] >= needed else
+        None if not counted[i] else doubt if boot.n[i] >= needed else
         (f"n = {boot.n[i]} is too few for the interval's stated confidence: with "
          f"{settings.metric} this skewed (G1 = {skew:.2f}) a group needs n ≥ {needed}")
         for i in range(len(order))

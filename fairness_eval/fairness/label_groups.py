@@ -15,17 +15,34 @@ There is no `(disputed)` group: a tied image's label is drawn like any other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..data.label_policies import majority_label, vote_matrix
 from ..data.votes import AttributeVotes
+from ..errors import UsageError
 from ..results.labels import group_order
 from ..results.names import IMAGE_COLUMN, IOU_COLUMN
-from ..stats.bootstrap import GroupBootstrap
-from ..stats.label_resample import LabelBootstrap
+from ..stats.bootstrap import GroupBootstrap, Sample
+from ..stats.label_resample import LabelBootstrap, label_bootstrap
 from .rows import pooled_iou
+
+# Discarded resamples condition every group's distribution on the gated groups being
+# non-empty: beyond this share, the intervals no longer describe the data's sampling.
+_MOST_DISCARDED = 0.01
+
+
+@dataclass(frozen=True)
+class DrawnFigures:
+    """The label bootstrap's figures, as `assess.py` reads a group's."""
+
+    figures: GroupBootstrap
+    means: list[tuple[float, float]]  # (mean IoU, pooled IoU), vote-share-weighted
+    notes: list[str | None]
+    expected: list[tuple[float, float]]  # (expected images, empty share)
+    doubt: str | None  # why gated groups are inconclusive at best, if they are
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,29 @@ class DrawnGroups:
         union = (weight[mine] * rows["union"].to_numpy(dtype=float)[mine]).sum()
         return mean, float(intersection / union) if union > 0 else 1.0
 
+    def judge(self, rows: pd.DataFrame, attribute: str, whole: Sample,
+               **options: Any) -> DrawnFigures:
+        """The groups' figures with labels drawn from the votes (`label_bootstrap`)."""
+        try:
+            resampled = label_bootstrap(
+                whole.numerator, whole.denominator, self.weights, list(self.strata),
+                list(self.groups), attribute=attribute,
+                unit_denominator=whole.unit_denominator, **options)
+        except ValueError as error:
+            raise UsageError(f"--labels resample: {attribute}: {error}") from None
+        share = resampled.discarded / options["resamples"]
+        doubt = None
+        if share > _MOST_DISCARDED:
+            doubt = (f"labels too uncertain: {100 * share:.1f} % of the resamples drew no "
+                     "image into some gated group and were discarded")
+        return DrawnFigures(
+            figures=resampled.figures,
+            means=[self.means(rows, i) for i in range(len(self.groups))],
+            notes=_notes(resampled),
+            expected=[(float(e), float(s)) for e, s in zip(resampled.expected,
+                                                           resampled.empty_share, strict=True)],
+            doubt=doubt)
+
     def attribute_note(self, statistic: str) -> str:
         figure = "mean" if statistic == "mean" else "pooled IoU"
         return ("labels drawn from the annotators' votes in every resample (--labels "
@@ -62,7 +102,10 @@ def drawn_groups(rows: pd.DataFrame, labels: np.ndarray, missing: np.ndarray,
     """The groups, strata and weights of `rows` given `votes`; `labels`/`missing` are the
     attribute column's (what an image without votes keeps)."""
     images = [str(image) for image in rows[IMAGE_COLUMN]]
-    counts = vote_matrix(votes, images).astype(float)
+    try:
+        counts = vote_matrix(votes, images).astype(float)
+    except ValueError as error:
+        raise UsageError(f"--labels resample: {error}") from None
     voted = counts.sum(axis=1) > 0
     strata = np.array([
         majority_label(votes.images[image].counts) if has_votes else label
@@ -85,10 +128,10 @@ def drawn_groups(rows: pd.DataFrame, labels: np.ndarray, missing: np.ndarray,
     return DrawnGroups(groups=groups, strata=strata, weights=weights)
 
 
-def drawn_notes(boot: GroupBootstrap, resampled: LabelBootstrap) -> list[str | None]:
+def _notes(resampled: LabelBootstrap) -> list[str | None]:
     """Each group's note: the bootstrap's, and the resamples discarded, if any."""
     notes = []
-    for note in boot.notes:
+    for note in resampled.figures.notes:
         parts = [note] if note else []
         if resampled.discarded:
             parts.append(f"{resampled.discarded} resamples without an image in some gated "
@@ -97,4 +140,4 @@ def drawn_notes(boot: GroupBootstrap, resampled: LabelBootstrap) -> list[str | N
     return notes
 
 
-__all__ = ["DrawnGroups", "drawn_groups", "drawn_notes"]
+__all__ = ["DrawnFigures", "DrawnGroups", "drawn_groups"]

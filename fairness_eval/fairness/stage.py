@@ -10,6 +10,7 @@ inter-annotator IoU, each attribute's groups, criteria and verdicts (assess.py),
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..config.settings import Settings
@@ -47,8 +48,12 @@ def compute_statistics(per_image: pd.DataFrame, attributes: Sequence[str], setti
     drawn = votes if settings.labels == "resample" else None
     statistics = evaluate(evaluated, judged, settings.statistics, drawn=drawn)
     if votes:
-        other = evaluate(evaluated, judged, settings.statistics,
-                         drawn=None if drawn else votes)
+        # Drawn labels cannot be crossed: judged under resample, the crossings of a voted
+        # attribute are left out (the run itself, under resample, refuses them).
+        uncrossed = replace(settings.statistics, intersect=tuple(
+            crossed for crossed in settings.intersect if not set(crossed) & set(votes)))
+        other = (evaluate(evaluated, judged, settings.statistics) if drawn else
+                 evaluate(evaluated, judged, uncrossed, drawn=votes))
         add_second_opinion(statistics, other, list(votes), settings.labels)
     statistics.update(assess_plan(evaluated, conditions, judged, settings,
                                   statistics["inter_annotator_iou"]["value"]))

@@ -216,6 +216,7 @@ def _derived(
     sd_ddof: int,
     annotated: np.ndarray | None = None,
     sd_factor: float | None = None,
+    empty: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Group values, reference, deviations, SD, standardised deviations and margins.
 
@@ -223,11 +224,18 @@ def _derived(
     serves the estimate (), the bootstrap (B,) and the jackknife (n_j,). The "overall"
     reference pools the images of the annotated groups (all groups when none is marked);
     the "group-mean" reference averages the counted groups, or all groups when none is.
+    `empty` marks groups that hold no image (in a resample): no value, and no part of a
+    reference.
     """
     value = ratio(numerators, denominators)
+    if empty is not None and empty.any():
+        value = np.where(empty, np.nan, value)
     if reference == "overall":
         pooled = annotated if annotated is not None and annotated.any() else slice(None)
         ref = ratio(numerators[pooled].sum(axis=0), denominators[pooled].sum(axis=0))
+    elif empty is not None and empty.any():
+        with np.errstate(all="ignore"):
+            ref = np.nanmean(value[counted if counted.any() else slice(None)], axis=0)
     else:
         ref = value[counted if counted.any() else slice(None)].mean(axis=0)
     deviation = value - ref
@@ -295,6 +303,7 @@ def bootstrap_from_sums(
     jackknife: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
     n: np.ndarray,
     spread: np.ndarray,
+    sizes: np.ndarray | None = None,
     counted: Sequence[bool] | None = None,
     annotated: Sequence[bool] | None = None,
     confidence: float = 0.95,
@@ -309,8 +318,9 @@ def bootstrap_from_sums(
     `numerators`/`denominators` are the k groups' sums over the data, `..._b` over each of
     B resamples (k, B); `jackknife()` yields leave-one-out sums (k, m) in blocks. `empty`
     (k, B) marks resamples in which a group held no image (labels drawn from votes can
-    leave one empty): its statistic is undefined there, and its intervals are the
-    percentile ones over the resamples that define it. A counted group is never empty in
+    leave one empty): its statistic is undefined there, it is no part of the reference, and
+    its intervals are the percentile ones over the resamples that define it. `sizes`: how
+    many images each group can hold, for its notes (default `n`). A counted group is never empty in
     the resamples given (the caller discards those), so the SD, the reference and every
     gated group's distributions are always defined.
     """
@@ -322,12 +332,9 @@ def bootstrap_from_sums(
         return _derived(num, den, counted_mask, reference, sd_ddof, annotated_mask, sd_factor)
 
     value, ref, deviation, sd, z, margin = derive(numerators, denominators)
-    value_b, _, deviation_b, _, z_b, margin_b = derive(numerators_b, denominators_b)
-    if empty is not None and empty.any():
-        value_b, deviation_b, z_b = (np.where(empty, np.nan, rows)
-                                     for rows in (value_b, deviation_b, z_b))
-        if margin_b is not None:
-            margin_b = np.where(empty, np.nan, margin_b)
+    value_b, _, deviation_b, _, z_b, margin_b = _derived(
+        numerators_b, denominators_b, counted_mask, reference, sd_ddof, annotated_mask,
+        sd_factor, empty)
     has_z = bool(np.isfinite(sd) and sd > 0)
     has_margin = has_z and margin is not None
 
@@ -369,7 +376,8 @@ def bootstrap_from_sums(
         with np.errstate(all="ignore"):
             bounds[undefined] = np.nanquantile(rows, [tail, 1.0 - tail], axis=1).T
 
-    notes = _group_notes(n, value_b, intervals.bca_fallback.reshape(-1, k), has_z, empty)
+    notes = _group_notes(n if sizes is None else sizes, value_b,
+                         intervals.bca_fallback.reshape(-1, k), has_z, empty)
     kept = _kept_rows(counted_mask, k, margin_start if has_margin else None)
     rows = list(kept.values())
     distributions = Distributions(

@@ -78,9 +78,12 @@ def jackknife_acceleration(jackknife_values: Iterable[np.ndarray]) -> np.ndarray
         n = values.shape[1]
         if n < 2:
             continue
-        influence = (n - 1) * (values.mean(axis=1, keepdims=True) - values)
-        cubes = (influence**3).sum(axis=1) / n**3
-        squares = (influence**2).sum(axis=1) / n**2
+        # A standardised deviation whose leave-one-out SD reaches 0 is astronomically large:
+        # its acceleration is then NaN (inf / inf), which bca_of_sorted reads as 0.
+        with np.errstate(over="ignore", invalid="ignore"):
+            influence = (n - 1) * (values.mean(axis=1, keepdims=True) - values)
+            cubes = (influence**3).sum(axis=1) / n**3
+            squares = (influence**2).sum(axis=1) / n**2
         numerator = cubes if numerator is None else numerator + cubes
         denominator = squares if denominator is None else denominator + squares
     if numerator is None:

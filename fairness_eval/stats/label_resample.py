@@ -34,7 +34,8 @@ image's weighted terms left out in turn within its stratum. So with unanimous vo
 figure equals the stratified bootstrap's under the majority policy, bit for bit. A
 resample in which a gated group received no image has no value for it and is discarded
 (counted in `discarded`); a group too small to gate that some resamples leave empty takes
-its intervals over the resamples that hold it (`empty_share`).
+its intervals over the resamples that hold it (`empty_share`), and is no part of the
+reference in those that do not.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ class LabelBootstrap:
 
     figures: GroupBootstrap  # n: images whose stratum (majority label) is the group
     expected: np.ndarray  # expected images per group: its members' weights summed
-    empty_share: np.ndarray  # share of resamples that drew no image into the group
+    # share of the resamples kept (those in which every gated group holds an image) that
+    # drew no image into the group
+    empty_share: np.ndarray
     discarded: int  # resamples dropped because a gated group received no image
 
 
@@ -141,10 +144,11 @@ def label_bootstrap(
     figures = bootstrap_from_sums(
         numerators, denominators, numerators_b[:, keep], denominators_b[:, keep],
         jackknife=jackknife, n=n, spread=_spreads(x, d, w, unit_denominator),
+        sizes=(w > 0).sum(axis=0),
         counted=counted_mask, annotated=annotated, confidence=confidence, method=method,
         reference=reference, sd_ddof=sd_ddof, sd_factor=sd_factor, empty=empty[:, keep])
     return LabelBootstrap(figures=figures, expected=w.sum(axis=0),
-                          empty_share=empty.mean(axis=1), discarded=discarded)
+                          empty_share=empty[:, keep].mean(axis=1), discarded=discarded)
 
 
 def _add_stratum(x: np.ndarray, d: np.ndarray, w: np.ndarray, key: tuple[str, str],

@@ -40,6 +40,12 @@ def load_with_votes(load: Callable[[tuple[str, ...]], Dataset], settings: Settin
     table = read_vote_file(settings.attribute_votes, settings.votes_image_key,
                            settings.per_attribute)
     voted = set(counted) | set(table.attributes if table is not None else ())
+    crossed = next((c for c in settings.intersect if set(c) & voted), None)
+    if settings.labels == "resample" and crossed is not None:
+        name = sorted(set(crossed) & voted)[0]
+        raise UsageError(f"--intersect {','.join(crossed)}: --labels resample draws {name}'s "
+                         "labels from its votes and cannot cross them; use --labels majority "
+                         "or unanimous")
     requested = tuple(a for a in settings.attributes if a not in voted)
     dataset = load(requested)
     from ..data.video import VideoDataset

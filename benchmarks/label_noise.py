@@ -11,7 +11,8 @@ binned and labelled by the policy under test (`fairness_eval.data`: `binned`,
 `policy_labels`), and the groups judged by the package's statistics: `stratified_bootstrap`
 (majority, unanimous and the true labels, as a control; a `(disputed)` group neither gated
 nor in the reference) or `label_bootstrap` (resample; a group is gated by its majority
-labels' count, as `run` gates it), percentile intervals at 95 %, and
+labels' count, as `run` gates it), percentile intervals at 95 % (`--method bca` for BCa,
+run's default), and
 criterion (b) of the card (`fairness.criteria.interval_verdict`, threshold 2 x (1 - 0.9874)
 = 2.52 pt) on every gated group of at least MIN_GROUP_SIZE images, each at 95 % (no
 family-wise correction).
@@ -154,7 +155,8 @@ def judge(groups, n, deviation_ci) -> bool:
 
 
 def evaluate_policy(policy: str, iou: np.ndarray, true_bins: list[str],
-                    votes: AttributeVotes, seed: int, resamples: int):
+                    votes: AttributeVotes, seed: int, resamples: int,
+                    method: str = "percentile"):
     """(groups, sizes, estimates, intervals, deviation intervals, share disputed)."""
     if policy == "resample":
         counts = np.array([[votes.images[f"i{i}"].counts.get(b, 0) for b in BINS]
@@ -166,7 +168,7 @@ def evaluate_policy(policy: str, iou: np.ndarray, true_bins: list[str],
         groups = [BINS[j] for j in named]
         result = label_bootstrap(iou, np.ones(len(iou)), weights, strata, groups,
                                  attribute="skin_tone", seed=seed, resamples=resamples,
-                                 method="percentile").figures
+                                 method=method).figures
         return groups, result.n, result.value, result.ci, result.deviation_ci, 0.0
     if policy == "truth":
         labels = true_bins
@@ -179,13 +181,13 @@ def evaluate_policy(policy: str, iou: np.ndarray, true_bins: list[str],
     result = stratified_bootstrap(
         samples, [("skin_tone", name) for name in names],
         annotated=[name != DISPUTED for name in names], seed=seed, resamples=resamples,
-        method="percentile")
+        method=method)
     disputed = float(np.mean(label_array == DISPUTED))
     return names, result.n, result.value, result.ci, result.deviation_ci, disputed
 
 
 def replicate(level: str, scenario: str, index: int, seed: int, resamples: int,
-              tallies: dict[str, Tally]) -> float:
+              tallies: dict[str, Tally], method: str = "percentile") -> float:
     """One simulated dataset judged under every policy; returns its ordinal alpha (MST)."""
     rng = np.random.default_rng(np.random.SeedSequence(
         [seed, list(NOISE).index(level), int(scenario == "unfair"), index]))
@@ -198,7 +200,7 @@ def replicate(level: str, scenario: str, index: int, seed: int, resamples: int,
     votes = binned(raw, bin_of)
     for policy in POLICIES:
         groups, n, value, ci, deviation_ci, disputed = evaluate_policy(
-            policy, iou, true_bins, votes, index, resamples)
+            policy, iou, true_bins, votes, index, resamples, method)
         tally = tallies[policy]
         violated = judge(groups, n, deviation_ci)
         if scenario == "fair":
@@ -231,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=2000, help="resamples per dataset")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="50 datasets, 400 resamples")
+    parser.add_argument("--method", choices=("percentile", "bca"), default="percentile",
+                        help="interval method of every policy (run's default is bca)")
     args = parser.parse_args(argv)
     if args.quick:
         args.replicates, args.bootstrap = 50, 400
@@ -238,12 +242,14 @@ def main(argv: list[str] | None = None) -> int:
     unfair = bin_means("unfair")
     print(f"# label noise: {args.replicates} datasets per scenario and noise level of "
           f"{IMAGES} images, {ANNOTATORS_PER_IMAGE} of {len(NOISE['heavy'])} annotators each "
-          f"(the last one's errors darker), {args.bootstrap} resamples, seed {args.seed}")
+          f"(the last one's errors darker), {args.bootstrap} resamples, {args.method} "
+          f"intervals, seed {args.seed}")
     print(f"# bins {', '.join(BINS)}; unfair: bin {LOW_BIN} mean {unfair[LOW_BIN]:.4f} vs "
           f"{MEAN_IOU}; criterion (b) threshold {100 * THRESHOLD_B:.2f} pt at 95 % per group")
     for level, rates in NOISE.items():
         tallies = {policy: Tally() for policy in POLICIES}
-        alphas = [replicate(level, scenario, index, args.seed, args.bootstrap, tallies)
+        alphas = [replicate(level, scenario, index, args.seed, args.bootstrap, tallies,
+                            args.method)
                   for scenario in ("fair", "unfair") for index in range(args.replicates)]
         print(f"## {level} noise: neighbour-tone rates {', '.join(f'{r:.2f}' for r in rates)}; "
               f"MST ordinal alpha {np.nanmean(alphas):.3f}")

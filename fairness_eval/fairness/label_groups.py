@@ -94,7 +94,8 @@ class DrawnGroups:
         return ("labels drawn from the annotators' votes in every resample (--labels "
                 f"resample): a group's {figure} weights each image by its vote share for "
                 "the group; n counts the images whose majority label it is, and decides "
-                "which groups are gated")
+                "which groups are gated; per_image.csv and the per-image charts show "
+                "majority labels")
 
 
 def drawn_groups(rows: pd.DataFrame, labels: np.ndarray, missing: np.ndarray,

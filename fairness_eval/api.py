@@ -402,7 +402,8 @@ def _assess(per_image: Any, *, attribute: Any, intersect: Any, gate_on: Any, str
     settings = StatisticsSettings(intersect=intersect, **statistics)
     options = CheckOptions(strict=strict, gate_on=gate_on, allow_empty_gate=allow_empty_gate)
     names = _rule("attributes", attribute) or _default_attributes(table, run)
-    _refuse_drawn_labels(run, folder, names)
+    _refuse_drawn_labels(run, folder, [*names, *(c for crossed in settings.intersect
+                                                  for c in crossed)])
     table = _with_iou(table)
     blocks = evaluate(table, names, settings)
     recorded = {

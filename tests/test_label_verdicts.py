@@ -237,6 +237,8 @@ def test_assess_refuses_a_run_that_drew_its_labels(tmp_path):
                                              r"\(--labels resample\)") as caught:
             fe.assess(outcome.run_dir)
         assert "\n" not in str(caught.value)
+        with pytest.raises(UsageError, match=r"drew skin_tone's labels"):  # crossed too
+            fe.assess(outcome.run_dir, attribute="status", intersect="skin_tone,status")
 
 
 def test_crossing_a_voted_attribute_is_judged_under_majority_and_refused_early_under_resample(

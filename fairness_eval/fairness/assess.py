@@ -261,7 +261,9 @@ def _prepare_attribute(
         for i, label in enumerate(order)
     ]
     notes = [drawn.attribute_note(settings.statistic)] if drawn is not None else []
-    if any(unreliable):
+    if doubt is not None and doubt in unreliable:
+        notes.append(f"gated groups are judged inconclusive at best: {doubt}")
+    if any(reason and reason != doubt for reason in unreliable):
         notes.append(f"groups under {needed} are judged inconclusive at best: intervals of "
                      f"fewer images under-cover when {settings.metric} is this skewed "
                      f"(n ≥ 25 G1², G1 = {skew:.2f}; at least 10)")

@@ -17,6 +17,12 @@ criterion (b) of the card (`fairness.criteria.interval_verdict`, threshold 2 x (
 = 2.52 pt) on every gated group of at least MIN_GROUP_SIZE images, each at 95 % (no
 family-wise correction).
 
+With `--hard-edges PT`, the images whose true tone sits next to another bin (3, 4, 7, 8:
+those a one-step confusion moves across, so those most often disputed) are PT points
+harder to segment, and each bin's true mean includes them: the disputed images are then
+not a random sample of their bin, as where what makes a tone hard to judge (lighting,
+occlusion) makes the person hard to segment too.
+
 Two scenarios: "fair", every bin's true mean 0.85; "unfair", bin 8-10's true mean lower,
 so that its true deviation from the overall mean of the images is the threshold plus
 UNFAIR_SES standard errors (so that the true labels find the violation about 85 % of the
@@ -76,6 +82,11 @@ ANNOTATORS_PER_IMAGE = 3
 UNFAIR_SES = 3.0
 POLICIES = ("truth", "majority", "unanimous", "resample")
 LOW_BIN = "8-10"
+# Tones next to another bin: a one-step confusion moves them across. With --hard-edges,
+# their images are that much harder to segment too (lighting or occlusion that makes a
+# tone hard to judge may make a person hard to segment), so the disputed images are not
+# a random sample of their bin.
+EDGE_TONES = (3, 4, 7, 8)
 
 
 def tone_share() -> np.ndarray:
@@ -186,8 +197,21 @@ def evaluate_policy(policy: str, iou: np.ndarray, true_bins: list[str],
     return names, result.n, result.value, result.ci, result.deviation_ci, disputed
 
 
+def edge_share(bin_of) -> dict[str, float]:
+    """Each bin's share of images whose true tone is an edge tone."""
+    share = tone_share()
+    totals = dict.fromkeys(BINS, 0.0)
+    edges = dict.fromkeys(BINS, 0.0)
+    for tone in range(1, 11):
+        totals[bin_of.of(str(tone))] += share[tone - 1]
+        if tone in EDGE_TONES:
+            edges[bin_of.of(str(tone))] += share[tone - 1]
+    return {name: edges[name] / totals[name] for name in BINS}
+
+
 def replicate(level: str, scenario: str, index: int, seed: int, resamples: int,
-              tallies: dict[str, Tally], method: str = "percentile") -> float:
+              tallies: dict[str, Tally], method: str = "percentile",
+              hard_edges: float = 0.0) -> float:
     """One simulated dataset judged under every policy; returns its ordinal alpha (MST)."""
     rng = np.random.default_rng(np.random.SeedSequence(
         [seed, list(NOISE).index(level), int(scenario == "unfair"), index]))
@@ -195,7 +219,11 @@ def replicate(level: str, scenario: str, index: int, seed: int, resamples: int,
     bin_of = parse_bins(BINS, standard_vocabularies()["mst"], "bins")
     true_bins = [bin_of.of(str(t)) for t in tones]
     means = bin_means(scenario)
-    iou = beta_draws(rng, np.array([means[b] for b in true_bins]))
+    penalty = np.where(np.isin(tones, EDGE_TONES), hard_edges, 0.0)
+    iou = beta_draws(rng, np.array([means[b] for b in true_bins]) - penalty)
+    # The true bin means: every image of the bin, its edge tones' penalty included.
+    shares = edge_share(bin_of)
+    means = {name: means[name] - hard_edges * shares[name] for name in BINS}
     raw = attribute_votes(annotate(rng, tones, NOISE[level]))
     votes = binned(raw, bin_of)
     for policy in POLICIES:
@@ -235,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="50 datasets, 400 resamples")
     parser.add_argument("--method", choices=("percentile", "bca"), default="percentile",
                         help="interval method of every policy (run's default is bca)")
+    parser.add_argument("--hard-edges", type=float, default=0.0, metavar="PT",
+                        help="images of edge tones (3, 4, 7, 8) this many points harder")
     args = parser.parse_args(argv)
     if args.quick:
         args.replicates, args.bootstrap = 50, 400
@@ -243,13 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# label noise: {args.replicates} datasets per scenario and noise level of "
           f"{IMAGES} images, {ANNOTATORS_PER_IMAGE} of {len(NOISE['heavy'])} annotators each "
           f"(the last one's errors darker), {args.bootstrap} resamples, {args.method} "
-          f"intervals, seed {args.seed}")
+          f"intervals, seed {args.seed}; edge tones {args.hard_edges:g} pt harder")
     print(f"# bins {', '.join(BINS)}; unfair: bin {LOW_BIN} mean {unfair[LOW_BIN]:.4f} vs "
           f"{MEAN_IOU}; criterion (b) threshold {100 * THRESHOLD_B:.2f} pt at 95 % per group")
     for level, rates in NOISE.items():
         tallies = {policy: Tally() for policy in POLICIES}
         alphas = [replicate(level, scenario, index, args.seed, args.bootstrap, tallies,
-                            args.method)
+                            args.method, args.hard_edges / 100.0)
                   for scenario in ("fair", "unfair") for index in range(args.replicates)]
         print(f"## {level} noise: neighbour-tone rates {', '.join(f'{r:.2f}' for r in rates)}; "
               f"MST ordinal alpha {np.nanmean(alphas):.3f}")

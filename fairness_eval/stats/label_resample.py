@@ -10,7 +10,7 @@ direction more than the other bias the shares as they bias the majority. Where a
 are mostly right, the shares overstate the doubt (a 2-to-1 image's majority label is right
 more often than 2 times in 3), so the groups mix more than the truth does:
 `benchmarks/label_noise.py` measures this policy's group means further from the truth than
-majority's, with intervals no narrower; it is the honest choice where the vote shares are
+majority's, with intervals no wider; it is the honest choice where the vote shares are
 calibrated, and a second opinion otherwise.
 
 Stratification, kept honest. The stratified bootstrap (`bootstrap.py`) resamples each

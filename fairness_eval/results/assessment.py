@@ -112,8 +112,8 @@ class GroupResult(JsonRecord):
     # published tables: the group's share of the dataset
     share: float | None = json_field(None, omit=(None,))
     # labels drawn from votes (--labels resample): the images the group expects (vote
-    # shares summed; n counts its majority-labelled images) and the share of resamples
-    # that drew no image into it
+    # shares summed; n counts its majority-labelled images) and the share of the resamples
+    # kept (those that left no gated group empty) that drew no image into it
     expected_images: float | None = json_field(None, omit=(None,))
     empty_share: float | None = json_field(None, omit=(None,))
     # a run given votes: the group judged under the other label policy, resample beside

@@ -34,20 +34,26 @@ def check_user_file(path: Path | str, limit: int, what: str) -> None:
                          f"{limit:,} a file of this kind may have")
 
 
-def read_user_file(path: Path | str, limit: int, what: str) -> bytes:
+def read_user_file(path: Path | str, limit: int, what: str,
+                   kind: str = "a file of this kind") -> bytes:
     """The bytes of a regular file of at most `limit` bytes; UsageError otherwise.
 
-    The size is checked again while reading, since a file may grow after its check.
+    The size is checked again while reading, since a file may grow after its check; `kind`
+    names such files in that message ("a dataset table").
     """
     check_user_file(path, limit, what)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            # Read what the file holds, not up to the limit: a buffer of the limit's size
+            # is reserved at once, which a capped address space refuses.
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, limit) + 1)
+            if size < len(data) <= limit:  # it grew since: read on, within the limit
+                data += handle.read(limit + 1 - len(data))
     except OSError as error:
         raise UsageError(f"{what}: cannot read {path} ({error.strerror or error})") from None
     if len(data) > limit:
-        raise UsageError(f"{what}: {path} is more than the {limit:,} bytes a file of this "
-                         "kind may have")
+        raise UsageError(f"{what}: {path} is more than the {limit:,} bytes {kind} may have")
     return data
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 from ..errors import UsageError
@@ -33,23 +32,9 @@ def read_table_file(path: Path, what: str = "--dataset") -> bytes:
     """The bytes of a dataset's table (manifest, attributes.csv, COCO JSON); UsageError
     for a folder, a device or pipe, or a file above MAX_TABLE_BYTES, naming it."""
     from ..config.rules import MAX_TABLE_BYTES
-    from ..userfiles import check_user_file
+    from ..userfiles import read_user_file
 
-    check_user_file(path, MAX_TABLE_BYTES, what)
-    try:
-        with open(path, "rb") as handle:
-            # Read what the file holds, not up to the limit: a buffer of the limit's size
-            # is reserved at once, which a capped address space refuses.
-            size = os.fstat(handle.fileno()).st_size
-            data = handle.read(size + 1)
-            if len(data) > size:  # it grew since: read on, within the limit
-                data += handle.read(MAX_TABLE_BYTES + 1 - len(data))
-    except OSError as error:
-        raise UsageError(f"{what}: cannot read {path} ({error.strerror or error})") from None
-    if len(data) > MAX_TABLE_BYTES:
-        raise UsageError(f"{what}: {path} is more than the {MAX_TABLE_BYTES:,} bytes a "
-                         "dataset table may have")
-    return data
+    return read_user_file(path, MAX_TABLE_BYTES, what, kind="a dataset table")
 
 
 def decode_text(path: Path, raw: bytes) -> str:

@@ -28,6 +28,7 @@ from ..results.labels import group_labels_and_missing, group_order
 from ..results.names import DISPUTED, INTERSECTION_JOINER, IOU_COLUMN
 from ..stats import bootstrap as stats
 from ..stats.coverage import reliable_size, skewness
+from ..stats.label_resample import stratum_order
 from .criteria import GroupFigures, Levels, assess_attribute, is_small
 from .familywise import gated_checks, holm_levels
 from .inter_annotator import criterion_b_thresholds, inter_annotator_summary
@@ -221,9 +222,7 @@ def _prepare_attribute(
     # Group members for the skewness below: each image once, in its stratum, the groups'
     # order first (with unanimous votes, exactly the majority policy's members).
     strata = members if drawn is None else [
-        rows[labels == label] for label in
-        [*(g for g in order if g in set(labels)), *(s for s in dict.fromkeys(labels)
-                                                    if s not in set(order))]]
+        rows[labels == label] for label in stratum_order(list(labels), order)]
     # How skewed the per-image values are says how many images a group's interval needs
     # (stats.coverage). Read over every evaluated image, each about its own group's mean:
     # a few dozen gated images give too noisy a skewness (VOC's 52: G1 -2.8, against -0.7

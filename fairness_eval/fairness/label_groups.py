@@ -113,8 +113,7 @@ def drawn_groups(rows: pd.DataFrame, labels: np.ndarray, missing: np.ndarray,
         for image, has_votes, label in zip(images, voted, labels, strict=True)],
         dtype=object)
     named = [value for j, value in enumerate(votes.values) if counts[voted, j].sum() > 0]
-    fixed = sorted({str(label) for label in labels[~voted]} - set(named),
-                   key=lambda label: group_order(label, label in set(labels[missing])))
+    fixed = {str(label) for label in labels[~voted]} - set(named)
     missing_labels = set(labels[missing])
     groups = tuple(sorted([*named, *fixed],
                           key=lambda label: group_order(label, label in missing_labels)))

@@ -105,8 +105,7 @@ def label_bootstrap(
     counted_mask = np.ones(k, bool) if counted is None else np.asarray(counted, bool)
     strata_array = np.asarray(strata, dtype=object)
     # Strata in the groups' order, then the others (the disputed): the jackknife's order.
-    order = [g for g in groups if g in set(strata)]
-    order += [s for s in dict.fromkeys(strata) if s not in set(groups)]
+    order = stratum_order(strata, groups)
 
     numerators = np.zeros(k)
     denominators = np.zeros(k)
@@ -149,6 +148,14 @@ def label_bootstrap(
         reference=reference, sd_ddof=sd_ddof, sd_factor=sd_factor, empty=empty[:, keep])
     return LabelBootstrap(figures=figures, expected=w.sum(axis=0),
                           empty_share=empty[:, keep].mean(axis=1), discarded=discarded)
+
+
+def stratum_order(strata: Sequence[str], groups: Sequence[str]) -> list[str]:
+    """The strata, those that are groups in the groups' order, then the others (the
+    disputed) as they first appear: the order their sums and jackknife are taken in."""
+    present, named = set(strata), set(groups)
+    return ([g for g in groups if g in present]
+            + [s for s in dict.fromkeys(strata) if s not in named])
 
 
 def _add_stratum(x: np.ndarray, d: np.ndarray, w: np.ndarray, key: tuple[str, str],
@@ -221,4 +228,4 @@ def _spreads(x: np.ndarray, d: np.ndarray, w: np.ndarray, unit_denominator: bool
     return spreads
 
 
-__all__ = ["LabelBootstrap", "label_bootstrap"]
+__all__ = ["LabelBootstrap", "label_bootstrap", "stratum_order"]

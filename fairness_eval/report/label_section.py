@@ -77,20 +77,13 @@ def _images(value: float | None) -> str:
 def differing_verdicts(results: ResultsDocument, name: str) -> list[dict[str, Any]]:
     """Each (group, criterion) whose statistical verdict under the other label policy
     differs from the primary one, in the attribute's group order."""
+    return _differing(verdict_rows(results, name))
+
+
+def _differing(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"group": row["group"], "criterion": c["criterion"], "primary": c["primary"],
              "other": c["other"], "decided": c["decided"]}
-            for row in verdict_rows(results, name) for c in row["criteria"] if c["differs"]]
-
-
-def _other_policy(results: ResultsDocument, name: str) -> str | None:
-    block = results.attributes.get(name)
-    if block is None:
-        return None
-    for figures in block.groups.values():
-        found = figures.label_second_opinion
-        if found is not None:
-            return found[0]
-    return None
+            for row in rows for c in row["criteria"] if c["differs"]]
 
 
 def label_section(results: ResultsDocument) -> dict[str, Any] | None:
@@ -100,6 +93,7 @@ def label_section(results: ResultsDocument) -> dict[str, Any] | None:
         return None
     attributes = []
     for index, (name, record) in enumerate(records.items()):
+        rows = verdict_rows(results, name)
         attributes.append({
             "name": name,
             "anchor": f"labels-{index + 1}",
@@ -123,9 +117,9 @@ def label_section(results: ResultsDocument) -> dict[str, Any] | None:
                        else DASH}
                       for c in record.confusion],
             "note": record.note or "",
-            "other_policy": _other_policy(results, name),
-            "verdicts": verdict_rows(results, name),
-            "differing": differing_verdicts(results, name),
+            "other_policy": rows[0]["other_policy"] if rows else None,
+            "verdicts": rows,
+            "differing": _differing(rows),
         })
     return {"attributes": attributes}
 

@@ -316,6 +316,12 @@ def _png(figure: Any, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
+def short_label(value: object, limit: int) -> str:
+    """A chart label cut to `limit` characters, an ellipsis marking the cut."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def figure_svg(figure: Any, key: str, title: str) -> str:
     """The figure as an <svg> element for inlining: no prolog, no comments, unique ids,
     and `title` as its accessible name (the <title> child; a PDF's Figure /Alt text).

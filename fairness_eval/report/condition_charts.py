@@ -9,10 +9,8 @@ escaped text, ids unique per chart, the <title> the chart's accessible name).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..results.conditions_record import AttributeDegradation, ConditionDefinition
-from .charts import CHART_STYLE, INK, REFERENCE_COLOUR, figure_svg, plt
+from .charts import CHART_STYLE, INK, REFERENCE_COLOUR, figure_svg, plt, short_label
 from .formatting import is_number
 
 # Distinguishable in colour and in grey (Okabe-Ito), for up to eight groups, then cycling.
@@ -55,7 +53,7 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
             axes.plot([x + offset for x, _ in shown], [y for _, y in shown], color=colour,
                       lw=1.6 if reference else 1.2, ls=(0, (4, 2)) if reference else "-",
                       marker=None if reference else MARKERS[index % len(MARKERS)], ms=4,
-                      label="reference pool" if reference else _short(group), zorder=3)
+                      label="reference pool" if reference else short_label(group, 22), zorder=3)
             for x, low, high in zip(xs, lows, highs, strict=True):
                 if is_number(low) and is_number(high) and not reference:
                     axes.plot([x + offset] * 2, [100 * low, 100 * high], color=colour,
@@ -70,11 +68,6 @@ def severity_chart_svg(name: str, attribute: AttributeDegradation,
         title = (f"{name} under {definition.condition}: IoU per group against severity, "
                  f"with {confidence} intervals")
         return figure_svg(figure, f"conditions-{name}-{definition.condition}", title)
-
-
-def _short(group: Any, limit: int = 22) -> str:
-    text = str(group)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["GROUP_COLOURS", "severity_chart_svg"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..results.label_agreement import LabelAgreement
-from .charts import CHART_STYLE, INK, figure_svg, plt
+from .charts import CHART_STYLE, INK, figure_svg, plt, short_label
 
 # A sequential scale that stays ordered in grey; blank cells show the figure's white.
 COLOUR_MAP = "viridis"
@@ -39,14 +39,14 @@ def agreement_heatmap_svg(name: str, record: LabelAgreement) -> str | None:
         image = axes.imshow(np.ma.masked_invalid(grid), cmap=COLOUR_MAP, vmin=0.0, vmax=1.0,
                             interpolation="nearest", aspect="equal")
         ticks = range(len(annotators))
-        labels = [_short(person) for person in annotators]
+        labels = [short_label(person, 18) for person in annotators]
         axes.set_xticks(ticks)
         axes.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
         axes.set_yticks(ticks)
         axes.set_yticklabels(labels, fontsize=7)
         axes.set_xlabel("annotator")
         axes.set_ylabel("annotator")
-        axes.set_title(f"{_short(name, 40)}: agreement per pair", fontsize=9, color=INK)
+        axes.set_title(f"{short_label(name, 40)}: agreement per pair", fontsize=9, color=INK)
         for spine in axes.spines.values():
             spine.set_visible(False)
         bar = figure.colorbar(image, ax=axes, shrink=0.8)
@@ -55,11 +55,6 @@ def agreement_heatmap_svg(name: str, record: LabelAgreement) -> str | None:
         title = (f"{name}: share of images each pair of annotators labelled alike, "
                  f"{len(annotators)} annotators")
         return figure_svg(figure, f"labels-{name}", title)
-
-
-def _short(text: object, limit: int = 18) -> str:
-    shown = str(text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 __all__ = ["agreement_heatmap_svg"]

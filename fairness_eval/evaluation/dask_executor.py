@@ -135,9 +135,13 @@ class DaskExecutor(Executor):
         try:
             if scheduler is None:
                 with dask.config.set(LOCAL_CLUSTER_CONFIG):  # nannies pass it to workers
+                    # Its workers' own errors reach the run through their tasks' futures;
+                    # what they log besides is shutdown noise: on Ctrl-C a worker that
+                    # outlives the scheduler by a heartbeat logs a traceback at ERROR.
                     self._cluster = distributed.LocalCluster(
                         n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None, silence_logs=quiet)
+                        host="127.0.0.1", dashboard_address=None,
+                        silence_logs=logging.CRITICAL)
                 address = self._cluster.scheduler_address
             else:
                 self._logger.setLevel(quiet)
